@@ -1,0 +1,7 @@
+// The public API of convkit.
+export { Tensor, tensor, zeros, ones, full, rand, randn, arange } from './tensor';
+export type { Shape, NestedArray } from './tensor';
+export { Generator, manualSeed } from './random';
+export { matmul } from './ops/matmul';
+export * as runtime from './runtime';
+export { memory } from './runtime';

@@ -1,0 +1,210 @@
+// Tensor: float32, contiguous, backed by pooled native memory that JS sees without a copy.
+import { checkNumber, checkShape, describe, invalidRange, invalidType } from './check';
+import { native } from './native';
+import { defaultGenerator, Generator } from './random';
+
+export type Shape = readonly number[];
+
+/** Memory shared by a tensor and its reshaped views; disposing any of them frees it. */
+class Storage {
+  disposed = false;
+  constructor(readonly data: Float32Array) {}
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    native.disposeFloats(this.data);
+  }
+}
+
+export class Tensor {
+  readonly shape: Shape;
+  readonly size: number;
+  private readonly storage: Storage;
+
+  /** Internal: use the creation functions (tensor, zeros, ...). */
+  constructor(storage: Float32Array | Storage, shape: Shape) {
+    this.storage = storage instanceof Storage ? storage : new Storage(storage);
+    this.shape = Object.freeze([...shape]);
+    this.size = this.shape.reduce((a, b) => a * b, 1);
+  }
+
+  get ndim(): number {
+    return this.shape.length;
+  }
+
+  get disposed(): boolean {
+    return this.storage.disposed;
+  }
+
+  /** A Float32Array view of the tensor's native memory (no copy). */
+  get data(): Float32Array {
+    this.assertAlive('data');
+    return this.storage.data;
+  }
+
+  /** Throws a clear error when the tensor was disposed; ops call it on every input. */
+  assertAlive(op: string): void {
+    if (this.storage.disposed)
+      throw new TypeError(`convkit.${op}: the tensor of shape [${this.shape}] has been disposed`);
+  }
+
+  /** A view with another shape over the same memory; one dimension may be -1. */
+  reshape(...args: number[] | [Shape]): Tensor {
+    this.assertAlive('reshape');
+    const requested: unknown[] = Array.isArray(args[0]) ? [...(args[0] as Shape)] : args;
+    const inferred = requested.indexOf(-1);
+    if (inferred !== -1 && requested.indexOf(-1, inferred + 1) !== -1)
+      throw invalidRange('reshape', 'shape', 'at most one -1', requested);
+    const known = requested.map((d, i) => (i === inferred ? 1 : d));
+    const knownSize = checkShape('reshape', known);
+    if (inferred !== -1) {
+      if (knownSize === 0 || this.size % knownSize !== 0)
+        throw invalidRange('reshape', 'shape', `a shape compatible with size ${this.size}`, requested);
+      known[inferred] = this.size / knownSize;
+    } else if (knownSize !== this.size) {
+      throw invalidRange('reshape', 'shape', `a shape of ${this.size} elements`, requested);
+    }
+    return new Tensor(this.storage, known as number[]);
+  }
+
+  /** The values as nested arrays (a number for a 0-d tensor). */
+  toArray(): NestedArray {
+    const data = this.data;
+    const build = (dim: number, offset: number): NestedArray => {
+      if (dim === this.shape.length) return data[offset];
+      const stride = this.shape.slice(dim + 1).reduce((a, b) => a * b, 1);
+      return Array.from({ length: this.shape[dim] }, (_, i) => build(dim + 1, offset + i * stride));
+    };
+    return build(0, 0);
+  }
+
+  /** The value of a one-element tensor. */
+  item(): number {
+    this.assertAlive('item');
+    if (this.size !== 1)
+      throw invalidRange('item', 'tensor', 'a tensor with one element', `shape [${this.shape}]`);
+    return this.storage.data[0];
+  }
+
+  /** A copy in new memory. */
+  clone(): Tensor {
+    const out = empty(this.shape);
+    out.storage.data.set(this.data);
+    return out;
+  }
+
+  /** Frees the native memory now; using the tensor (or a view of it) afterwards throws. */
+  dispose(): void {
+    this.storage.dispose();
+  }
+
+  toString(): string {
+    return `Tensor(shape=[${this.shape}]${this.disposed ? ', disposed' : ''})`;
+  }
+}
+
+export type NestedArray = number | NestedArray[];
+
+/** Uninitialised-looking but zero-filled tensor of the given shape. */
+function empty(shape: Shape, op = 'empty'): Tensor {
+  const size = checkShape(op, shape);
+  return new Tensor(native.allocFloats(size), shape);
+}
+
+function inferShape(values: unknown): number[] {
+  const shape: number[] = [];
+  let level: unknown = values;
+  while (Array.isArray(level)) {
+    shape.push(level.length);
+    level = level[0];
+  }
+  return shape;
+}
+
+function flattenInto(values: unknown, shape: number[], dim: number, out: Float32Array, at: { i: number }, op: string): void {
+  if (dim === shape.length) {
+    if (typeof values !== 'number') throw invalidType(op, 'data', 'numbers', values);
+    out[at.i++] = values;
+    return;
+  }
+  if (!Array.isArray(values) || values.length !== shape[dim])
+    throw invalidRange(op, 'data', `a regular nested array of shape [${shape}]`, describe(values));
+  for (const v of values) flattenInto(v, shape, dim + 1, out, at, op);
+}
+
+/** A tensor from nested arrays, a flat array or a typed array (with `shape`, or 1-D). */
+export function tensor(values: NestedArray | ArrayLike<number>, shape?: Shape): Tensor {
+  const op = 'tensor';
+  if (ArrayBuffer.isView(values) || (Array.isArray(values) && shape !== undefined)) {
+    const flat = values as ArrayLike<number>;
+    const target = shape ?? [flat.length];
+    const size = checkShape(op, target);
+    if (size !== flat.length)
+      throw invalidRange(op, 'shape', `a shape of ${flat.length} elements`, target);
+    const out = empty(target, op);
+    const data = out.data;
+    for (let i = 0; i < size; i++) {
+      const v = flat[i];
+      if (typeof v !== 'number') throw invalidType(op, `data[${i}]`, 'a number', v);
+      data[i] = v;
+    }
+    return out;
+  }
+  if (typeof values === 'number') {
+    const out = empty([], op);
+    out.data[0] = values;
+    return out;
+  }
+  if (!Array.isArray(values)) throw invalidType(op, 'data', 'an array or typed array', values);
+  const inferred = inferShape(values);
+  const out = empty(inferred, op);
+  flattenInto(values, inferred, 0, out.data, { i: 0 }, op);
+  return out;
+}
+
+export function zeros(shape: Shape): Tensor {
+  return empty(shape, 'zeros');
+}
+
+export function full(shape: Shape, value: number): Tensor {
+  checkNumber('full', 'value', value);
+  const out = empty(shape, 'full');
+  out.data.fill(value);
+  return out;
+}
+
+export function ones(shape: Shape): Tensor {
+  return full(shape, 1);
+}
+
+/** Uniform on [0, 1), as torch.rand. */
+export function rand(shape: Shape, generator: Generator = defaultGenerator): Tensor {
+  const out = empty(shape, 'rand');
+  const data = out.data;
+  for (let i = 0; i < data.length; i++) data[i] = generator.uniform();
+  return out;
+}
+
+/** Standard normal, as torch.randn. */
+export function randn(shape: Shape, generator: Generator = defaultGenerator): Tensor {
+  const out = empty(shape, 'randn');
+  const data = out.data;
+  for (let i = 0; i < data.length; i++) data[i] = generator.normal();
+  return out;
+}
+
+/** arange(end) or arange(start, end, step = 1), as torch.arange. */
+export function arange(startOrEnd: number, end?: number, step = 1): Tensor {
+  const start = end === undefined ? 0 : startOrEnd;
+  const stop = end === undefined ? startOrEnd : end;
+  checkNumber('arange', 'start', start);
+  checkNumber('arange', 'end', stop);
+  checkNumber('arange', 'step', step);
+  if (step === 0 || !Number.isFinite(step)) throw invalidRange('arange', 'step', 'a finite non-zero number', step);
+  const count = Math.max(0, Math.ceil((stop - start) / step));
+  const out = empty([count], 'arange');
+  const data = out.data;
+  for (let i = 0; i < count; i++) data[i] = start + i * step;
+  return out;
+}

@@ -1,0 +1,16 @@
+// The addon's entry point: it only registers the entry points of each binding file.
+#include "registry.h"
+
+namespace {
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  convkit::binding::registerRuntime(env, exports);
+  convkit::binding::registerMemory(env, exports);
+  convkit::binding::registerGemm(env, exports);
+  convkit::binding::registerPeak(env, exports);
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(convkit, Init)

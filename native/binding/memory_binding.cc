@@ -1,0 +1,129 @@
+// Tensor storage: pooled, 64-byte aligned native memory handed to JS as an external
+// ArrayBuffer (no copy), with a V8-owned fallback where external buffers are forbidden.
+// dispose() detaches the buffer before returning memory to the pool, so a stale
+// Float32Array reads as empty and native calls reject it: nothing can read freed memory.
+#include <atomic>
+#include <cstring>
+#include <mutex>
+#include <unordered_map>
+
+#include "../runtime/memory.h"
+#include "args.h"
+#include "registry.h"
+
+namespace convkit::binding {
+
+namespace {
+
+// Native blocks by data pointer; an entry exists while its memory is live.
+std::mutex blocksMutex;
+std::unordered_map<void*, size_t> liveBlocks;
+// Bytes released by GC finalizers, reported to V8 on the next call from the JS thread.
+std::atomic<int64_t> pendingRelease{0};
+
+void flushPendingRelease(Napi::Env env) {
+  int64_t bytes = pendingRelease.exchange(0);
+  if (bytes) Napi::MemoryManagement::AdjustExternalMemory(env, -bytes);
+}
+
+// Frees `ptr` once: whichever of dispose() and the GC finalizer comes first.
+bool releaseBlock(void* ptr) {
+  size_t bytes;
+  {
+    std::lock_guard<std::mutex> lock(blocksMutex);
+    auto it = liveBlocks.find(ptr);
+    if (it == liveBlocks.end()) return false;
+    bytes = it->second;
+    liveBlocks.erase(it);
+  }
+  poolFree(ptr, bytes);
+  pendingRelease.fetch_add(static_cast<int64_t>(bytes));
+  return true;
+}
+
+void finalizeExternal(napi_env, void* data, void*) { releaseBlock(data); }
+
+// allocFloats(length) -> Float32Array of `length` zero-initialised floats.
+Napi::Value AllocFloats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  requireArgs(info, "alloc", 1);
+  const int64_t length = getIntIn(info, 0, "alloc", "length", 0, int64_t(1) << 40);
+  const size_t bytes = static_cast<size_t>(length) * sizeof(float);
+  flushPendingRelease(env);
+  void* ptr = nullptr;
+  try {
+    ptr = poolAlloc(bytes);
+  } catch (const std::bad_alloc&) {
+    throwRangeError(env, "alloc", "out of memory allocating " + std::to_string(bytes) + " bytes");
+  }
+  std::memset(ptr, 0, bytes);
+  {
+    std::lock_guard<std::mutex> lock(blocksMutex);
+    liveBlocks[ptr] = bytes;
+  }
+  napi_value buffer;
+  napi_status status =
+      napi_create_external_arraybuffer(env, ptr, bytes, finalizeExternal, nullptr, &buffer);
+  if (status != napi_ok) {
+    // Runtimes that forbid external buffers (napi_no_external_buffers_allowed): V8 owns it.
+    releaseBlock(ptr);
+    pendingRelease.fetch_sub(static_cast<int64_t>(bytes));
+    auto owned = Napi::ArrayBuffer::New(env, bytes);
+    return Napi::Float32Array::New(env, static_cast<size_t>(length), owned, 0);
+  }
+  Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(bytes));
+  return Napi::Float32Array::New(env, static_cast<size_t>(length),
+                                 Napi::ArrayBuffer(env, buffer), 0);
+}
+
+// disposeFloats(array): frees the storage now and detaches the buffer.
+Napi::Value DisposeFloats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  requireArgs(info, "dispose", 1);
+  Napi::Value v = info[0];
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+    throwTypeError(env, "dispose", "expected a Float32Array");
+  Napi::ArrayBuffer buffer = v.As<Napi::Float32Array>().ArrayBuffer();
+  if (buffer.IsDetached()) return env.Undefined();
+  void* ptr = buffer.Data();
+  // Detach first: from here on JS sees an empty buffer, then the memory goes back.
+  buffer.Detach();
+  releaseBlock(ptr);
+  flushPendingRelease(env);
+  return env.Undefined();
+}
+
+Napi::Value MemoryStatsJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  flushPendingRelease(env);
+  const MemoryStats s = memoryStats();
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("liveBytes", static_cast<double>(s.liveBytes));
+  out.Set("pooledBytes", static_cast<double>(s.pooledBytes));
+  out.Set("peakBytes", static_cast<double>(s.peakBytes));
+  out.Set("allocations", static_cast<double>(s.allocations));
+  out.Set("poolHits", static_cast<double>(s.poolHits));
+  return out;
+}
+
+Napi::Value TrimPool(const Napi::CallbackInfo& info) {
+  poolTrim();
+  return info.Env().Undefined();
+}
+
+Napi::Value ResetPeak(const Napi::CallbackInfo& info) {
+  resetPeak();
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+void registerMemory(Napi::Env env, Napi::Object exports) {
+  exports.Set("allocFloats", Napi::Function::New(env, AllocFloats, "allocFloats"));
+  exports.Set("disposeFloats", Napi::Function::New(env, DisposeFloats, "disposeFloats"));
+  exports.Set("memoryStats", Napi::Function::New(env, MemoryStatsJs, "memoryStats"));
+  exports.Set("trimPool", Napi::Function::New(env, TrimPool, "trimPool"));
+  exports.Set("resetPeak", Napi::Function::New(env, ResetPeak, "resetPeak"));
+}
+
+}  // namespace convkit::binding

@@ -1,0 +1,13 @@
+// Each binding file registers its entry points on the addon's exports.
+#pragma once
+
+#include <napi.h>
+
+namespace convkit::binding {
+
+void registerRuntime(Napi::Env env, Napi::Object exports);
+void registerMemory(Napi::Env env, Napi::Object exports);
+void registerGemm(Napi::Env env, Napi::Object exports);
+void registerPeak(Napi::Env env, Napi::Object exports);
+
+}  // namespace convkit::binding
