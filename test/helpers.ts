@@ -1,0 +1,37 @@
+// Shared test helpers: run a suite on every ISA path the CPU has, seeded data, comparisons.
+import { runtime } from '../lib';
+import { Generator } from '../lib/random';
+
+export const isaPaths: string[] = runtime.info().isasAvailable;
+
+/** Runs `body` once per ISA path (describe block per path), restoring the best path after. */
+export function describeEachIsa(title: string, body: (isa: string) => void): void {
+  for (const isa of isaPaths) {
+    describe(`${title} [${isa}]`, () => {
+      beforeAll(() => runtime.setIsa(isa));
+      afterAll(() => runtime.setIsa(isaPaths[0]));
+      body(isa);
+    });
+  }
+}
+
+export function randomArray(length: number, generator: Generator, scale = 1): Float32Array {
+  const out = new Float32Array(length);
+  for (let i = 0; i < length; i++) out[i] = (generator.uniform() * 2 - 1) * scale;
+  return out;
+}
+
+/** Largest |a - b| / (1 + |b|) with the index where it occurs. */
+export function maxRelativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): { error: number; index: number } {
+  let error = 0;
+  let index = -1;
+  for (let i = 0; i < expected.length; i++) {
+    const e = Math.abs(actual[i] - expected[i]) / (1 + Math.abs(expected[i]));
+    if (!(e <= error)) {
+      error = e;
+      index = i;
+      if (Number.isNaN(e)) break;
+    }
+  }
+  return { error, index };
+}

@@ -1,0 +1,87 @@
+import { execFileSync } from 'child_process';
+import * as path from 'path';
+import { runtime } from '../lib';
+
+const root = path.join(__dirname, '..');
+
+/** Runs a snippet in a fresh Node process (ts-jest compiled lib/ is not there: use dist or ts). */
+function runNode(code: string, env: Record<string, string>, nodeArgs: string[] = []): string {
+  return execFileSync(process.execPath, [...nodeArgs, '-r', 'ts-node/register/transpile-only', '-e', code], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+describe('runtime', () => {
+  test('info names the version, the ISA in use and what the CPU has', () => {
+    const info = runtime.info();
+    expect(info.version).toMatch(/^\d+\.\d+\.\d+/);
+    expect(info.isasAvailable).toContain('generic');
+    expect(info.isasAvailable).toContain(info.isa);
+    expect([4, 8, 16]).toContain(info.vectorWidth);
+    expect(info.gemmKernel).toMatch(/gemm/);
+    expect(typeof info.openmp).toBe('boolean');
+  });
+  test('threads can be set and read', () => {
+    const before = runtime.getNumThreads();
+    runtime.setNumThreads(1);
+    expect(runtime.getNumThreads()).toBe(1);
+    runtime.setNumThreads(before);
+    expect(() => runtime.setNumThreads(0)).toThrow(RangeError);
+    expect(() => runtime.setNumThreads(1.5)).toThrow(/setNumThreads/);
+  });
+  test('every available ISA can be selected; unknown ones are refused', () => {
+    const info = runtime.info();
+    for (const isa of info.isasAvailable) {
+      runtime.setIsa(isa);
+      expect(runtime.info().isa).toBe(isa);
+      expect(runtime.info().gemmKernel).toContain(isa);
+    }
+    runtime.setIsa(info.isasAvailable[0]);
+    expect(() => runtime.setIsa('sse9')).toThrow(/unknown ISA 'sse9'/);
+  });
+});
+
+describe('environment variables (fresh processes)', () => {
+  const snippet = "const {runtime}=require('./lib'); console.log(JSON.stringify(runtime.info()))";
+  test('CONVKIT_ISA forces a lower path', () => {
+    const out = JSON.parse(runNode(snippet, { CONVKIT_ISA: 'generic' }));
+    expect(out.isa).toBe('generic');
+  });
+  test('CONVKIT_NUM_THREADS and OMP_NUM_THREADS set the thread count', () => {
+    expect(JSON.parse(runNode(snippet, { CONVKIT_NUM_THREADS: '1' })).threads).toBe(1);
+    expect(JSON.parse(runNode(snippet, { OMP_NUM_THREADS: '3', CONVKIT_NUM_THREADS: '' })).threads).toBe(3);
+  });
+  test('an unknown CONVKIT_ISA is a clear error', () => {
+    expect(() => runNode(snippet, { CONVKIT_ISA: 'avx9000' })).toThrow(/CONVKIT_ISA='avx9000'/);
+  });
+  test('tensors dropped without dispose() return their memory when collected', () => {
+    const code = `
+      const { zeros, memory } = require('./lib');
+      const base = memory.stats().liveBytes;
+      for (let i = 0; i < 50; i++) zeros([100000]);
+      const held = memory.stats().liveBytes - base;
+      global.gc();
+      setTimeout(() => { global.gc(); setTimeout(() => {
+        console.log(JSON.stringify({ held, after: memory.stats().liveBytes - base })); }, 50); }, 50);`;
+    const { held, after } = JSON.parse(runNode(code, {}, ['--expose-gc']));
+    expect(held).toBeGreaterThanOrEqual(50 * 400000);
+    expect(after).toBeLessThan(held / 10);
+  });
+  test('a forked child and worker threads compute correctly (no OpenMP hang)', () => {
+    const code = `
+      const { Worker } = require('worker_threads');
+      const cp = require('child_process');
+      const { matmul, ones } = require('./lib');
+      const check = () => matmul(ones([300, 200]), ones([200, 100])).data[0];
+      if (check() !== 200) throw new Error('parent');
+      const w = [0, 1].map(() => new Worker("require('ts-node/register/transpile-only'); const {matmul,ones}=require('./lib'); const v=matmul(ones([300,200]),ones([200,100])).data[5]; require('worker_threads').parentPort.postMessage(v);", { eval: true }));
+      Promise.all(w.map((x) => new Promise((r) => x.on('message', r)))).then((v) => {
+        if (v.some((x) => x !== 200)) throw new Error('worker ' + v);
+        console.log('ok');
+      });`;
+    expect(runNode(code, {}).trim()).toBe('ok');
+  });
+});
