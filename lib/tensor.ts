@@ -60,7 +60,12 @@ export class Tensor {
     const knownSize = checkShape('reshape', known);
     if (inferred !== -1) {
       if (knownSize === 0 || this.size % knownSize !== 0)
-        throw invalidRange('reshape', 'shape', `a shape compatible with size ${this.size}`, requested);
+        throw invalidRange(
+          'reshape',
+          'shape',
+          `a shape compatible with size ${this.size}`,
+          requested,
+        );
       known[inferred] = this.size / knownSize;
     } else if (knownSize !== this.size) {
       throw invalidRange('reshape', 'shape', `a shape of ${this.size} elements`, requested);
@@ -122,7 +127,14 @@ function inferShape(values: unknown): number[] {
   return shape;
 }
 
-function flattenInto(values: unknown, shape: number[], dim: number, out: Float32Array, at: { i: number }, op: string): void {
+function flattenInto(
+  values: unknown,
+  shape: number[],
+  dim: number,
+  out: Float32Array,
+  at: { i: number },
+  op: string,
+): void {
   if (dim === shape.length) {
     if (typeof values !== 'number') throw invalidType(op, 'data', 'numbers', values);
     out[at.i++] = values;
@@ -201,7 +213,8 @@ export function arange(startOrEnd: number, end?: number, step = 1): Tensor {
   checkNumber('arange', 'start', start);
   checkNumber('arange', 'end', stop);
   checkNumber('arange', 'step', step);
-  if (step === 0 || !Number.isFinite(step)) throw invalidRange('arange', 'step', 'a finite non-zero number', step);
+  if (step === 0 || !Number.isFinite(step))
+    throw invalidRange('arange', 'step', 'a finite non-zero number', step);
   const count = Math.max(0, Math.ceil((stop - start) / step));
   const out = empty([count], 'arange');
   const data = out.data;
