@@ -7,6 +7,8 @@ export { Node } from './node';
 export type { BackwardFn } from './node';
 export type { BackwardOptions } from './engine';
 export { keep };
+export { gradcheck, assertGradcheck } from './gradcheck';
+export type { GradcheckOptions, GradcheckResult } from './gradcheck';
 
 /**
  * Runs fn and disposes every tensor it created, except what it returns (searched in arrays
