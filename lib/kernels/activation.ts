@@ -85,7 +85,11 @@ export function resolveActivation(
 }
 
 /** y = f(x), elementwise, any shape. */
-export function activationForward(name: ActivationName, x: Tensor, options: ActivationOptions = {}): Tensor {
+export function activationForward(
+  name: ActivationName,
+  x: Tensor,
+  options: ActivationOptions = {},
+): Tensor {
   const op = 'activationForward';
   requireTensor(op, 'x', x);
   const { kind, param } = resolveActivation(op, name, options);

@@ -106,12 +106,19 @@ function requireTensor(op: string, name: string, value: unknown): Tensor {
 
 function requireInput(op: string, name: string, x: unknown): { rows: number; C: number } {
   const t = requireTensor(op, name, x);
-  if (t.ndim !== 4) throw invalidRange(op, name, 'a 4-D NHWC tensor [N, H, W, C]', `shape [${t.shape}]`);
+  if (t.ndim !== 4)
+    throw invalidRange(op, name, 'a 4-D NHWC tensor [N, H, W, C]', `shape [${t.shape}]`);
   const C = t.shape[3];
   return { rows: t.size / Math.max(C, 1), C };
 }
 
-function channelVector(op: string, name: string, value: unknown, C: number, optional: boolean): Float32Array | null {
+function channelVector(
+  op: string,
+  name: string,
+  value: unknown,
+  C: number,
+  optional: boolean,
+): Float32Array | null {
   if (value === undefined || value === null) {
     if (optional) return null;
     throw invalidType(op, name, 'a Tensor', value);
@@ -124,7 +131,8 @@ function channelVector(op: string, name: string, value: unknown, C: number, opti
 
 function checkEps(op: string, eps: unknown): number {
   if (typeof eps !== 'number') throw invalidType(op, 'eps', 'a number', eps);
-  if (!(eps >= 0) || !Number.isFinite(eps)) throw invalidRange(op, 'eps', 'a finite number >= 0', eps);
+  if (!(eps >= 0) || !Number.isFinite(eps))
+    throw invalidRange(op, 'eps', 'a finite number >= 0', eps);
   return eps;
 }
 
@@ -155,8 +163,10 @@ export function batchNorm2dForwardTraining(
     factor = 1 / count;
   } else {
     const momentum = options.momentum ?? 0.1;
-    if (typeof momentum !== 'number') throw invalidType(op, 'momentum', 'a number or null', momentum);
-    if (!(momentum >= 0 && momentum <= 1)) throw invalidRange(op, 'momentum', 'a number in [0, 1]', momentum);
+    if (typeof momentum !== 'number')
+      throw invalidType(op, 'momentum', 'a number or null', momentum);
+    if (!(momentum >= 0 && momentum <= 1))
+      throw invalidRange(op, 'momentum', 'a number in [0, 1]', momentum);
     factor = momentum;
   }
   if (rows < 2 && C > 0)
@@ -170,8 +180,19 @@ export function batchNorm2dForwardTraining(
   const saveMean = zeros([C]);
   const saveInvstd = zeros([C]);
   batchNormNative.batchNormForwardTraining(
-    rows, C, x.data, gamma, beta, runningMean, runningVar, factor, eps, activation,
-    y.data, saveMean.data, saveInvstd.data,
+    rows,
+    C,
+    x.data,
+    gamma,
+    beta,
+    runningMean,
+    runningVar,
+    factor,
+    eps,
+    activation,
+    y.data,
+    saveMean.data,
+    saveInvstd.data,
   );
   return { y, saveMean, saveInvstd };
 }
@@ -180,7 +201,8 @@ export function batchNorm2dForwardTraining(
 export function batchNorm2dForwardEval(x: Tensor, options: BatchNormEvalOptions): Tensor {
   const op = 'batchNorm2dForwardEval';
   const { rows, C } = requireInput(op, 'x', x);
-  if (typeof options !== 'object' || options === null) throw invalidType(op, 'options', 'an object', options);
+  if (typeof options !== 'object' || options === null)
+    throw invalidType(op, 'options', 'an object', options);
   const gamma = channelVector(op, 'weight', options.weight, C, true);
   const beta = channelVector(op, 'bias', options.bias, C, true);
   const runningMean = channelVector(op, 'runningMean', options.runningMean, C, false)!;
@@ -188,7 +210,18 @@ export function batchNorm2dForwardEval(x: Tensor, options: BatchNormEvalOptions)
   const eps = checkEps(op, options.eps ?? 1e-5);
   const activation = checkActivation(op, options.activation ?? 'none');
   const y = zeros(x.shape);
-  batchNormNative.batchNormForwardEval(rows, C, x.data, gamma, beta, runningMean, runningVar, eps, activation, y.data);
+  batchNormNative.batchNormForwardEval(
+    rows,
+    C,
+    x.data,
+    gamma,
+    beta,
+    runningMean,
+    runningVar,
+    eps,
+    activation,
+    y.data,
+  );
   return y;
 }
 
@@ -203,7 +236,8 @@ export function batchNorm2dBackward(
   requireTensor(op, 'dy', dy);
   if (dy.ndim !== 4 || dy.shape.some((d, i) => d !== x.shape[i]))
     throw invalidRange(op, 'dy', `shape [${x.shape}] like x`, `shape [${dy.shape}]`);
-  if (typeof options !== 'object' || options === null) throw invalidType(op, 'options', 'an object', options);
+  if (typeof options !== 'object' || options === null)
+    throw invalidType(op, 'options', 'an object', options);
   const gamma = channelVector(op, 'weight', options.weight, C, true);
   const mean = channelVector(op, 'mean', options.mean, C, false)!;
   const invstd = channelVector(op, 'invstd', options.invstd, C, false)!;
@@ -222,8 +256,19 @@ export function batchNorm2dBackward(
   const dweight = grads ? zeros([C]) : null;
   const dbias = grads ? zeros([C]) : null;
   batchNormNative.batchNormBackward(
-    rows, C, x.data, dy.data, y, gamma, mean, invstd, training, activation,
-    dx.data, dweight ? dweight.data : null, dbias ? dbias.data : null,
+    rows,
+    C,
+    x.data,
+    dy.data,
+    y,
+    gamma,
+    mean,
+    invstd,
+    training,
+    activation,
+    dx.data,
+    dweight ? dweight.data : null,
+    dbias ? dbias.data : null,
   );
   return { dx, dweight, dbias };
 }
