@@ -34,9 +34,30 @@ struct RowCache {
   }
 };
 
+typedef int vi __attribute__((vector_size(VL * sizeof(int))));
+
 // xe[iw][j][co] = x[iw][group(co) * cig + j]
 static void expandX(const ConvGroupedShape& s, const float* xrow, float* xe) {
   const int64_t groups = s.Cin / s.cig;
+  if (VL % s.cog == 0 && s.cig <= s.cog && s.Cin <= 4096) {
+    // Each VL-lane block of output channels reads one VL-wide window of input channels,
+    // starting at (block * VL / cog) * cig, through the same per-j lane permutation.
+    vi mask[16];
+    for (int64_t j = 0; j < s.cig; ++j)
+      for (int lane = 0; lane < VL; ++lane) mask[j][lane] = static_cast<int>((lane / s.cog) * s.cig + j);
+    float pixel[4096 + VL];  // the pixel's channels, zero padded so windows never over-read
+    std::memset(pixel + s.Cin, 0, sizeof(float) * VL);
+    const int64_t windowStep = (VL / s.cog) * s.cig;
+    for (int64_t iw = 0; iw < s.W; ++iw) {
+      std::memcpy(pixel, xrow + iw * s.Cin, sizeof(float) * s.Cin);
+      float* d = xe + iw * s.cig * s.CoutPad;
+      for (int64_t b = 0; b * VL < s.Cout; ++b) {
+        const vf v = ld(pixel + b * windowStep);
+        for (int64_t j = 0; j < s.cig; ++j) st(d + j * s.CoutPad + b * VL, __builtin_shuffle(v, mask[j]));
+      }
+    }
+    return;
+  }
   for (int64_t iw = 0; iw < s.W; ++iw) {
     const float* src = xrow + iw * s.Cin;
     float* d = xe + iw * s.cig * s.CoutPad;
