@@ -10,6 +10,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   convkit::binding::registerPeak(env, exports);
   convkit::binding::registerBatchNorm(env, exports);
   convkit::binding::registerActivation(env, exports);
+  convkit::binding::registerConv(env, exports);
   return exports;
 }
 

@@ -11,5 +11,6 @@ void registerGemm(Napi::Env env, Napi::Object exports);
 void registerPeak(Napi::Env env, Napi::Object exports);
 void registerBatchNorm(Napi::Env env, Napi::Object exports);
 void registerActivation(Napi::Env env, Napi::Object exports);
+void registerConv(Napi::Env env, Napi::Object exports);
 
 }  // namespace convkit::binding
