@@ -27,13 +27,21 @@ export function batchNorm(x: Tensor, options: BatchNormOptions = {}): Tensor {
   let mean: Tensor;
   let invstd: Tensor;
   if (training) {
-    const out = kernels.batchNorm2dForwardTraining(x, { ...options, weight, bias, eps, activation });
+    const out = kernels.batchNorm2dForwardTraining(x, {
+      ...options,
+      weight,
+      bias,
+      eps,
+      activation,
+    });
     y = out.y;
     mean = out.saveMean;
     invstd = out.saveInvstd;
   } else {
     if (!options.runningMean || !options.runningVar)
-      throw new TypeError('convkit.batchNorm: runningMean and runningVar are required when training is false');
+      throw new TypeError(
+        'convkit.batchNorm: runningMean and runningVar are required when training is false',
+      );
     y = kernels.batchNorm2dForwardEval(x, {
       runningMean: options.runningMean,
       runningVar: options.runningVar,
