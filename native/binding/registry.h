@@ -9,5 +9,6 @@ void registerRuntime(Napi::Env env, Napi::Object exports);
 void registerMemory(Napi::Env env, Napi::Object exports);
 void registerGemm(Napi::Env env, Napi::Object exports);
 void registerPeak(Napi::Env env, Napi::Object exports);
+void registerDepthwise(Napi::Env env, Napi::Object exports);
 
 }  // namespace convkit::binding
