@@ -93,24 +93,42 @@ inline void forwardPixel(const DepthwiseArgs& a, const float* xImage, int64_t ih
 
 // Interior columns [owLo, owHi) of a row whose KH taps are all inside the input; channel block
 // outermost so the KH*KW weight vectors are loaded once per block and stay in registers.
+// Four output pixels per step: four independent FMA chains hide the FMA latency (one chain of
+// KH*KW dependent FMAs per pixel would run at a quarter of the FMA throughput).
 template <int KH, int KW, bool kTail>
 inline void forwardInteriorBlock(const DepthwiseArgs& a, const float* xRow0, int64_t owLo,
                                  int64_t owHi, int64_t c0, int n, float* yRow) {
+  constexpr int kPixels = 4;
   T w[KH * KW];
   for (int t = 0; t < KH * KW; ++t) w[t] = Vec::load(a.weight + t * a.Cp + c0);
   const T b = a.bias ? Vec::load(a.bias + c0) : Vec::zero();
+  const int activation = a.activation;
   const int64_t rowStep = a.dilationH * a.W * a.C, colStep = a.dilationW * a.C;
   const int64_t xStep = a.strideW * a.C;
   const float* xp = xRow0 + (owLo * a.strideW - a.padLeft) * a.C + c0;
   float* yp = yRow + owLo * a.C + c0;
-  for (int64_t ow = owLo; ow < owHi; ++ow, xp += xStep, yp += a.C) {
+  int64_t ow = owLo;
+  for (; ow + kPixels <= owHi; ow += kPixels, xp += kPixels * xStep, yp += kPixels * a.C) {
+    T acc[kPixels];
+    for (int u = 0; u < kPixels; ++u) acc[u] = b;
+#pragma GCC unroll 8
+    for (int i = 0; i < KH; ++i)
+#pragma GCC unroll 8
+      for (int j = 0; j < KW; ++j)
+#pragma GCC unroll 4
+        for (int u = 0; u < kPixels; ++u)
+          acc[u] = Vec::fma(ld<kTail>(xp + u * xStep + i * rowStep + j * colStep, n),
+                            w[i * KW + j], acc[u]);
+    for (int u = 0; u < kPixels; ++u) st<kTail>(yp + u * a.C, activate(acc[u], activation), n);
+  }
+  for (; ow < owHi; ++ow, xp += xStep, yp += a.C) {
     T acc = b;
 #pragma GCC unroll 8
     for (int i = 0; i < KH; ++i)
 #pragma GCC unroll 8
       for (int j = 0; j < KW; ++j)
         acc = Vec::fma(ld<kTail>(xp + i * rowStep + j * colStep, n), w[i * KW + j], acc);
-    st<kTail>(yp, activate(acc, a.activation), n);
+    st<kTail>(yp, activate(acc, activation), n);
   }
 }
 
@@ -224,27 +242,37 @@ inline void backwardDataRows(const DepthwiseArgs& a, const float* dy, float* dx,
 // ---------------------------------------------------------------------------------------------
 // Backward weights: dw[kh, kw, c] += sum over (oh, ow) of dy[oh, ow, c] * x[ih, iw, c].
 
-// Interior columns of one kernel row kh: KW accumulators stay in registers across the row.
-// KW = 0: any width, accumulators in a small array.
+// Interior columns of one kernel row kh: KW accumulators stay in registers across the row,
+// in two sets (even / odd columns) so consecutive FMAs into one accumulator are independent.
+// KW = 0: any width up to 16, accumulators in a small array.
 template <int KWc, bool kTail>
 inline void backwardWeightsInterior(const DepthwiseArgs& a, const float* dyRow,
                                     const float* xRow, int64_t owLo, int64_t owHi, int64_t c0,
                                     int n, float* dwRow) {
   constexpr int kMax = KWc > 0 ? KWc : 16;
   const int KW = KWc > 0 ? KWc : int(a.KW);
-  T acc[kMax];
-  for (int j = 0; j < KW; ++j) acc[j] = Vec::zero();
+  T acc0[kMax], acc1[kMax];
+  for (int j = 0; j < KW; ++j) acc0[j] = acc1[j] = Vec::zero();
   const int64_t colStep = a.dilationW * a.C, xStep = a.strideW * a.C;
   const float* xp = xRow + (owLo * a.strideW - a.padLeft) * a.C + c0;
   const float* dp = dyRow + owLo * a.C + c0;
-  for (int64_t ow = owLo; ow < owHi; ++ow, xp += xStep, dp += a.C) {
+  int64_t ow = owLo;
+  for (; ow + 2 <= owHi; ow += 2, xp += 2 * xStep, dp += 2 * a.C) {
+    const T d0 = ld<kTail>(dp, n), d1 = ld<kTail>(dp + a.C, n);
+#pragma GCC unroll 8
+    for (int j = 0; j < KW; ++j) {
+      acc0[j] = Vec::fma(d0, ld<kTail>(xp + j * colStep, n), acc0[j]);
+      acc1[j] = Vec::fma(d1, ld<kTail>(xp + xStep + j * colStep, n), acc1[j]);
+    }
+  }
+  if (ow < owHi) {
     const T d = ld<kTail>(dp, n);
 #pragma GCC unroll 8
-    for (int j = 0; j < KW; ++j) acc[j] = Vec::fma(d, ld<kTail>(xp + j * colStep, n), acc[j]);
+    for (int j = 0; j < KW; ++j) acc0[j] = Vec::fma(d, ld<kTail>(xp + j * colStep, n), acc0[j]);
   }
   for (int j = 0; j < KW; ++j) {
     float* p = dwRow + j * a.Cp + c0;
-    Vec::store(p, Vec::add(Vec::load(p), acc[j]));
+    Vec::store(p, Vec::add(Vec::load(p), Vec::add(acc0[j], acc1[j])));
   }
 }
 
