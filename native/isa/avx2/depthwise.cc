@@ -7,7 +7,9 @@
 #include "../depthwise_ukernels.h"
 
 namespace convkit::isa {
-namespace avx2 {
+// A namespace of the family's own inside the ISA's: other families' bodies (also compiled
+// into convkit::isa::avx2) may define helpers with the same names.
+namespace avx2::depthwise {
 
 struct Vec {
   using T = __m256;
@@ -30,20 +32,20 @@ struct Vec {
 
 #include "../common/depthwise_impl.h"
 
-}  // namespace avx2
+}  // namespace avx2::depthwise
 
 void f32_depthwise_forward__avx2(const DepthwiseArgs* a, const float* x, float* y,
                                  int64_t rowBegin, int64_t rowEnd) {
-  avx2::forwardRows(*a, x, y, rowBegin, rowEnd);
+  avx2::depthwise::forwardRows(*a, x, y, rowBegin, rowEnd);
 }
 void f32_depthwise_backward_data__avx2(const DepthwiseArgs* a, const float* dy, float* dx,
                                        int64_t rowBegin, int64_t rowEnd) {
-  avx2::backwardDataRows(*a, dy, dx, rowBegin, rowEnd);
+  avx2::depthwise::backwardDataRows(*a, dy, dx, rowBegin, rowEnd);
 }
 void f32_depthwise_backward_weights__avx2(const DepthwiseArgs* a, const float* x,
                                           const float* dy, float* dw, float* db,
                                           int64_t rowBegin, int64_t rowEnd) {
-  avx2::backwardWeightsRows(*a, x, dy, dw, db, rowBegin, rowEnd);
+  avx2::depthwise::backwardWeightsRows(*a, x, dy, dw, db, rowBegin, rowEnd);
 }
 
 }  // namespace convkit::isa

@@ -11,7 +11,9 @@
 #include "../depthwise_ukernels.h"
 
 namespace convkit::isa {
-namespace avx512 {
+// A namespace of the family's own inside the ISA's: other families' bodies (also compiled
+// into convkit::isa::avx512) may define helpers with the same names.
+namespace avx512::depthwise {
 
 struct Vec {
   using T = __m512;
@@ -31,20 +33,20 @@ struct Vec {
 
 #include "../common/depthwise_impl.h"
 
-}  // namespace avx512
+}  // namespace avx512::depthwise
 
 void f32_depthwise_forward__avx512(const DepthwiseArgs* a, const float* x, float* y,
                                    int64_t rowBegin, int64_t rowEnd) {
-  avx512::forwardRows(*a, x, y, rowBegin, rowEnd);
+  avx512::depthwise::forwardRows(*a, x, y, rowBegin, rowEnd);
 }
 void f32_depthwise_backward_data__avx512(const DepthwiseArgs* a, const float* dy, float* dx,
                                          int64_t rowBegin, int64_t rowEnd) {
-  avx512::backwardDataRows(*a, dy, dx, rowBegin, rowEnd);
+  avx512::depthwise::backwardDataRows(*a, dy, dx, rowBegin, rowEnd);
 }
 void f32_depthwise_backward_weights__avx512(const DepthwiseArgs* a, const float* x,
                                             const float* dy, float* dw, float* db,
                                             int64_t rowBegin, int64_t rowEnd) {
-  avx512::backwardWeightsRows(*a, x, dy, dw, db, rowBegin, rowEnd);
+  avx512::depthwise::backwardWeightsRows(*a, x, dy, dw, db, rowBegin, rowEnd);
 }
 
 }  // namespace convkit::isa

@@ -1,6 +1,6 @@
 // Depthwise convolution row kernels, written once over a small vector interface and compiled
 // per ISA: native/isa/<isa>/depthwise.cc defines `struct Vec` (T, kLanes, zero, set1, load,
-// loadTail, store, storeTail, fma, add, max, min) inside namespace convkit::isa::<isa> and
+// loadTail, store, storeTail, fma, add, max, min) inside namespace convkit::isa::<isa>::depthwise and
 // includes this file there, so every ISA gets its own copy (no ODR merging).
 // Included only by ISA TUs. Lanes run across channels (NHWC: channels are contiguous).
 //

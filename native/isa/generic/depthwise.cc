@@ -6,7 +6,9 @@
 #include "../depthwise_ukernels.h"
 
 namespace convkit::isa {
-namespace generic {
+// A namespace of the family's own inside the ISA's: other families' bodies (also compiled
+// into convkit::isa::generic) may define helpers with the same names.
+namespace generic::depthwise {
 
 struct Lanes8 {
   float v[8];
@@ -57,20 +59,20 @@ struct Vec {
 
 #include "../common/depthwise_impl.h"
 
-}  // namespace generic
+}  // namespace generic::depthwise
 
 void f32_depthwise_forward__generic(const DepthwiseArgs* a, const float* x, float* y,
                                     int64_t rowBegin, int64_t rowEnd) {
-  generic::forwardRows(*a, x, y, rowBegin, rowEnd);
+  generic::depthwise::forwardRows(*a, x, y, rowBegin, rowEnd);
 }
 void f32_depthwise_backward_data__generic(const DepthwiseArgs* a, const float* dy, float* dx,
                                           int64_t rowBegin, int64_t rowEnd) {
-  generic::backwardDataRows(*a, dy, dx, rowBegin, rowEnd);
+  generic::depthwise::backwardDataRows(*a, dy, dx, rowBegin, rowEnd);
 }
 void f32_depthwise_backward_weights__generic(const DepthwiseArgs* a, const float* x,
                                              const float* dy, float* dw, float* db,
                                              int64_t rowBegin, int64_t rowEnd) {
-  generic::backwardWeightsRows(*a, x, dy, dw, db, rowBegin, rowEnd);
+  generic::depthwise::backwardWeightsRows(*a, x, dy, dw, db, rowBegin, rowEnd);
 }
 
 }  // namespace convkit::isa
