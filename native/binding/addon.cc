@@ -11,6 +11,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   convkit::binding::registerBatchNorm(env, exports);
   convkit::binding::registerActivation(env, exports);
   convkit::binding::registerConv(env, exports);
+  convkit::binding::registerDepthwise(env, exports);
   return exports;
 }
 

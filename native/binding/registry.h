@@ -12,5 +12,6 @@ void registerPeak(Napi::Env env, Napi::Object exports);
 void registerBatchNorm(Napi::Env env, Napi::Object exports);
 void registerActivation(Napi::Env env, Napi::Object exports);
 void registerConv(Napi::Env env, Napi::Object exports);
+void registerDepthwise(Napi::Env env, Napi::Object exports);
 
 }  // namespace convkit::binding
