@@ -11,15 +11,38 @@ describe('conv2d', () => {
     ['dilation 2', [1, 7, 7, 2], [2, 2, 3, 3], { dilation: 2, padding: 2 }, false],
     ['groups 2', [1, 5, 5, 4], [6, 2, 3, 3], { groups: 2, padding: 1 }, true],
     ['1x1', [2, 3, 4, 5], [3, 5, 1, 1], {}, true],
-    ['1x3 and stride [1,2]', [1, 4, 7, 3], [2, 3, 1, 3], { stride: [1, 2], padding: [0, 1] }, false],
+    [
+      '1x3 and stride [1,2]',
+      [1, 4, 7, 3],
+      [2, 3, 1, 3],
+      { stride: [1, 2], padding: [0, 1] },
+      false,
+    ],
     ['same padding', [1, 6, 5, 2], [3, 2, 3, 3], { padding: 'same' }, true],
+    ['depthwise 3x3', [2, 5, 6, 3], [3, 1, 3, 3], { groups: 3, padding: 1 }, true],
+    [
+      'depthwise multiplier 2, stride 2',
+      [1, 7, 6, 2],
+      [4, 1, 3, 3],
+      { groups: 2, stride: 2, padding: 1 },
+      false,
+    ],
+    [
+      'depthwise 5x5 dilation 2',
+      [1, 9, 9, 4],
+      [4, 1, 5, 5],
+      { groups: 4, dilation: 2, padding: [4, 3, 2, 4] },
+      true,
+    ],
   ];
   test.each(cases)('%s', (_name, xShape, wShape, options, withBias) => {
     const x = randomInput(xShape, 1);
     const w = randomInput(wShape, 2, { scale: 0.5 });
     const b = withBias ? randomInput([wShape[0]], 3) : null;
     const inputs = b ? [x, w, b] : [x, w];
-    assertGradcheck((xi, wi, bi) => F.conv2d(xi, wi, bi ?? null, options), inputs, { name: `conv2d ${_name}` });
+    assertGradcheck((xi, wi, bi) => F.conv2d(xi, wi, bi ?? null, options), inputs, {
+      name: `conv2d ${_name}`,
+    });
   });
 });
 
@@ -38,7 +61,14 @@ describe('batchNorm', () => {
         // difference sees the same starting state (their values do not affect the output).
         assertGradcheck(
           (xi, wi, bi) => {
-            const out = F.batchNorm(xi, { weight: wi, bias: bi, training, runningMean: runningMean.clone(), runningVar: runningVar.clone(), activation });
+            const out = F.batchNorm(xi, {
+              weight: wi,
+              bias: bi,
+              training,
+              runningMean: runningMean.clone(),
+              runningVar: runningVar.clone(),
+              activation,
+            });
             return out;
           },
           [x, w, b],

@@ -3,14 +3,19 @@
 import { Generator } from '../../lib/random';
 import { Tensor, tensor } from '../../lib/tensor';
 
-export function randomInput(shape: number[], seed: number, options: { avoid?: number[]; margin?: number; scale?: number; requiresGrad?: boolean } = {}): Tensor {
+export function randomInput(
+  shape: number[],
+  seed: number,
+  options: { avoid?: number[]; margin?: number; scale?: number; requiresGrad?: boolean } = {},
+): Tensor {
   const { avoid = [], margin = 0.05, scale = 1, requiresGrad = true } = options;
   const g = new Generator(seed);
   const size = shape.reduce((a, b) => a * b, 1);
   const values = new Float32Array(size);
   for (let i = 0; i < size; i++) {
     let v = (g.uniform() * 2 - 1) * scale;
-    for (const kink of avoid) if (Math.abs(v - kink) < margin) v = kink + (v >= kink ? margin : -margin);
+    for (const kink of avoid)
+      if (Math.abs(v - kink) < margin) v = kink + (v >= kink ? margin : -margin);
     values[i] = v;
   }
   const t = tensor(values, shape);
