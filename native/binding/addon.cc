@@ -8,6 +8,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   convkit::binding::registerMemory(env, exports);
   convkit::binding::registerGemm(env, exports);
   convkit::binding::registerPeak(env, exports);
+  convkit::binding::registerPool(env, exports);
+  convkit::binding::registerElementwise(env, exports);
+  convkit::binding::registerReduce(env, exports);
+  convkit::binding::registerShape(env, exports);
   return exports;
 }
 
