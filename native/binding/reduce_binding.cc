@@ -15,7 +15,7 @@ Napi::Value ReduceSum(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   requireArgs(info, op, 5);
   const Shape shape = getShape(info, 1, op, "shape");
-  const Shape axes = getShape(info, 2, op, "axes");
+  const Shape axes = getIntList(info, 2, op, "axes");
   std::vector<bool> reduced(shape.size(), false);
   for (int64_t axis : axes) {
     if (axis >= int64_t(shape.size()))

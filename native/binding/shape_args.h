@@ -25,15 +25,15 @@ inline int64_t shapeSize(const Napi::Env& env, const char* op, const Shape& s) {
   return size;
 }
 
-// An array of non-negative integers (at most 16 of them).
-inline Shape getShape(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name) {
+// An array of non-negative integers (at most 4096 of them): axes, permutations, row lengths.
+inline Shape getIntList(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name) {
   Napi::Env env = info.Env();
   if (!info[i].IsArray())
     throwTypeError(env, op, std::string("expected an array of integers for ") + name);
   Napi::Array array = info[i].As<Napi::Array>();
-  if (array.Length() > 16)
+  if (array.Length() > 4096)
     throwRangeError(env, op, std::string(name) + " has " + std::to_string(array.Length()) +
-                                 " dimensions; at most 16 are supported");
+                                 " dimensions; at most 4096 are supported");
   Shape shape;
   for (uint32_t k = 0; k < array.Length(); ++k) {
     Napi::Value v = array.Get(k);
@@ -45,7 +45,13 @@ inline Shape getShape(const Napi::CallbackInfo& info, size_t i, const char* op, 
                                    std::to_string(k) + "] but received " + std::to_string(d));
     shape.push_back(int64_t(d));
   }
-  shapeSize(env, op, shape);
+  return shape;
+}
+
+// A shape: an integer list whose element count stays within the exact range of a JS number.
+inline Shape getShape(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name) {
+  Shape shape = getIntList(info, i, op, name);
+  shapeSize(info.Env(), op, shape);
   return shape;
 }
 

@@ -34,7 +34,7 @@ Napi::Value Rows(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   requireArgs(info, op, 4);
   const std::vector<FloatView> parts = getFloatList(info, 1, op, "parts");
-  const Shape rowLengths = getShape(info, 2, op, "rowLengths");
+  const Shape rowLengths = getIntList(info, 2, op, "rowLengths");
   const int64_t outer = getIndex(info, 3, op, "outer");
   if (rowLengths.size() != parts.size())
     throwRangeError(env, op, std::to_string(parts.size()) + " parts but " + std::to_string(rowLengths.size()) + " row lengths");
@@ -65,7 +65,7 @@ Napi::Value Permute(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   requireArgs(info, op, 4);
   const Shape shape = getShape(info, 1, op, "shape");
-  const Shape perm = getShape(info, 2, op, "perm");
+  const Shape perm = getIntList(info, 2, op, "perm");
   std::vector<bool> seen(shape.size(), false);
   bool ok = perm.size() == shape.size();
   for (size_t i = 0; ok && i < perm.size(); ++i) {
@@ -91,8 +91,8 @@ Napi::Value Pad(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   requireArgs(info, op, kBackward ? 5 : 6);
   const Shape shape = getShape(info, 1, op, "shape");
-  const Shape before = getShape(info, 2, op, "before");
-  const Shape after = getShape(info, 3, op, "after");
+  const Shape before = getIntList(info, 2, op, "before");
+  const Shape after = getIntList(info, 3, op, "after");
   if (before.size() != shape.size() || after.size() != shape.size())
     throwRangeError(env, op, "before " + shapeString(before) + " and after " + shapeString(after) +
                                  " must have one entry per dim of " + shapeString(shape));
