@@ -8,7 +8,15 @@ import { sumToShape } from './reduce';
 export type BinaryOpName = 'add' | 'sub' | 'mul' | 'div';
 
 export interface ElementwiseNative {
-  binaryBroadcast(op: BinaryOpName, a: Float32Array, aShape: number[], b: Float32Array, bShape: number[], out: Float32Array, outShape: number[]): void;
+  binaryBroadcast(
+    op: BinaryOpName,
+    a: Float32Array,
+    aShape: number[],
+    b: Float32Array,
+    bShape: number[],
+    out: Float32Array,
+    outShape: number[],
+  ): void;
   binaryBroadcastReference: ElementwiseNative['binaryBroadcast'];
 }
 
@@ -19,7 +27,8 @@ export function broadcastShapes(op: string, a: Shape, b: Shape): number[] {
   const rank = Math.max(a.length, b.length);
   const out: number[] = [];
   for (let i = 0; i < rank; i++) {
-    const x = a[a.length - rank + i] ?? 1, y = b[b.length - rank + i] ?? 1;
+    const x = a[a.length - rank + i] ?? 1,
+      y = b[b.length - rank + i] ?? 1;
     if (x !== y && x !== 1 && y !== 1)
       throw invalidRange(op, 'b', `a shape that broadcasts with [${a}]`, `shape [${b}]`);
     out.push(x === 1 ? y : x);
@@ -40,8 +49,14 @@ function operand(op: string, name: string, x: unknown): Operand {
 
 function binary(op: BinaryOpName, a: Tensor | number, b: Tensor | number): Tensor {
   if (!(a instanceof Tensor) && !(b instanceof Tensor))
-    throw invalidType(op, 'a', 'a Tensor (one operand at least)', `${describe(a)} and ${describe(b)}`);
-  const x = operand(op, 'a', a), y = operand(op, 'b', b);
+    throw invalidType(
+      op,
+      'a',
+      'a Tensor (one operand at least)',
+      `${describe(a)} and ${describe(b)}`,
+    );
+  const x = operand(op, 'a', a),
+    y = operand(op, 'b', b);
   const outShape = broadcastShapes(op, x.shape, y.shape);
   const out = zeros(outShape);
   elementwiseNative.binaryBroadcast(op, x.data, x.shape, y.data, y.shape, out.data, outShape);
@@ -57,10 +72,20 @@ export const div = (a: Tensor | number, b: Tensor | number): Tensor => binary('d
 export function expandScaled(x: Tensor, shape: Shape, scale = 1): Tensor {
   const op = 'expand';
   const target = [...shape];
-  const ok = x.ndim <= target.length && x.shape.every((d, i) => d === 1 || d === target[target.length - x.ndim + i]);
+  const ok =
+    x.ndim <= target.length &&
+    x.shape.every((d, i) => d === 1 || d === target[target.length - x.ndim + i]);
   if (!ok) throw invalidRange(op, 'shape', `a shape [${x.shape}] broadcasts to`, target);
   const out = zeros(target);
-  elementwiseNative.binaryBroadcast('mul', x.data, [...x.shape], new Float32Array([scale]), [], out.data, target);
+  elementwiseNative.binaryBroadcast(
+    'mul',
+    x.data,
+    [...x.shape],
+    new Float32Array([scale]),
+    [],
+    out.data,
+    target,
+  );
   return out;
 }
 
@@ -71,13 +96,21 @@ export interface BinaryGrads {
 }
 
 /** Gradients of out = a (op) b, each in its operand's shape. */
-export function binaryBackward(op: BinaryOpName, gradOutput: Tensor, a: Tensor | number, b: Tensor | number): BinaryGrads {
+export function binaryBackward(
+  op: BinaryOpName,
+  gradOutput: Tensor,
+  a: Tensor | number,
+  b: Tensor | number,
+): BinaryGrads {
   const name = `${op}Backward`;
-  if (!(gradOutput instanceof Tensor)) throw invalidType(name, 'gradOutput', 'a Tensor', gradOutput);
-  const aShape = a instanceof Tensor ? a.shape : null, bShape = b instanceof Tensor ? b.shape : null;
+  if (!(gradOutput instanceof Tensor))
+    throw invalidType(name, 'gradOutput', 'a Tensor', gradOutput);
+  const aShape = a instanceof Tensor ? a.shape : null,
+    bShape = b instanceof Tensor ? b.shape : null;
   const temporaries: Tensor[] = [];
   const keep = (t: Tensor): Tensor => (temporaries.push(t), t);
-  let gradA: Tensor | null = null, gradB: Tensor | null = null;
+  let gradA: Tensor | null = null,
+    gradB: Tensor | null = null;
   switch (op) {
     case 'add':
     case 'sub':

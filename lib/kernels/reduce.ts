@@ -5,7 +5,13 @@ import { native } from '../native';
 import { Shape, Tensor, zeros } from '../tensor';
 
 export interface ReduceNative {
-  reduceSum(input: Float32Array, shape: number[], axes: number[], scale: number, out: Float32Array): void;
+  reduceSum(
+    input: Float32Array,
+    shape: number[],
+    axes: number[],
+    scale: number,
+    out: Float32Array,
+  ): void;
   reduceSumReference: ReduceNative['reduceSum'];
 }
 
@@ -18,10 +24,15 @@ function requireTensor(op: string, name: string, x: unknown): Tensor {
 }
 
 /** Axes as distinct non-negative integers, sorted (negative ones count from the end). */
-export function normalizeAxes(op: string, ndim: number, axes: number | readonly number[] | undefined): number[] {
+export function normalizeAxes(
+  op: string,
+  ndim: number,
+  axes: number | readonly number[] | undefined,
+): number[] {
   if (axes === undefined) return Array.from({ length: ndim }, (_, i) => i);
   const list = typeof axes === 'number' ? [axes] : axes;
-  if (!Array.isArray(list)) throw invalidType(op, 'axes', 'an integer or an array of integers', axes);
+  if (!Array.isArray(list))
+    throw invalidType(op, 'axes', 'an integer or an array of integers', axes);
   const seen = new Set<number>();
   for (const a of list) {
     if (typeof a !== 'number') throw invalidType(op, 'axes', 'integers', axes);
@@ -34,11 +45,19 @@ export function normalizeAxes(op: string, ndim: number, axes: number | readonly 
   return [...seen].sort((x, y) => x - y);
 }
 
-function reduce(op: string, x: Tensor, axes: number | readonly number[] | undefined, keepdim: boolean, mean: boolean): Tensor {
+function reduce(
+  op: string,
+  x: Tensor,
+  axes: number | readonly number[] | undefined,
+  keepdim: boolean,
+  mean: boolean,
+): Tensor {
   requireTensor(op, 'input', x);
   const list = normalizeAxes(op, x.ndim, axes);
   const count = list.reduce((p, a) => p * x.shape[a], 1);
-  const outShape = keepdim ? x.shape.map((d, i) => (list.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !list.includes(i));
+  const outShape = keepdim
+    ? x.shape.map((d, i) => (list.includes(i) ? 1 : d))
+    : x.shape.filter((_, i) => !list.includes(i));
   const out = zeros(outShape);
   reduceNative.reduceSum(x.data, [...x.shape], list, mean ? 1 / count : 1, out.data);
   return out;
@@ -53,7 +72,12 @@ export function mean(x: Tensor, axes?: number | readonly number[], keepdim = fal
 }
 
 /** Backward of sum / mean: the gradient spread back over the reduced axes. */
-export function reduceBackward(gradOutput: Tensor, inputShape: Shape, axes: number | readonly number[] | undefined, mean: boolean): Tensor {
+export function reduceBackward(
+  gradOutput: Tensor,
+  inputShape: Shape,
+  axes: number | readonly number[] | undefined,
+  mean: boolean,
+): Tensor {
   const op = 'reduceBackward';
   requireTensor(op, 'gradOutput', gradOutput);
   const list = normalizeAxes(op, inputShape.length, axes);
@@ -72,7 +96,8 @@ export function sumToShape(x: Tensor, shape: Shape, scale = 1): Tensor {
   const ok = lead >= 0 && shape.every((d, i) => d === x.shape[lead + i] || d === 1);
   if (!ok) throw invalidRange(op, 'shape', `a shape that broadcasts to [${x.shape}]`, [...shape]);
   const axes: number[] = [];
-  for (let i = 0; i < x.ndim; i++) if (i < lead || (shape[i - lead] === 1 && x.shape[i] !== 1)) axes.push(i);
+  for (let i = 0; i < x.ndim; i++)
+    if (i < lead || (shape[i - lead] === 1 && x.shape[i] !== 1)) axes.push(i);
   const out = zeros(shape);
   reduceNative.reduceSum(x.data, [...x.shape], axes, scale, out.data);
   return out;
