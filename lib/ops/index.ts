@@ -14,5 +14,10 @@ export {
   hardsigmoid,
   gelu,
 } from './activation';
+export { maxPool2d, avgPool2d, adaptiveAvgPool2d, globalMaxPool2d } from './pool';
+export type { MaxPool2dOptions, AvgPool2dOptions } from './pool';
+export { add, sub, mul, div } from './elementwise';
+export { sum, mean } from './reduce';
+export { cat, split, permute, pad, flatten } from './shape';
 export { matmul } from './matmul';
 export type { Tensor } from '../tensor';
