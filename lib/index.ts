@@ -1,5 +1,5 @@
 // The public API of convkit.
-export { Tensor, tensor, zeros, ones, full, rand, randn, arange, isTensor } from './tensor';
+export { Tensor, tensor, empty, zeros, ones, full, rand, randn, arange, isTensor } from './tensor';
 export {
   noGrad,
   enableGrad,

@@ -26,7 +26,7 @@ export interface NativeAddon {
   setIsa(isa: string): void;
   setNumThreads(n: number): void;
   getNumThreads(): number;
-  allocFloats(length: number): Float32Array;
+  allocFloats(length: number, zeroFill?: boolean): Float32Array;
   disposeFloats(array: Float32Array): void;
   memoryStats(): NativeMemoryStats;
   trimPool(): void;

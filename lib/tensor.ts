@@ -213,7 +213,7 @@ export class Tensor {
 
   /** A copy in new memory. */
   clone(): Tensor {
-    const out = empty(this.shape);
+    const out = allocate(this.shape, 'clone', false);
     out.storage.data.set(this.data);
     return out;
   }
@@ -234,16 +234,23 @@ export type NestedArray = number | NestedArray[];
 function accumulateGrad(into: Tensor, grad: Tensor): Tensor {
   const a = into.data;
   const b = grad.data;
-  const out = empty(into.shape, 'backward');
+  const out = allocate(into.shape, 'backward', false);
   const o = out.data;
   for (let i = 0; i < o.length; i++) o[i] = a[i] + b[i];
   return out;
 }
 
-/** Uninitialised-looking but zero-filled tensor of the given shape. */
-function empty(shape: Shape, op = 'empty'): Tensor {
+function allocate(shape: Shape, op: string, zeroFill: boolean): Tensor {
   const size = checkShape(op, shape);
-  return new Tensor(native.allocFloats(size), shape);
+  return new Tensor(native.allocFloats(size, zeroFill), shape);
+}
+
+/**
+ * A tensor whose contents are unspecified (as torch.empty): for outputs a kernel overwrites
+ * completely, saving a pass over memory. CONVKIT_POISON=1 fills it with NaN (for tests).
+ */
+export function empty(shape: Shape): Tensor {
+  return allocate(shape, 'empty', false);
 }
 
 function inferShape(values: unknown): number[] {
@@ -283,7 +290,7 @@ export function tensor(values: NestedArray | ArrayLike<number>, shape?: Shape): 
     const size = checkShape(op, target);
     if (size !== flat.length)
       throw invalidRange(op, 'shape', `a shape of ${flat.length} elements`, target);
-    const out = empty(target, op);
+    const out = allocate(target, op, false);
     const data = out.data;
     for (let i = 0; i < size; i++) {
       const v = flat[i];
@@ -293,24 +300,24 @@ export function tensor(values: NestedArray | ArrayLike<number>, shape?: Shape): 
     return out;
   }
   if (typeof values === 'number') {
-    const out = empty([], op);
+    const out = allocate([], op, false);
     out.data[0] = values;
     return out;
   }
   if (!Array.isArray(values)) throw invalidType(op, 'data', 'an array or typed array', values);
   const inferred = inferShape(values);
-  const out = empty(inferred, op);
+  const out = allocate(inferred, op, false);
   flattenInto(values, inferred, 0, out.data, { i: 0 }, op);
   return out;
 }
 
 export function zeros(shape: Shape): Tensor {
-  return empty(shape, 'zeros');
+  return allocate(shape, 'zeros', true);
 }
 
 export function full(shape: Shape, value: number): Tensor {
   checkNumber('full', 'value', value);
-  const out = empty(shape, 'full');
+  const out = allocate(shape, 'full', false);
   out.data.fill(value);
   return out;
 }
@@ -321,7 +328,7 @@ export function ones(shape: Shape): Tensor {
 
 /** Uniform on [0, 1), as torch.rand. */
 export function rand(shape: Shape, generator: Generator = defaultGenerator): Tensor {
-  const out = empty(shape, 'rand');
+  const out = allocate(shape, 'rand', false);
   const data = out.data;
   for (let i = 0; i < data.length; i++) data[i] = generator.uniform();
   return out;
@@ -329,7 +336,7 @@ export function rand(shape: Shape, generator: Generator = defaultGenerator): Ten
 
 /** Standard normal, as torch.randn. */
 export function randn(shape: Shape, generator: Generator = defaultGenerator): Tensor {
-  const out = empty(shape, 'randn');
+  const out = allocate(shape, 'randn', false);
   const data = out.data;
   for (let i = 0; i < data.length; i++) data[i] = generator.normal();
   return out;
@@ -345,7 +352,7 @@ export function arange(startOrEnd: number, end?: number, step = 1): Tensor {
   if (step === 0 || !Number.isFinite(step))
     throw invalidRange('arange', 'step', 'a finite non-zero number', step);
   const count = Math.max(0, Math.ceil((stop - start) / step));
-  const out = empty([count], 'arange');
+  const out = allocate([count], 'arange', false);
   const data = out.data;
   for (let i = 0; i < count; i++) data[i] = start + i * step;
   return out;

@@ -3,7 +3,7 @@
 // F.hardsigmoid, F.gelu with approximate 'none' | 'tanh'). Backward takes the forward INPUT.
 import { invalidRange, invalidType } from '../check';
 import { native } from '../native';
-import { Tensor, zeros } from '../tensor';
+import { Tensor, empty } from '../tensor';
 
 export type ActivationName =
   | 'relu'
@@ -93,7 +93,7 @@ export function activationForward(
   const op = 'activationForward';
   requireTensor(op, 'x', x);
   const { kind, param } = resolveActivation(op, name, options);
-  const y = zeros(x.shape);
+  const y = empty(x.shape);
   activationNative.activationForward(kind, param, x.size, x.data, y.data);
   return y;
 }
@@ -111,7 +111,7 @@ export function activationBackward(
   if (dy.shape.length !== x.shape.length || dy.shape.some((d, i) => d !== x.shape[i]))
     throw invalidRange(op, 'dy', `shape [${x.shape}] like x`, `shape [${dy.shape}]`);
   const { kind, param } = resolveActivation(op, name, options);
-  const dx = zeros(x.shape);
+  const dx = empty(x.shape);
   activationNative.activationBackward(kind, param, x.size, x.data, dy.data, dx.data);
   return dx;
 }

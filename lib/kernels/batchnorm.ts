@@ -4,7 +4,7 @@
 // ReLU / ReLU6 is fused after the affine transform (and into the backward).
 import { invalidRange, invalidType } from '../check';
 import { native } from '../native';
-import { Tensor, zeros } from '../tensor';
+import { Tensor, empty } from '../tensor';
 
 export type BatchNormActivation = 'none' | 'relu' | 'relu6';
 
@@ -176,9 +176,9 @@ export function batchNorm2dForwardTraining(
       'more than 1 value per channel when training (N*H*W > 1)',
       `shape [${x.shape}]`,
     );
-  const y = zeros(x.shape);
-  const saveMean = zeros([C]);
-  const saveInvstd = zeros([C]);
+  const y = empty(x.shape);
+  const saveMean = empty([C]);
+  const saveInvstd = empty([C]);
   batchNormNative.batchNormForwardTraining(
     rows,
     C,
@@ -209,7 +209,7 @@ export function batchNorm2dForwardEval(x: Tensor, options: BatchNormEvalOptions)
   const runningVar = channelVector(op, 'runningVar', options.runningVar, C, false)!;
   const eps = checkEps(op, options.eps ?? 1e-5);
   const activation = checkActivation(op, options.activation ?? 'none');
-  const y = zeros(x.shape);
+  const y = empty(x.shape);
   batchNormNative.batchNormForwardEval(
     rows,
     C,
@@ -251,10 +251,10 @@ export function batchNorm2dBackward(
       throw invalidRange(op, 'y', `shape [${x.shape}] like x`, `shape [${out.shape}]`);
     y = out.data;
   }
-  const dx = zeros(x.shape);
+  const dx = empty(x.shape);
   const grads = options.parameterGradients ?? true;
-  const dweight = grads ? zeros([C]) : null;
-  const dbias = grads ? zeros([C]) : null;
+  const dweight = grads ? empty([C]) : null;
+  const dbias = grads ? empty([C]) : null;
   batchNormNative.batchNormBackward(
     rows,
     C,

@@ -3,7 +3,7 @@
 // layout [Cout, Cin/groups, KH, KW], output NHWC [N, OH, OW, Cout]. Semantics are PyTorch's.
 import { describe as describeValue, invalidRange, invalidType } from '../check';
 import { native } from '../native';
-import { Shape, Tensor, zeros } from '../tensor';
+import { Shape, Tensor, empty } from '../tensor';
 
 /** [N, H, W, Cin, Cout, KH, KW, sH, sW, padTop, padBottom, padLeft, padRight, dH, dW, groups] */
 export type Conv2dParamsArray = number[];
@@ -254,7 +254,7 @@ export function conv2d(
   if (activationCode < 0)
     throw invalidRange(op, 'activation', "'none', 'relu' or 'relu6'", describeValue(activation));
   const code = algorithmCode(op, algorithm);
-  const y = zeros(outShape);
+  const y = empty(outShape);
   addon.conv2dForward(
     params,
     x.data,
@@ -288,7 +288,7 @@ export function conv2dBackwardData(
     throw invalidRange(op, 'inputShape', 'a shape [N, H, W, Cin] of positive integers', inputShape);
   const { params, outShape } = conv2dGeometry(op, inputShape, weight.shape, options);
   sameShape(op, 'dy', dy, outShape);
-  const dx = zeros(inputShape);
+  const dx = empty(inputShape);
   addon.conv2dBackwardData(params, dy.data, weight.data, dx.data, algorithmCode(op, algorithm));
   return dx;
 }
@@ -319,8 +319,8 @@ export function conv2dBackwardWeights(
     );
   const { params, outShape } = conv2dGeometry(op, x.shape, weightShape, options);
   sameShape(op, 'dy', dy, outShape);
-  const dw = zeros(weightShape);
-  const db = computeBias ? zeros([weightShape[0]]) : null;
+  const dw = empty(weightShape);
+  const db = computeBias ? empty([weightShape[0]]) : null;
   addon.conv2dBackwardWeights(
     params,
     x.data,

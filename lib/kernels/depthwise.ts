@@ -4,7 +4,7 @@
 // and backward weights (+ bias gradient) on the native direct kernels.
 import { invalidRange, invalidType } from '../check';
 import { native } from '../native';
-import { Shape, Tensor, zeros } from '../tensor';
+import { Shape, Tensor, empty } from '../tensor';
 
 /** The addon's depthwise surface (geometry = the 15 integers of DepthwiseGeometry). */
 type Geometry = [
@@ -204,7 +204,7 @@ export function depthwiseConv2d(
   const activation = options.activation ?? 'none';
   if (!Object.prototype.hasOwnProperty.call(activationCodes, activation))
     throw invalidRange(op, 'activation', "'none', 'relu' or 'relu6'", activation);
-  const y = zeros(r.outShape);
+  const y = empty(r.outShape);
   depthwiseNative.depthwiseConv2d(
     ...r.geometry,
     x.data,
@@ -231,7 +231,7 @@ export function depthwiseConv2dBackwardData(
   const r = resolve(op, inputShape, weight.shape, options);
   if (!sameShape(dy.shape, r.outShape))
     throw invalidRange(op, 'dy', `shape [${r.outShape.join(', ')}]`, shapeText(dy.shape));
-  const dx = zeros(inputShape);
+  const dx = empty(inputShape);
   depthwiseNative.depthwiseConv2dBackwardData(...r.geometry, dy.data, weight.data, dx.data);
   return dx;
 }
@@ -256,8 +256,8 @@ export function depthwiseConv2dBackwardWeights(
   const r = resolve(op, x.shape, weightShape, options);
   if (!sameShape(dy.shape, r.outShape))
     throw invalidRange(op, 'dy', `shape [${r.outShape.join(', ')}]`, shapeText(dy.shape));
-  const dWeight = zeros(r.weightShape);
-  const dBias = withBias ? zeros([r.outChannels]) : null;
+  const dWeight = empty(r.weightShape);
+  const dBias = withBias ? empty([r.outChannels]) : null;
   depthwiseNative.depthwiseConv2dBackwardWeights(
     ...r.geometry,
     x.data,

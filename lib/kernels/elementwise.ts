@@ -2,7 +2,7 @@
 // backward: each operand's gradient reduced over the axes it was broadcast along.
 import { describe, invalidRange, invalidType } from '../check';
 import { native } from '../native';
-import { Shape, Tensor, zeros } from '../tensor';
+import { Shape, Tensor, empty } from '../tensor';
 import { sumToShape } from './reduce';
 
 export type BinaryOpName = 'add' | 'sub' | 'mul' | 'div';
@@ -58,7 +58,7 @@ function binary(op: BinaryOpName, a: Tensor | number, b: Tensor | number): Tenso
   const x = operand(op, 'a', a),
     y = operand(op, 'b', b);
   const outShape = broadcastShapes(op, x.shape, y.shape);
-  const out = zeros(outShape);
+  const out = empty(outShape);
   elementwiseNative.binaryBroadcast(op, x.data, x.shape, y.data, y.shape, out.data, outShape);
   return out;
 }
@@ -76,7 +76,7 @@ export function expandScaled(x: Tensor, shape: Shape, scale = 1): Tensor {
     x.ndim <= target.length &&
     x.shape.every((d, i) => d === 1 || d === target[target.length - x.ndim + i]);
   if (!ok) throw invalidRange(op, 'shape', `a shape [${x.shape}] broadcasts to`, target);
-  const out = zeros(target);
+  const out = empty(target);
   elementwiseNative.binaryBroadcast(
     'mul',
     x.data,

@@ -3,7 +3,7 @@
 // Max pooling returns PyTorch's indices: the flat h * W + w inside the input plane.
 import { checkInt, invalidRange, invalidType } from '../check';
 import { native } from '../native';
-import { Shape, Tensor, zeros } from '../tensor';
+import { Shape, Tensor, empty } from '../tensor';
 
 type Windowed = [
   number,
@@ -172,7 +172,7 @@ export function maxPool2d(x: Tensor, options: MaxPool2dOptions): MaxPoolResult {
   const op = 'maxPool2d';
   const shape = requireNhwc(op, 'input', x);
   const g = geometry(op, shape, options, true);
-  const output = zeros(g.outShape);
+  const output = empty(g.outShape);
   const indices = new Int32Array(output.size);
   poolNative.maxPool2d(...g.args, x.data, output.data, indices);
   return { output, indices };
@@ -190,7 +190,7 @@ export function maxPool2dBackward(
   if (gradOutput.shape.join() !== g.outShape.join())
     throw invalidRange(op, 'gradOutput', `shape [${g.outShape}]`, `shape [${gradOutput.shape}]`);
   if (!(indices instanceof Int32Array)) throw invalidType(op, 'indices', 'an Int32Array', indices);
-  const gradInput = zeros(inputShape);
+  const gradInput = empty(inputShape);
   poolNative.maxPool2dBackward(...g.args, gradOutput.data, indices, gradInput.data);
   return gradInput;
 }
@@ -207,7 +207,7 @@ export function avgPool2d(x: Tensor, options: AvgPool2dOptions): Tensor {
   const op = 'avgPool2d';
   const shape = requireNhwc(op, 'input', x);
   const g = geometry(op, shape, options, false);
-  const output = zeros(g.outShape);
+  const output = empty(g.outShape);
   poolNative.avgPool2d(...g.args, ...avgExtras(op, options), x.data, output.data);
   return output;
 }
@@ -222,7 +222,7 @@ export function avgPool2dBackward(
   const g = geometry(op, requireShape4(op, 'inputShape', inputShape), options, false);
   if (gradOutput.shape.join() !== g.outShape.join())
     throw invalidRange(op, 'gradOutput', `shape [${g.outShape}]`, `shape [${gradOutput.shape}]`);
-  const gradInput = zeros(inputShape);
+  const gradInput = empty(inputShape);
   poolNative.avgPool2dBackward(
     ...g.args,
     ...avgExtras(op, options),
@@ -237,7 +237,7 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: Pair): Tensor {
   const [N, H, W, C] = requireNhwc(op, 'input', x);
   const [OH, OW] = pair(op, 'outputSize', outputSize, 1);
   if (H < 1 || W < 1) throw invalidRange(op, 'input', 'a non-empty plane', `shape [${x.shape}]`);
-  const output = zeros([N, OH, OW, C]);
+  const output = empty([N, OH, OW, C]);
   poolNative.adaptiveAvgPool2d(N, H, W, C, OH, OW, x.data, output.data);
   return output;
 }
@@ -253,7 +253,7 @@ export function adaptiveAvgPool2dBackward(gradOutput: Tensor, inputShape: Shape)
       `N = ${N} and C = ${C} as inputShape`,
       `shape [${gradOutput.shape}]`,
     );
-  const gradInput = zeros(inputShape);
+  const gradInput = empty(inputShape);
   poolNative.adaptiveAvgPool2dBackward(N, H, W, C, OH, OW, gradOutput.data, gradInput.data);
   return gradInput;
 }

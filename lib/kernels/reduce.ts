@@ -2,7 +2,7 @@
 // gradient of a broadcasting op back into its operand's shape.
 import { invalidRange, invalidType } from '../check';
 import { native } from '../native';
-import { Shape, Tensor, zeros } from '../tensor';
+import { Shape, Tensor, empty } from '../tensor';
 
 export interface ReduceNative {
   reduceSum(
@@ -58,7 +58,7 @@ function reduce(
   const outShape = keepdim
     ? x.shape.map((d, i) => (list.includes(i) ? 1 : d))
     : x.shape.filter((_, i) => !list.includes(i));
-  const out = zeros(outShape);
+  const out = empty(outShape);
   reduceNative.reduceSum(x.data, [...x.shape], list, mean ? 1 / count : 1, out.data);
   return out;
 }
@@ -98,7 +98,7 @@ export function sumToShape(x: Tensor, shape: Shape, scale = 1): Tensor {
   const axes: number[] = [];
   for (let i = 0; i < x.ndim; i++)
     if (i < lead || (shape[i - lead] === 1 && x.shape[i] !== 1)) axes.push(i);
-  const out = zeros(shape);
+  const out = empty(shape);
   reduceNative.reduceSum(x.data, [...x.shape], axes, scale, out.data);
   return out;
 }

@@ -2,7 +2,7 @@
 // NHWC <-> NCHW helpers), constant pad and channel-major flatten, each with its backward.
 import { checkInt, invalidRange, invalidType } from '../check';
 import { native } from '../native';
-import { Shape, Tensor, zeros } from '../tensor';
+import { Shape, Tensor, empty } from '../tensor';
 
 export interface ShapeNative {
   concatRows(
@@ -74,7 +74,7 @@ export function concat(tensors: readonly Tensor[], axis: number): Tensor {
   });
   const outShape = [...first];
   outShape[ax] = tensors.reduce((s, t) => s + t.shape[ax], 0);
-  const out = zeros(outShape);
+  const out = empty(outShape);
   const after = product(first.slice(ax + 1));
   shapeNative.concatRows(
     out.data,
@@ -95,7 +95,7 @@ export function split(x: Tensor, sizes: readonly number[], axis: number): Tensor
   if (sizes.reduce((a, b) => a + b, 0) !== x.shape[ax])
     throw invalidRange(op, 'sizes', `sizes adding up to ${x.shape[ax]}`, sizes);
   const after = product(x.shape.slice(ax + 1));
-  const outputs = sizes.map((s) => zeros(x.shape.map((d, k) => (k === ax ? s : d))));
+  const outputs = sizes.map((s) => empty(x.shape.map((d, k) => (k === ax ? s : d))));
   shapeNative.splitRows(
     x.data,
     outputs.map((t) => t.data),
@@ -119,7 +119,7 @@ export function permute(x: Tensor, perm: readonly number[]): Tensor {
   const op = 'permute';
   requireTensor(op, 'input', x);
   const p = checkPerm(op, x.ndim, perm);
-  const out = zeros(p.map((i) => x.shape[i]));
+  const out = empty(p.map((i) => x.shape[i]));
   shapeNative.permute(x.data, [...x.shape], p, out.data);
   return out;
 }
@@ -154,7 +154,7 @@ export function pad(x: Tensor, padding: readonly (readonly [number, number])[], 
   requireTensor(op, 'input', x);
   const [before, after] = padSides(op, x.ndim, padding);
   if (typeof value !== 'number') throw invalidType(op, 'value', 'a number', value);
-  const out = zeros(x.shape.map((d, i) => d + before[i] + after[i]));
+  const out = empty(x.shape.map((d, i) => d + before[i] + after[i]));
   shapeNative.padConstant(x.data, [...x.shape], before, after, value, out.data);
   return out;
 }
@@ -169,7 +169,7 @@ export function padBackward(
   const inShape = gradOutput.shape.map((d, i) => d - before[i] - after[i]);
   if (inShape.some((d) => d < 0))
     throw invalidRange(op, 'padding', `pads within [${gradOutput.shape}]`, padding);
-  const gradInput = zeros(inShape);
+  const gradInput = empty(inShape);
   shapeNative.padBackward(gradOutput.data, inShape, before, after, gradInput.data);
   return gradInput;
 }

@@ -2,7 +2,10 @@
 // ArrayBuffer (no copy), with a V8-owned fallback where external buffers are forbidden.
 // dispose() detaches the buffer before returning memory to the pool, so a stale
 // Float32Array reads as empty and native calls reject it: nothing can read freed memory.
+#include <algorithm>
 #include <atomic>
+#include <cstdlib>
+#include <limits>
 #include <cstring>
 #include <mutex>
 #include <unordered_map>
@@ -43,11 +46,23 @@ bool releaseBlock(void* ptr) {
 
 void finalizeExternal(napi_env, void* data, void*) { releaseBlock(data); }
 
-// allocFloats(length) -> Float32Array of `length` zero-initialised floats.
+// With CONVKIT_POISON=1, uninitialised allocations are filled with NaN so that a kernel that
+// fails to write part of its output shows up in the tests instead of returning stale values.
+bool poisonUninitialised() {
+  static const bool poison = [] {
+    const char* v = std::getenv("CONVKIT_POISON");
+    return v && *v && *v != '0';
+  }();
+  return poison;
+}
+
+// allocFloats(length, zeroFill = true) -> Float32Array of `length` floats. Without zeroFill
+// the contents are unspecified (kernel outputs that are overwritten anyway skip a pass).
 Napi::Value AllocFloats(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   requireArgs(info, "alloc", 1);
   const int64_t length = getIntIn(info, 0, "alloc", "length", 0, int64_t(1) << 40);
+  const bool zeroFill = info.Length() < 2 || getBool(info, 1, "alloc", "zeroFill");
   const size_t bytes = static_cast<size_t>(length) * sizeof(float);
   flushPendingRelease(env);
   void* ptr = nullptr;
@@ -56,7 +71,11 @@ Napi::Value AllocFloats(const Napi::CallbackInfo& info) {
   } catch (const std::bad_alloc&) {
     throwRangeError(env, "alloc", "out of memory allocating " + std::to_string(bytes) + " bytes");
   }
-  std::memset(ptr, 0, bytes);
+  if (zeroFill) {
+    std::memset(ptr, 0, bytes);
+  } else if (poisonUninitialised()) {
+    std::fill_n(static_cast<float*>(ptr), length, std::numeric_limits<float>::quiet_NaN());
+  }
   {
     std::lock_guard<std::mutex> lock(blocksMutex);
     liveBlocks[ptr] = bytes;
