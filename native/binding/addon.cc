@@ -8,6 +8,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   convkit::binding::registerMemory(env, exports);
   convkit::binding::registerGemm(env, exports);
   convkit::binding::registerPeak(env, exports);
+  convkit::binding::registerLinear(env, exports);
+  convkit::binding::registerDropout(env, exports);
+  convkit::binding::registerLoss(env, exports);
+  convkit::binding::registerOptim(env, exports);
   return exports;
 }
 

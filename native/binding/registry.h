@@ -9,5 +9,9 @@ void registerRuntime(Napi::Env env, Napi::Object exports);
 void registerMemory(Napi::Env env, Napi::Object exports);
 void registerGemm(Napi::Env env, Napi::Object exports);
 void registerPeak(Napi::Env env, Napi::Object exports);
+void registerLinear(Napi::Env env, Napi::Object exports);
+void registerDropout(Napi::Env env, Napi::Object exports);
+void registerLoss(Napi::Env env, Napi::Object exports);
+void registerOptim(Napi::Env env, Napi::Object exports);
 
 }  // namespace convkit::binding

@@ -1,0 +1,116 @@
+// Row kernels for softmax, logSoftmax and cross-entropy, written once as plain loops with
+// `#pragma omp simd` and compiled per ISA: the ISA TU includes this file inside its own
+// namespace (convkit::isa::<isa>), so each copy is vectorised with that TU's -m flags.
+// Include <cmath>, <cstdint> and <cstring> before the namespace; no includes here.
+
+// exp(x) in float, vectorisable (no libm call). Cephes expf: x = n*ln2 + r with
+// n = round(x*log2(e)) and r reduced in two steps (Cody-Waite, ln2 = C1 + C2 so n*C1 is
+// exact), exp(r) ~ 1 + r + r^2*P(r) with P a degree-5 minimax polynomial on |r| <= ln2/2,
+// then scaled by 2^n built in the exponent bits. Max relative error ~2 ulp (~2.4e-7) on
+// [-87.3, 88.7]; below -87.3 the result is 0 (so exp(-inf) = 0), NaN stays NaN.
+static inline float exp_ps(float x) {
+  const float hi = 88.3762626647949f, lo = -87.3365447505531f;
+  float xc = x > hi ? hi : x;
+  xc = xc < lo ? lo : xc;
+  const float fx = xc * 1.44269504088896341f;
+  // Round to nearest by adding and subtracting 1.5*2^23 (no libm call, vectorises).
+  const float n = (fx + 12582912.0f) - 12582912.0f;
+  float r = xc - n * 0.693359375f;
+  r = r - n * -2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  const float er = p * (r * r) + r + 1.0f;
+  const int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
+  float scale;
+  std::memcpy(&scale, &bits, sizeof scale);
+  const float result = x < lo ? 0.0f : er * scale;
+  return x != x ? x : result;
+}
+
+static inline float row_max(const float* x, int64_t C) {
+  float m = -INFINITY;
+#pragma omp simd reduction(max : m)
+  for (int64_t c = 0; c < C; ++c) m = x[c] > m ? x[c] : m;
+  return m;
+}
+
+// Subtracting the row maximum keeps every exponent <= 0 (no overflow); a row of -inf
+// (max = -inf) would give NaN like PyTorch's.
+void softmax_row(const float* x, float* y, int64_t C) {
+  const float m = row_max(x, C);
+  float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+  for (int64_t c = 0; c < C; ++c) {
+    const float e = exp_ps(x[c] - m);
+    y[c] = e;
+    sum += e;
+  }
+  const float inv = 1.0f / sum;
+#pragma omp simd
+  for (int64_t c = 0; c < C; ++c) y[c] *= inv;
+}
+
+static inline float row_logsumexp(const float* x, int64_t C) {
+  const float m = row_max(x, C);
+  float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+  for (int64_t c = 0; c < C; ++c) sum += exp_ps(x[c] - m);
+  return m + std::log(sum);
+}
+
+void log_softmax_row(const float* x, float* y, int64_t C) {
+  const float lse = row_logsumexp(x, C);
+#pragma omp simd
+  for (int64_t c = 0; c < C; ++c) y[c] = x[c] - lse;
+}
+
+// d softmax: dx = y * (dy - sum(dy * y)).
+void softmax_backward_row(const float* y, const float* dy, float* dx, int64_t C) {
+  float dot = 0.0f;
+#pragma omp simd reduction(+ : dot)
+  for (int64_t c = 0; c < C; ++c) dot += dy[c] * y[c];
+#pragma omp simd
+  for (int64_t c = 0; c < C; ++c) dx[c] = y[c] * (dy[c] - dot);
+}
+
+// d logSoftmax: dx = dy - exp(y) * sum(dy).
+void log_softmax_backward_row(const float* y, const float* dy, float* dx, int64_t C) {
+  float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+  for (int64_t c = 0; c < C; ++c) sum += dy[c];
+#pragma omp simd
+  for (int64_t c = 0; c < C; ++c) dx[c] = dy[c] - exp_ps(y[c]) * sum;
+}
+
+// Cross-entropy row statistics: returns logsumexp(x) and sets *weightedSum = sum_c w_c x_c
+// (w = nullptr: all ones), the two numbers label smoothing needs.
+float xent_row_forward(const float* x, const float* w, int64_t C, float* weightedSum) {
+  const float lse = row_logsumexp(x, C);
+  float s = 0.0f;
+  if (w) {
+#pragma omp simd reduction(+ : s)
+    for (int64_t c = 0; c < C; ++c) s += w[c] * x[c];
+  } else {
+#pragma omp simd reduction(+ : s)
+    for (int64_t c = 0; c < C; ++c) s += x[c];
+  }
+  *weightedSum = s;
+  return lse;
+}
+
+// dx_c = softmax(x)_c * probScale - classScale * w_c (w = nullptr: all ones); the caller
+// then subtracts the target term at dx_t.
+void xent_row_backward(const float* x, const float* w, int64_t C, float lse, float probScale,
+                       float classScale, float* dx) {
+  if (w) {
+#pragma omp simd
+    for (int64_t c = 0; c < C; ++c) dx[c] = exp_ps(x[c] - lse) * probScale - classScale * w[c];
+  } else {
+#pragma omp simd
+    for (int64_t c = 0; c < C; ++c) dx[c] = exp_ps(x[c] - lse) * probScale - classScale;
+  }
+}

@@ -1,0 +1,11 @@
+// Softmax / cross-entropy row kernels for the generic path: the common body compiled with this
+// TU's flags.
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+
+#include "../softmax_ukernels.h"
+
+namespace convkit::isa::generic {
+#include "../common/softmax_impl.h"
+}  // namespace convkit::isa::generic
