@@ -9,9 +9,10 @@
   void log_softmax_row(const float* x, float* y, int64_t C);                                  \
   void softmax_backward_row(const float* y, const float* dy, float* dx, int64_t C);           \
   void log_softmax_backward_row(const float* y, const float* dy, float* dx, int64_t C);       \
-  float xent_row_forward(const float* x, const float* w, int64_t C, float* weightedSum);      \
-  void xent_row_backward(const float* x, const float* w, int64_t C, float lse, float probScale, \
-                         float classScale, float* dx);
+  float xent_row_forward(const float* x, const float* w, int64_t C, float* rowMax,            \
+                         float* weightedSum);                                                 \
+  void xent_row_backward(const float* x, const float* w, int64_t C, float rowMax, float logSum, \
+                         float probScale, float classScale, float* dx);
 
 namespace convkit::isa::avx512 {
 CONVKIT_SOFTMAX_UKERNELS

@@ -104,6 +104,7 @@ void crossEntropyForward(const float* logits, const int32_t* labels, int64_t N, 
                          const ClassLossOptions& o, float* out) {
   const auto k = rowKernels().xentForward;
   const double eps = o.labelSmoothing;
+  const double sumW = classWeightSum(o.weight, C);
   double total = 0;
   const int n = threadsFor(N * C);
 #pragma omp parallel for num_threads(n) if (n > 1) schedule(static) reduction(+ : total)
@@ -112,12 +113,13 @@ void crossEntropyForward(const float* logits, const int32_t* labels, int64_t N, 
     if (!rowIgnored(labels, i, o)) {
       const float* x = logits + i * C;
       const int32_t t = labels[i];
-      float weightedSum;
-      const double lse = k(x, o.weight, C, &weightedSum);
+      float rowMax, weightedSum;
+      const double logSum = k(x, o.weight, C, &rowMax, &weightedSum);
       const double wt = o.weight ? o.weight[t] : 1.0;
-      loss = (1 - eps) * wt * (lse - x[t]);
-      // -sum_c w_c logp_c = sum_c w_c * lse - sum_c w_c x_c
-      if (eps != 0) loss += eps / C * (classWeightSum(o.weight, C) * lse - weightedSum);
+      // -logp_t = logSum - (x_t - m)
+      loss = (1 - eps) * wt * (logSum - (x[t] - rowMax));
+      // -sum_c w_c logp_c = sum_c w_c * logSum - sum_c w_c (x_c - m)
+      if (eps != 0) loss += eps / C * (sumW * logSum - weightedSum);
     }
     if (o.reduction == Reduction::none) out[i] = static_cast<float>(loss);
     total += loss;
@@ -142,13 +144,13 @@ void crossEntropyBackward(const float* logits, const int32_t* labels, int64_t N,
     }
     const float* x = logits + i * C;
     const int32_t t = labels[i];
-    float unused;
-    const float lse = kf(x, nullptr, C, &unused);
+    float rowMax, unused;
+    const float logSum = kf(x, nullptr, C, &rowMax, &unused);
     const double g = rowGradScale(gradOut, i, o.reduction, normaliser);
     const double wt = o.weight ? o.weight[t] : 1.0;
     const double a = g * (1 - eps) * wt;  // nll: a * (p_c - [c == t])
     const double b = g * eps / C;         // smoothing: b * (p_c * sum(w) - w_c)
-    kb(x, o.weight, C, lse, static_cast<float>(a + b * sumW), static_cast<float>(b), d);
+    kb(x, o.weight, C, rowMax, logSum, static_cast<float>(a + b * sumW), static_cast<float>(b), d);
     d[t] -= static_cast<float>(a);
   });
 }

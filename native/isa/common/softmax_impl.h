@@ -54,18 +54,22 @@ void softmax_row(const float* x, float* y, int64_t C) {
   for (int64_t c = 0; c < C; ++c) y[c] *= inv;
 }
 
-static inline float row_logsumexp(const float* x, int64_t C) {
+// log(sum_c exp(x_c - m)) with m the row maximum (returned in *rowMax). Kept apart from m so
+// callers can form (x - m) - logSum, exact to float rounding even when |m| is large.
+static inline float row_log_sum_exp(const float* x, int64_t C, float* rowMax) {
   const float m = row_max(x, C);
   float sum = 0.0f;
 #pragma omp simd reduction(+ : sum)
   for (int64_t c = 0; c < C; ++c) sum += exp_ps(x[c] - m);
-  return m + std::log(sum);
+  *rowMax = m;
+  return std::log(sum);
 }
 
 void log_softmax_row(const float* x, float* y, int64_t C) {
-  const float lse = row_logsumexp(x, C);
+  float m;
+  const float logSum = row_log_sum_exp(x, C, &m);
 #pragma omp simd
-  for (int64_t c = 0; c < C; ++c) y[c] = x[c] - lse;
+  for (int64_t c = 0; c < C; ++c) y[c] = (x[c] - m) - logSum;
 }
 
 // d softmax: dx = y * (dy - sum(dy * y)).
@@ -86,31 +90,37 @@ void log_softmax_backward_row(const float* y, const float* dy, float* dx, int64_
   for (int64_t c = 0; c < C; ++c) dx[c] = dy[c] - exp_ps(y[c]) * sum;
 }
 
-// Cross-entropy row statistics: returns logsumexp(x) and sets *weightedSum = sum_c w_c x_c
-// (w = nullptr: all ones), the two numbers label smoothing needs.
-float xent_row_forward(const float* x, const float* w, int64_t C, float* weightedSum) {
-  const float lse = row_logsumexp(x, C);
+// Cross-entropy row statistics: returns log(sum_c exp(x_c - m)) with m = max_c x_c in
+// *rowMax, and *weightedSum = sum_c w_c (x_c - m) (w = nullptr: all ones), which label
+// smoothing needs. logp_c = (x_c - m) - logSum.
+float xent_row_forward(const float* x, const float* w, int64_t C, float* rowMax,
+                       float* weightedSum) {
+  float m;
+  const float logSum = row_log_sum_exp(x, C, &m);
   float s = 0.0f;
   if (w) {
 #pragma omp simd reduction(+ : s)
-    for (int64_t c = 0; c < C; ++c) s += w[c] * x[c];
+    for (int64_t c = 0; c < C; ++c) s += w[c] * (x[c] - m);
   } else {
 #pragma omp simd reduction(+ : s)
-    for (int64_t c = 0; c < C; ++c) s += x[c];
+    for (int64_t c = 0; c < C; ++c) s += x[c] - m;
   }
+  *rowMax = m;
   *weightedSum = s;
-  return lse;
+  return logSum;
 }
 
-// dx_c = softmax(x)_c * probScale - classScale * w_c (w = nullptr: all ones); the caller
-// then subtracts the target term at dx_t.
-void xent_row_backward(const float* x, const float* w, int64_t C, float lse, float probScale,
-                       float classScale, float* dx) {
+// dx_c = softmax(x)_c * probScale - classScale * w_c (w = nullptr: all ones), with
+// softmax(x)_c = exp((x_c - m) - logSum); the caller then subtracts the target term at dx_t.
+void xent_row_backward(const float* x, const float* w, int64_t C, float rowMax, float logSum,
+                       float probScale, float classScale, float* dx) {
   if (w) {
 #pragma omp simd
-    for (int64_t c = 0; c < C; ++c) dx[c] = exp_ps(x[c] - lse) * probScale - classScale * w[c];
+    for (int64_t c = 0; c < C; ++c)
+      dx[c] = exp_ps((x[c] - rowMax) - logSum) * probScale - classScale * w[c];
   } else {
 #pragma omp simd
-    for (int64_t c = 0; c < C; ++c) dx[c] = exp_ps(x[c] - lse) * probScale - classScale;
+    for (int64_t c = 0; c < C; ++c)
+      dx[c] = exp_ps((x[c] - rowMax) - logSum) * probScale - classScale;
   }
 }
