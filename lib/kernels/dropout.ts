@@ -5,7 +5,15 @@ import { native } from '../native';
 import { Tensor, zeros } from '../tensor';
 
 export interface DropoutNative {
-  dropoutForward(x: Float32Array, y: Float32Array, mask: Uint8Array, n: number, p: number, seed: number | bigint, counter: number | bigint): void;
+  dropoutForward(
+    x: Float32Array,
+    y: Float32Array,
+    mask: Uint8Array,
+    n: number,
+    p: number,
+    seed: number | bigint,
+    counter: number | bigint,
+  ): void;
   dropoutForwardReference: DropoutNative['dropoutForward'];
   dropoutBackward(dy: Float32Array, mask: Uint8Array, dx: Float32Array, n: number, p: number): void;
   dropoutBackwardReference: DropoutNative['dropoutBackward'];
@@ -21,7 +29,8 @@ function requireTensor(op: string, name: string, value: unknown): Tensor {
 
 function checkProbability(op: string, p: unknown): number {
   checkNumber(op, 'p', p);
-  if (!((p as number) >= 0 && (p as number) <= 1)) throw invalidRange(op, 'p', 'a probability in [0, 1]', p);
+  if (!((p as number) >= 0 && (p as number) <= 1))
+    throw invalidRange(op, 'p', 'a probability in [0, 1]', p);
   return p as number;
 }
 
@@ -29,11 +38,13 @@ const MAX_U64 = (1n << 64n) - 1n;
 
 function checkUint64(op: string, name: string, value: unknown): number | bigint {
   if (typeof value === 'bigint') {
-    if (value < 0n || value > MAX_U64) throw invalidRange(op, name, 'an unsigned 64-bit integer', value);
+    if (value < 0n || value > MAX_U64)
+      throw invalidRange(op, name, 'an unsigned 64-bit integer', value);
     return value;
   }
   if (typeof value !== 'number') throw invalidType(op, name, 'an integer or a bigint', value);
-  if (!Number.isSafeInteger(value) || value < 0) throw invalidRange(op, name, 'a non-negative safe integer', value);
+  if (!Number.isSafeInteger(value) || value < 0)
+    throw invalidRange(op, name, 'a non-negative safe integer', value);
   return value;
 }
 
@@ -49,7 +60,8 @@ export interface DropoutOptions {
 export function dropout(x: Tensor, options: DropoutOptions): { output: Tensor; mask: Uint8Array } {
   const op = 'dropout';
   requireTensor(op, 'x', x);
-  if (typeof options !== 'object' || options === null) throw invalidType(op, 'options', 'an object', options);
+  if (typeof options !== 'object' || options === null)
+    throw invalidType(op, 'options', 'an object', options);
   const p = checkProbability(op, options.p ?? 0.5);
   const seed = checkUint64(op, 'seed', options.seed);
   const counter = checkUint64(op, 'counter', options.counter ?? 0);
@@ -64,7 +76,8 @@ export function dropoutBackward(dy: Tensor, mask: Uint8Array, p: number): Tensor
   const op = 'dropoutBackward';
   requireTensor(op, 'dy', dy);
   if (!(mask instanceof Uint8Array)) throw invalidType(op, 'mask', 'a Uint8Array', mask);
-  if (mask.length !== dy.size) throw invalidRange(op, 'mask', `${dy.size} elements like dy`, `${mask.length} elements`);
+  if (mask.length !== dy.size)
+    throw invalidRange(op, 'mask', `${dy.size} elements like dy`, `${mask.length} elements`);
   checkProbability(op, p);
   const dx = zeros(dy.shape);
   dropoutNative.dropoutBackward(dy.data, mask, dx.data, dy.size, p);

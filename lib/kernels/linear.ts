@@ -5,7 +5,15 @@ import { native } from '../native';
 import { Tensor, zeros } from '../tensor';
 
 export interface LinearNative {
-  linearForward(x: Float32Array, weight: Float32Array, bias: Float32Array | null, y: Float32Array, N: number, inFeatures: number, outFeatures: number): void;
+  linearForward(
+    x: Float32Array,
+    weight: Float32Array,
+    bias: Float32Array | null,
+    y: Float32Array,
+    N: number,
+    inFeatures: number,
+    outFeatures: number,
+  ): void;
   linearForwardReference: LinearNative['linearForward'];
   linearBackward(
     x: Float32Array,
@@ -30,13 +38,23 @@ function requireTensor(op: string, name: string, value: unknown): Tensor {
   return value;
 }
 
-function shapes(op: string, x: Tensor, weight: Tensor): { N: number; inFeatures: number; outFeatures: number } {
+function shapes(
+  op: string,
+  x: Tensor,
+  weight: Tensor,
+): { N: number; inFeatures: number; outFeatures: number } {
   if (x.ndim !== 2) throw invalidRange(op, 'x', 'a 2-D tensor [N, in]', `shape [${x.shape}]`);
-  if (weight.ndim !== 2) throw invalidRange(op, 'weight', 'a 2-D tensor [out, in]', `shape [${weight.shape}]`);
+  if (weight.ndim !== 2)
+    throw invalidRange(op, 'weight', 'a 2-D tensor [out, in]', `shape [${weight.shape}]`);
   const [N, inFeatures] = x.shape;
   const [outFeatures, weightIn] = weight.shape;
   if (weightIn !== inFeatures)
-    throw invalidRange(op, 'weight', `[out, ${inFeatures}] to match x's ${inFeatures} features`, `shape [${weight.shape}]`);
+    throw invalidRange(
+      op,
+      'weight',
+      `[out, ${inFeatures}] to match x's ${inFeatures} features`,
+      `shape [${weight.shape}]`,
+    );
   return { N, inFeatures, outFeatures };
 }
 
@@ -52,7 +70,15 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
       throw invalidRange(op, 'bias', `shape [${outFeatures}]`, `shape [${bias.shape}]`);
   }
   const y = zeros([N, outFeatures]);
-  linearNative.linearForward(x.data, weight.data, bias ? bias.data : null, y.data, N, inFeatures, outFeatures);
+  linearNative.linearForward(
+    x.data,
+    weight.data,
+    bias ? bias.data : null,
+    y.data,
+    N,
+    inFeatures,
+    outFeatures,
+  );
   return y;
 }
 
@@ -79,6 +105,17 @@ export function linearBackward(
   const dx = needs.input === false ? null : zeros([N, inFeatures]);
   const dW = needs.weight === false ? null : zeros([outFeatures, inFeatures]);
   const db = needs.bias === false ? null : zeros([outFeatures]);
-  linearNative.linearBackward(x.data, weight.data, dy.data, dx?.data ?? null, dW?.data ?? null, db?.data ?? null, N, inFeatures, outFeatures, false);
+  linearNative.linearBackward(
+    x.data,
+    weight.data,
+    dy.data,
+    dx?.data ?? null,
+    dW?.data ?? null,
+    db?.data ?? null,
+    N,
+    inFeatures,
+    outFeatures,
+    false,
+  );
   return { dx, dW, db };
 }

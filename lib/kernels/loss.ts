@@ -9,25 +9,71 @@ import { Tensor, zeros } from '../tensor';
 export type Reduction = 'mean' | 'sum' | 'none';
 
 type RowFn = (x: Float32Array, y: Float32Array, rows: number, C: number) => void;
-type RowBackwardFn = (y: Float32Array, dy: Float32Array, dx: Float32Array, rows: number, C: number) => void;
+type RowBackwardFn = (
+  y: Float32Array,
+  dy: Float32Array,
+  dx: Float32Array,
+  rows: number,
+  C: number,
+) => void;
 type XentForward = (
-  logits: Float32Array, labels: Int32Array, N: number, C: number, weight: Float32Array | null,
-  ignoreIndex: number, labelSmoothing: number, reduction: Reduction, out: Float32Array,
+  logits: Float32Array,
+  labels: Int32Array,
+  N: number,
+  C: number,
+  weight: Float32Array | null,
+  ignoreIndex: number,
+  labelSmoothing: number,
+  reduction: Reduction,
+  out: Float32Array,
 ) => void;
 type XentBackward = (
-  logits: Float32Array, labels: Int32Array, N: number, C: number, weight: Float32Array | null,
-  ignoreIndex: number, labelSmoothing: number, reduction: Reduction, gradOut: Float32Array, dx: Float32Array,
+  logits: Float32Array,
+  labels: Int32Array,
+  N: number,
+  C: number,
+  weight: Float32Array | null,
+  ignoreIndex: number,
+  labelSmoothing: number,
+  reduction: Reduction,
+  gradOut: Float32Array,
+  dx: Float32Array,
 ) => void;
 type NllForward = (
-  logProbs: Float32Array, labels: Int32Array, N: number, C: number, weight: Float32Array | null,
-  ignoreIndex: number, reduction: Reduction, out: Float32Array,
+  logProbs: Float32Array,
+  labels: Int32Array,
+  N: number,
+  C: number,
+  weight: Float32Array | null,
+  ignoreIndex: number,
+  reduction: Reduction,
+  out: Float32Array,
 ) => void;
 type NllBackward = (
-  labels: Int32Array, N: number, C: number, weight: Float32Array | null, ignoreIndex: number,
-  reduction: Reduction, gradOut: Float32Array, dx: Float32Array,
+  labels: Int32Array,
+  N: number,
+  C: number,
+  weight: Float32Array | null,
+  ignoreIndex: number,
+  reduction: Reduction,
+  gradOut: Float32Array,
+  dx: Float32Array,
 ) => void;
-type MseForward = (input: Float32Array, target: Float32Array, n: number, reduction: Reduction, out: Float32Array) => void;
-type MseBackward = (input: Float32Array, target: Float32Array, n: number, reduction: Reduction, gradOut: Float32Array, dx: Float32Array) => void;
+type MseForward = (
+  input: Float32Array,
+  target: Float32Array,
+  n: number,
+  reduction: Reduction,
+  out: Float32Array,
+) => void;
+type MseBackward = (
+  input: Float32Array,
+  target: Float32Array,
+  n: number,
+  reduction: Reduction,
+  gradOut: Float32Array,
+  dx: Float32Array,
+) => void;
 
 export interface LossNative {
   softmaxForward: RowFn;
@@ -135,7 +181,8 @@ function toLabels(op: string, labels: unknown, N: number): Int32Array {
   } else throw invalidType(op, 'labels', 'an Int32Array, an array of integers or a Tensor', labels);
   if (labels instanceof Tensor && labels.ndim !== 1)
     throw invalidRange(op, 'labels', `a 1-D tensor of ${N} labels`, `shape [${labels.shape}]`);
-  if (out.length !== N) throw invalidRange(op, 'labels', `${N} labels (one per row)`, `${out.length} labels`);
+  if (out.length !== N)
+    throw invalidRange(op, 'labels', `${N} labels (one per row)`, `${out.length} labels`);
   return out;
 }
 
@@ -148,22 +195,36 @@ interface ParsedClassArgs {
   reduction: Reduction;
 }
 
-function parseClassArgs(op: string, input: Tensor, labels: unknown, options: ClassLossOptions): ParsedClassArgs {
+function parseClassArgs(
+  op: string,
+  input: Tensor,
+  labels: unknown,
+  options: ClassLossOptions,
+): ParsedClassArgs {
   requireTensor(op, 'input', input);
-  if (input.ndim !== 2) throw invalidRange(op, 'input', 'a 2-D tensor [N, C] (classes last)', `shape [${input.shape}]`);
+  if (input.ndim !== 2)
+    throw invalidRange(op, 'input', 'a 2-D tensor [N, C] (classes last)', `shape [${input.shape}]`);
   const [N, C] = input.shape;
-  if (typeof options !== 'object' || options === null) throw invalidType(op, 'options', 'an object', options);
+  if (typeof options !== 'object' || options === null)
+    throw invalidType(op, 'options', 'an object', options);
   let weight: Float32Array | null = null;
   if (options.weight !== undefined && options.weight !== null) {
     requireTensor(op, 'weight', options.weight);
     if (options.weight.ndim !== 1 || options.weight.shape[0] !== C)
-      throw invalidRange(op, 'weight', `shape [${C}] (one per class)`, `shape [${options.weight.shape}]`);
+      throw invalidRange(
+        op,
+        'weight',
+        `shape [${C}] (one per class)`,
+        `shape [${options.weight.shape}]`,
+      );
     weight = options.weight.data;
   }
   const ignoreIndex = options.ignoreIndex ?? -100;
-  if (typeof ignoreIndex !== 'number') throw invalidType(op, 'ignoreIndex', 'an integer', ignoreIndex);
+  if (typeof ignoreIndex !== 'number')
+    throw invalidType(op, 'ignoreIndex', 'an integer', ignoreIndex);
   checkInt(op, 'ignoreIndex', ignoreIndex, -(2 ** 31));
-  if (ignoreIndex >= 2 ** 31) throw invalidRange(op, 'ignoreIndex', 'a 32-bit integer', ignoreIndex);
+  if (ignoreIndex >= 2 ** 31)
+    throw invalidRange(op, 'ignoreIndex', 'a 32-bit integer', ignoreIndex);
   const reduction = options.reduction ?? 'mean';
   if (reduction !== 'mean' && reduction !== 'sum' && reduction !== 'none')
     throw invalidRange(op, 'reduction', "'mean', 'sum' or 'none'", reduction);
@@ -171,14 +232,20 @@ function parseClassArgs(op: string, input: Tensor, labels: unknown, options: Cla
   for (let i = 0; i < N; i++) {
     const t = parsedLabels[i];
     if (t !== ignoreIndex && (t < 0 || t >= C))
-      throw invalidRange(op, `labels[${i}]`, `a class index in [0, ${C}) or ignoreIndex ${ignoreIndex}`, t);
+      throw invalidRange(
+        op,
+        `labels[${i}]`,
+        `a class index in [0, ${C}) or ignoreIndex ${ignoreIndex}`,
+        t,
+      );
   }
   return { N, C, labels: parsedLabels, weight, ignoreIndex, reduction };
 }
 
 function checkSmoothing(op: string, value: unknown): number {
   checkNumber(op, 'labelSmoothing', value);
-  if (!((value as number) >= 0 && (value as number) <= 1)) throw invalidRange(op, 'labelSmoothing', 'a number in [0, 1]', value);
+  if (!((value as number) >= 0 && (value as number) <= 1))
+    throw invalidRange(op, 'labelSmoothing', 'a number in [0, 1]', value);
   return value as number;
 }
 
@@ -190,28 +257,63 @@ function checkGradOut(op: string, gradOut: unknown, reduction: Reduction, N: num
   const g = requireTensor(op, 'gradOut', gradOut);
   const expected = reduction === 'none' ? N : 1;
   if (g.size !== expected)
-    throw invalidRange(op, 'gradOut', reduction === 'none' ? `shape [${N}]` : 'one element', `shape [${g.shape}]`);
+    throw invalidRange(
+      op,
+      'gradOut',
+      reduction === 'none' ? `shape [${N}]` : 'one element',
+      `shape [${g.shape}]`,
+    );
   return g;
 }
 
 /** Cross-entropy from logits [N, C] and integer labels [N], as torch.nn.functional.cross_entropy. */
-export function crossEntropy(logits: Tensor, labels: Labels, options: CrossEntropyOptions = {}): Tensor {
+export function crossEntropy(
+  logits: Tensor,
+  labels: Labels,
+  options: CrossEntropyOptions = {},
+): Tensor {
   const op = 'crossEntropy';
   const a = parseClassArgs(op, logits, labels, options);
   const eps = checkSmoothing(op, options.labelSmoothing ?? 0);
   const out = zeros(reducedShape(a.reduction, a.N));
-  lossNative.crossEntropyForward(logits.data, a.labels, a.N, a.C, a.weight, a.ignoreIndex, eps, a.reduction, out.data);
+  lossNative.crossEntropyForward(
+    logits.data,
+    a.labels,
+    a.N,
+    a.C,
+    a.weight,
+    a.ignoreIndex,
+    eps,
+    a.reduction,
+    out.data,
+  );
   return out;
 }
 
 /** Gradient of crossEntropy w.r.t. the logits, given the gradient of the loss (gradOut). */
-export function crossEntropyBackward(logits: Tensor, labels: Labels, gradOut: Tensor, options: CrossEntropyOptions = {}): Tensor {
+export function crossEntropyBackward(
+  logits: Tensor,
+  labels: Labels,
+  gradOut: Tensor,
+  options: CrossEntropyOptions = {},
+): Tensor {
   const op = 'crossEntropyBackward';
   const a = parseClassArgs(op, logits, labels, options);
   const eps = checkSmoothing(op, options.labelSmoothing ?? 0);
   const g = checkGradOut(op, gradOut, a.reduction, a.N);
   const dx = zeros(logits.shape);
-  lossNative.crossEntropyBackward(logits.data, a.labels, a.N, a.C, a.weight, a.ignoreIndex, eps, a.reduction, g.data, dx.data);
+  lossNative.crossEntropyBackward(
+    logits.data,
+    a.labels,
+    a.N,
+    a.C,
+    a.weight,
+    a.ignoreIndex,
+    eps,
+    a.reduction,
+    g.data,
+    dx.data,
+  );
   return dx;
 }
 
@@ -219,17 +321,40 @@ export function crossEntropyBackward(logits: Tensor, labels: Labels, gradOut: Te
 export function nllLoss(logProbs: Tensor, labels: Labels, options: ClassLossOptions = {}): Tensor {
   const a = parseClassArgs('nllLoss', logProbs, labels, options);
   const out = zeros(reducedShape(a.reduction, a.N));
-  lossNative.nllLossForward(logProbs.data, a.labels, a.N, a.C, a.weight, a.ignoreIndex, a.reduction, out.data);
+  lossNative.nllLossForward(
+    logProbs.data,
+    a.labels,
+    a.N,
+    a.C,
+    a.weight,
+    a.ignoreIndex,
+    a.reduction,
+    out.data,
+  );
   return out;
 }
 
 /** Gradient of nllLoss w.r.t. the log-probabilities. */
-export function nllLossBackward(logProbs: Tensor, labels: Labels, gradOut: Tensor, options: ClassLossOptions = {}): Tensor {
+export function nllLossBackward(
+  logProbs: Tensor,
+  labels: Labels,
+  gradOut: Tensor,
+  options: ClassLossOptions = {},
+): Tensor {
   const op = 'nllLossBackward';
   const a = parseClassArgs(op, logProbs, labels, options);
   const g = checkGradOut(op, gradOut, a.reduction, a.N);
   const dx = zeros(logProbs.shape);
-  lossNative.nllLossBackward(a.labels, a.N, a.C, a.weight, a.ignoreIndex, a.reduction, g.data, dx.data);
+  lossNative.nllLossBackward(
+    a.labels,
+    a.N,
+    a.C,
+    a.weight,
+    a.ignoreIndex,
+    a.reduction,
+    g.data,
+    dx.data,
+  );
   return dx;
 }
 
@@ -244,7 +369,11 @@ function mseArgs(op: string, input: unknown, target: unknown, reduction: unknown
 }
 
 /** Mean squared error, as torch.nn.functional.mse_loss ('none' keeps input's shape). */
-export function mseLoss(input: Tensor, target: Tensor, options: { reduction?: Reduction } = {}): Tensor {
+export function mseLoss(
+  input: Tensor,
+  target: Tensor,
+  options: { reduction?: Reduction } = {},
+): Tensor {
   const reduction = mseArgs('mseLoss', input, target, options.reduction ?? 'mean');
   const out = zeros(reduction === 'none' ? input.shape : []);
   lossNative.mseLossForward(input.data, target.data, input.size, reduction, out.data);
@@ -252,7 +381,12 @@ export function mseLoss(input: Tensor, target: Tensor, options: { reduction?: Re
 }
 
 /** Gradient of mseLoss w.r.t. input. */
-export function mseLossBackward(input: Tensor, target: Tensor, gradOut: Tensor, options: { reduction?: Reduction } = {}): Tensor {
+export function mseLossBackward(
+  input: Tensor,
+  target: Tensor,
+  gradOut: Tensor,
+  options: { reduction?: Reduction } = {},
+): Tensor {
   const op = 'mseLossBackward';
   const reduction = mseArgs(op, input, target, options.reduction ?? 'mean');
   const g = checkGradOut(op, gradOut, reduction, input.size);

@@ -7,14 +7,35 @@ import { Tensor } from '../tensor';
 
 export interface OptimNative {
   sgdStep(
-    param: Float32Array, grad: Float32Array, momentumBuffer: Float32Array | null, n: number, lr: number,
-    momentum: number, dampening: number, weightDecay: number, nesterov: boolean, maximize: boolean, step: number,
+    param: Float32Array,
+    grad: Float32Array,
+    momentumBuffer: Float32Array | null,
+    n: number,
+    lr: number,
+    momentum: number,
+    dampening: number,
+    weightDecay: number,
+    nesterov: boolean,
+    maximize: boolean,
+    step: number,
   ): void;
   sgdStepReference: OptimNative['sgdStep'];
   adamStep(
-    param: Float32Array, grad: Float32Array, expAvg: Float32Array, expAvgSq: Float32Array,
-    maxExpAvgSq: Float32Array | null, n: number, lr: number, beta1: number, beta2: number, eps: number,
-    weightDecay: number, amsgrad: boolean, maximize: boolean, decoupled: boolean, step: number,
+    param: Float32Array,
+    grad: Float32Array,
+    expAvg: Float32Array,
+    expAvgSq: Float32Array,
+    maxExpAvgSq: Float32Array | null,
+    n: number,
+    lr: number,
+    beta1: number,
+    beta2: number,
+    eps: number,
+    weightDecay: number,
+    amsgrad: boolean,
+    maximize: boolean,
+    decoupled: boolean,
+    step: number,
   ): void;
   adamStepReference: OptimNative['adamStep'];
 }
@@ -24,20 +45,26 @@ export const optimNative = native as unknown as OptimNative;
 function requireLike(op: string, name: string, value: unknown, param: Tensor): Tensor {
   if (!(value instanceof Tensor)) throw invalidType(op, name, 'a Tensor', value);
   value.assertAlive(op);
-  if (value.size !== param.size || value.shape.some((d, i) => d !== param.shape[i]) || value.ndim !== param.ndim)
+  if (
+    value.size !== param.size ||
+    value.shape.some((d, i) => d !== param.shape[i]) ||
+    value.ndim !== param.ndim
+  )
     throw invalidRange(op, name, `shape [${param.shape}] like param`, `shape [${value.shape}]`);
   return value;
 }
 
 function nonNegative(op: string, name: string, value: unknown): number {
   checkNumber(op, name, value);
-  if (!((value as number) >= 0) || !Number.isFinite(value)) throw invalidRange(op, name, 'a finite number >= 0', value);
+  if (!((value as number) >= 0) || !Number.isFinite(value))
+    throw invalidRange(op, name, 'a finite number >= 0', value);
   return value as number;
 }
 
 function unitInterval(op: string, name: string, value: unknown): number {
   checkNumber(op, name, value);
-  if (!((value as number) >= 0 && (value as number) < 1)) throw invalidRange(op, name, 'a number in [0, 1)', value);
+  if (!((value as number) >= 0 && (value as number) < 1))
+    throw invalidRange(op, name, 'a number in [0, 1)', value);
   return value as number;
 }
 
@@ -60,7 +87,13 @@ export interface SgdOptions {
  * One SGD step on `param` in place. momentumBuffer (same shape) is required when momentum != 0;
  * on step 1 it is overwritten with the (decayed) gradient, as PyTorch initialises it.
  */
-export function sgdStep(param: Tensor, grad: Tensor, momentumBuffer: Tensor | null, options: SgdOptions, step: number): void {
+export function sgdStep(
+  param: Tensor,
+  grad: Tensor,
+  momentumBuffer: Tensor | null,
+  options: SgdOptions,
+  step: number,
+): void {
   const op = 'sgdStep';
   checkParam(op, param);
   requireLike(op, 'grad', grad, param);
@@ -71,11 +104,28 @@ export function sgdStep(param: Tensor, grad: Tensor, momentumBuffer: Tensor | nu
   const nesterov = options.nesterov ?? false;
   const maximize = options.maximize ?? false;
   if (nesterov && (momentum <= 0 || dampening !== 0))
-    throw invalidRange(op, 'nesterov', 'momentum > 0 and dampening 0 (Nesterov momentum)', `momentum ${momentum}, dampening ${dampening}`);
+    throw invalidRange(
+      op,
+      'nesterov',
+      'momentum > 0 and dampening 0 (Nesterov momentum)',
+      `momentum ${momentum}, dampening ${dampening}`,
+    );
   checkInt(op, 'step', step, 1);
   let buffer: Float32Array | null = null;
   if (momentum !== 0) buffer = requireLike(op, 'momentumBuffer', momentumBuffer, param).data;
-  optimNative.sgdStep(param.data, grad.data, buffer, param.size, lr, momentum, dampening, weightDecay, nesterov, maximize, step);
+  optimNative.sgdStep(
+    param.data,
+    grad.data,
+    buffer,
+    param.size,
+    lr,
+    momentum,
+    dampening,
+    weightDecay,
+    nesterov,
+    maximize,
+    step,
+  );
 }
 
 export interface AdamOptions {
@@ -94,10 +144,19 @@ export interface AdamState {
   maxExpAvgSq?: Tensor | null;
 }
 
-function adam(op: string, decoupled: boolean, param: Tensor, grad: Tensor, state: AdamState, options: AdamOptions, step: number): void {
+function adam(
+  op: string,
+  decoupled: boolean,
+  param: Tensor,
+  grad: Tensor,
+  state: AdamState,
+  options: AdamOptions,
+  step: number,
+): void {
   checkParam(op, param);
   requireLike(op, 'grad', grad, param);
-  if (typeof state !== 'object' || state === null) throw invalidType(op, 'state', 'an object', state);
+  if (typeof state !== 'object' || state === null)
+    throw invalidType(op, 'state', 'an object', state);
   const expAvg = requireLike(op, 'state.expAvg', state.expAvg, param);
   const expAvgSq = requireLike(op, 'state.expAvgSq', state.expAvgSq, param);
   const lr = nonNegative(op, 'lr', options.lr ?? 1e-3);
@@ -109,19 +168,46 @@ function adam(op: string, decoupled: boolean, param: Tensor, grad: Tensor, state
   const amsgrad = options.amsgrad ?? false;
   const maximize = options.maximize ?? false;
   checkInt(op, 'step', step, 1);
-  const maxExpAvgSq = amsgrad ? requireLike(op, 'state.maxExpAvgSq', state.maxExpAvgSq, param).data : null;
+  const maxExpAvgSq = amsgrad
+    ? requireLike(op, 'state.maxExpAvgSq', state.maxExpAvgSq, param).data
+    : null;
   optimNative.adamStep(
-    param.data, grad.data, expAvg.data, expAvgSq.data, maxExpAvgSq, param.size,
-    lr, beta1, beta2, eps, weightDecay, amsgrad, maximize, decoupled, step,
+    param.data,
+    grad.data,
+    expAvg.data,
+    expAvgSq.data,
+    maxExpAvgSq,
+    param.size,
+    lr,
+    beta1,
+    beta2,
+    eps,
+    weightDecay,
+    amsgrad,
+    maximize,
+    decoupled,
+    step,
   );
 }
 
 /** One Adam step in place (weightDecay adds wd * param to the gradient; default 0). */
-export function adamStep(param: Tensor, grad: Tensor, state: AdamState, options: AdamOptions, step: number): void {
+export function adamStep(
+  param: Tensor,
+  grad: Tensor,
+  state: AdamState,
+  options: AdamOptions,
+  step: number,
+): void {
   adam('adamStep', false, param, grad, state, options, step);
 }
 
 /** One AdamW step in place (decoupled decay param *= 1 - lr * wd; default wd 0.01). */
-export function adamwStep(param: Tensor, grad: Tensor, state: AdamState, options: AdamOptions, step: number): void {
+export function adamwStep(
+  param: Tensor,
+  grad: Tensor,
+  state: AdamState,
+  options: AdamOptions,
+  step: number,
+): void {
   adam('adamwStep', true, param, grad, state, options, step);
 }
