@@ -97,6 +97,26 @@ describeEachIsa('softmax and logSoftmax', () => {
     });
   }
 
+  test('the vectorised exp is accurate to 1e-6 relative over [-87, 88]', () => {
+    // logSoftmaxBackward row [v, w] with dy = [1, 0] gives dx[1] = -exp(w): a direct probe of
+    // the per-ISA exp polynomial (see native/isa/common/softmax_impl.h).
+    const count = 20001;
+    const y = new Float32Array(2 * count),
+      dy = new Float32Array(2 * count),
+      dx = new Float32Array(2 * count);
+    for (let i = 0; i < count; i++) {
+      y[2 * i + 1] = -87 + (175 * i) / (count - 1);
+      dy[2 * i] = 1;
+    }
+    lossNative.logSoftmaxBackward(y, dy, dx, count, 2);
+    let worst = 0;
+    for (let i = 0; i < count; i++) {
+      const want = Math.exp(y[2 * i + 1]);
+      worst = Math.max(worst, Math.abs(-dx[2 * i + 1] - want) / want);
+    }
+    expect(worst).toBeLessThan(1e-6);
+  });
+
   test('rows sum to one, huge logits stay finite, -inf gives probability 0', () => {
     const x = tensor([
       [1000, 999, -1000, -Infinity],
