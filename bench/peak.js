@@ -11,12 +11,16 @@ function main() {
     const one = native.fmaPeak(isa, 1, 0.5);
     const all = native.fmaPeak(isa, threads, 0.5);
     rows.push({ isa, gflopsPerCore: one, gflopsAllThreads: all, threads });
-    console.log(`fma ${isa.padEnd(8)} ${one.toFixed(1).padStart(7)} GFLOP/s per core  ${all.toFixed(1).padStart(7)} GFLOP/s on ${threads} threads`);
+    console.log(
+      `fma ${isa.padEnd(8)} ${one.toFixed(1).padStart(7)} GFLOP/s per core  ${all.toFixed(1).padStart(7)} GFLOP/s on ${threads} threads`,
+    );
   }
   const bandwidth = {};
   for (const kind of ['copy', 'triad']) {
     bandwidth[kind] = native.memoryBandwidth(kind, 512 << 20, threads, 7);
-    console.log(`${kind.padEnd(5)} ${bandwidth[kind].toFixed(1)} GB/s on ${threads} threads (512 MiB arrays)`);
+    console.log(
+      `${kind.padEnd(5)} ${bandwidth[kind].toFixed(1)} GB/s on ${threads} threads (512 MiB arrays)`,
+    );
   }
   writeResults('peak', { fma: rows, bandwidth });
 }

@@ -4,7 +4,10 @@ const fs = require('fs');
 const path = require('path');
 
 const [name = 'gemm', ...rest] = process.argv.slice(2);
-const available = fs.readdirSync(__dirname).filter((f) => f.endsWith('.js') && !['run.js', 'common.js'].includes(f)).map((f) => f.slice(0, -3));
+const available = fs
+  .readdirSync(__dirname)
+  .filter((f) => f.endsWith('.js') && !['run.js', 'common.js'].includes(f))
+  .map((f) => f.slice(0, -3));
 if (!available.includes(name)) {
   console.error(`bench: unknown benchmark '${name}'; available: ${available.join(', ')}`);
   process.exit(2);

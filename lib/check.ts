@@ -14,10 +14,17 @@ export function describe(value: unknown): string {
 }
 
 export function invalidType(op: string, name: string, expected: string, value: unknown): TypeError {
-  return new TypeError(`convkit.${op}: expected ${expected} for ${name} but received ${describe(value)}`);
+  return new TypeError(
+    `convkit.${op}: expected ${expected} for ${name} but received ${describe(value)}`,
+  );
 }
 
-export function invalidRange(op: string, name: string, expected: string, value: unknown): RangeError {
+export function invalidRange(
+  op: string,
+  name: string,
+  expected: string,
+  value: unknown,
+): RangeError {
   return new RangeError(
     `convkit.${op}: expected ${expected} for ${name} but received ${describe(value)}`,
   );

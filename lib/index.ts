@@ -1,5 +1,14 @@
 // The public API of convkit.
-export { Tensor, tensor, zeros, ones, full, rand, randn, arange } from './tensor';
+export { Tensor, tensor, zeros, ones, full, rand, randn, arange, isTensor } from './tensor';
+export {
+  noGrad,
+  enableGrad,
+  isGradEnabled,
+  tidy,
+  keep,
+  gradcheck,
+  assertGradcheck,
+} from './autograd';
 export type { Shape, NestedArray } from './tensor';
 export { Generator, manualSeed } from './random';
 export { matmul } from './ops/matmul';

@@ -1,4 +1,8 @@
 // Tensor: float32, contiguous, backed by pooled native memory that JS sees without a copy.
+import { runBackward, BackwardOptions } from './autograd/engine';
+import { isGradEnabled } from './autograd/grad_mode';
+import { Node } from './autograd/node';
+import { keep, trackTensor } from './autograd/tidy';
 import { checkNumber, checkShape, describe, invalidRange, invalidType } from './check';
 import { native } from './native';
 import { defaultGenerator, Generator } from './random';
@@ -21,12 +25,122 @@ export class Tensor {
   readonly shape: Shape;
   readonly size: number;
   private readonly storage: Storage;
+  /** The op that produced this tensor (null for leaves and outside autograd). */
+  gradFn: Node | null = null;
+  /** Accumulated gradient: kept for leaves that require grad and for retainGrad() tensors. */
+  grad: Tensor | null = null;
+  private requiresGradFlag = false;
+  private retainGradFlag = false;
 
   /** Internal: use the creation functions (tensor, zeros, ...). */
   constructor(storage: Float32Array | Storage, shape: Shape) {
     this.storage = storage instanceof Storage ? storage : new Storage(storage);
     this.shape = Object.freeze([...shape]);
     this.size = this.shape.reduce((a, b) => a * b, 1);
+    trackTensor(this);
+  }
+
+  /** True when gradients flow to or through this tensor. */
+  get requiresGrad(): boolean {
+    return this.requiresGradFlag || this.gradFn !== null;
+  }
+
+  /** Marks a leaf as needing its gradient (as requires_grad_ in PyTorch). */
+  set requiresGrad(value: boolean) {
+    if (this.gradFn !== null && !value)
+      throw new RangeError(
+        'convkit.requiresGrad: only leaf tensors can stop requiring grad; use detach() instead',
+      );
+    this.requiresGradFlag = value;
+  }
+
+  /** A leaf was created by the user (or detached), not computed by a recorded op. */
+  get isLeaf(): boolean {
+    return this.gradFn === null;
+  }
+
+  get retainsGrad(): boolean {
+    return this.retainGradFlag;
+  }
+
+  /** Keeps the gradient of a non-leaf tensor in .grad after backward(). */
+  retainGrad(): this {
+    if (this.gradFn !== null) this.retainGradFlag = true;
+    return this;
+  }
+
+  /** Internal (autograd): records the op that produced this tensor when recording is on. */
+  setGradFn(node: Node): this {
+    if (isGradEnabled()) this.gradFn = node;
+    return this;
+  }
+
+  /**
+   * Internal (autograd): adds `grad` into .grad. The first gradient is copied: the engine may
+   * hand one gradient to several inputs, so .grad must own its memory before later in-place
+   * accumulation.
+   */
+  addToGrad(grad: Tensor): void {
+    if (this.grad === null || this.grad.disposed) {
+      this.grad = keep(grad.clone());
+      return;
+    }
+    const into = this.grad.data;
+    const add = grad.data;
+    for (let i = 0; i < into.length; i++) into[i] += add[i];
+  }
+
+  /** Drops the gradient (as PyTorch's zero_grad(set_to_none=True)). */
+  clearGrad(): void {
+    this.grad?.dispose();
+    this.grad = null;
+  }
+
+  /**
+   * Computes gradients of this tensor with respect to every leaf that requires grad.
+   * A scalar needs no argument; otherwise pass the upstream gradient (same shape).
+   */
+  backward(gradient?: Tensor, options: BackwardOptions = {}): void {
+    this.assertAlive('backward');
+    if (!this.requiresGrad)
+      throw new TypeError(
+        `convkit.backward: the tensor of shape [${this.shape}] does not require grad and has no grad_fn`,
+      );
+    let seed: Tensor;
+    if (gradient === undefined) {
+      if (this.size !== 1)
+        throw invalidRange(
+          'backward',
+          'gradient',
+          `an explicit gradient for a non-scalar output`,
+          `shape [${this.shape}]`,
+        );
+      seed = full(this.shape, 1);
+    } else {
+      if (!(gradient instanceof Tensor))
+        throw invalidType('backward', 'gradient', 'a Tensor', gradient);
+      gradient.assertAlive('backward');
+      if (gradient.shape.join() !== this.shape.join())
+        throw invalidRange(
+          'backward',
+          'gradient',
+          `shape [${this.shape}]`,
+          `shape [${gradient.shape}]`,
+        );
+      seed = gradient;
+    }
+    runBackward(this, seed, accumulateGrad, options);
+  }
+
+  /** The same memory without history: a new leaf that does not require grad. */
+  detach(): Tensor {
+    this.assertAlive('detach');
+    return new Tensor(this.storage, this.shape);
+  }
+
+  /** Identity of the memory behind this tensor (views share it). */
+  storageKey(): object {
+    return this.storage;
   }
 
   get ndim(): number {
@@ -60,12 +174,22 @@ export class Tensor {
     const knownSize = checkShape('reshape', known);
     if (inferred !== -1) {
       if (knownSize === 0 || this.size % knownSize !== 0)
-        throw invalidRange('reshape', 'shape', `a shape compatible with size ${this.size}`, requested);
+        throw invalidRange(
+          'reshape',
+          'shape',
+          `a shape compatible with size ${this.size}`,
+          requested,
+        );
       known[inferred] = this.size / knownSize;
     } else if (knownSize !== this.size) {
       throw invalidRange('reshape', 'shape', `a shape of ${this.size} elements`, requested);
     }
-    return new Tensor(this.storage, known as number[]);
+    const view = new Tensor(this.storage, known as number[]);
+    if (this.requiresGrad) {
+      const from = this.shape;
+      view.setGradFn(new Node('reshape', [this], (g) => [g.reshape(from)]));
+    }
+    return view;
   }
 
   /** The values as nested arrays (a number for a 0-d tensor). */
@@ -106,6 +230,16 @@ export class Tensor {
 
 export type NestedArray = number | NestedArray[];
 
+/** Gradient accumulation for the engine: in place into owned .grad, new memory otherwise. */
+function accumulateGrad(into: Tensor, grad: Tensor): Tensor {
+  const a = into.data;
+  const b = grad.data;
+  const out = empty(into.shape, 'backward');
+  const o = out.data;
+  for (let i = 0; i < o.length; i++) o[i] = a[i] + b[i];
+  return out;
+}
+
 /** Uninitialised-looking but zero-filled tensor of the given shape. */
 function empty(shape: Shape, op = 'empty'): Tensor {
   const size = checkShape(op, shape);
@@ -122,7 +256,14 @@ function inferShape(values: unknown): number[] {
   return shape;
 }
 
-function flattenInto(values: unknown, shape: number[], dim: number, out: Float32Array, at: { i: number }, op: string): void {
+function flattenInto(
+  values: unknown,
+  shape: number[],
+  dim: number,
+  out: Float32Array,
+  at: { i: number },
+  op: string,
+): void {
   if (dim === shape.length) {
     if (typeof values !== 'number') throw invalidType(op, 'data', 'numbers', values);
     out[at.i++] = values;
@@ -201,10 +342,15 @@ export function arange(startOrEnd: number, end?: number, step = 1): Tensor {
   checkNumber('arange', 'start', start);
   checkNumber('arange', 'end', stop);
   checkNumber('arange', 'step', step);
-  if (step === 0 || !Number.isFinite(step)) throw invalidRange('arange', 'step', 'a finite non-zero number', step);
+  if (step === 0 || !Number.isFinite(step))
+    throw invalidRange('arange', 'step', 'a finite non-zero number', step);
   const count = Math.max(0, Math.ceil((stop - start) / step));
   const out = empty([count], 'arange');
   const data = out.data;
   for (let i = 0; i < count; i++) data[i] = start + i * step;
   return out;
+}
+
+export function isTensor(value: unknown): value is Tensor {
+  return value instanceof Tensor;
 }

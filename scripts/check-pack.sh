@@ -11,10 +11,12 @@ tarball=$(npm pack --silent | tail -n 1)
 work=$(mktemp -d)
 trap 'rm -rf "$work" "$root/$tarball"' EXIT
 
-# A PATH with node and npm only: no g++, cc, make or python.
+# A PATH with node, npm and a shell only: no g++, cc, make or python.
 mkdir -p "$work/bin"
 ln -s "$(command -v node)" "$work/bin/node"
 ln -s "$(command -v npm)" "$work/bin/npm"
+# The shell and coreutils any Linux has (npm runs lifecycle scripts through sh).
+for tool in sh env dirname readlink uname; do ln -s "$(command -v "$tool")" "$work/bin/$tool"; done
 for tool in g++ gcc cc c++ make python3; do
   if PATH="$work/bin" command -v "$tool" >/dev/null 2>&1; then echo "check-pack: $tool is still on PATH"; exit 1; fi
 done

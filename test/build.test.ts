@@ -13,9 +13,9 @@ const list = JSON.parse(fs.readFileSync(path.join(root, 'native/sources.json'), 
 };
 
 function walk(dir: string): string[] {
-  return fs.readdirSync(path.join(root, dir), { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? walk(`${dir}/${e.name}`) : [`${dir}/${e.name}`],
-  );
+  return fs
+    .readdirSync(path.join(root, dir), { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? walk(`${dir}/${e.name}`) : [`${dir}/${e.name}`]));
 }
 
 test('every native .cc file is built exactly once', () => {
@@ -36,9 +36,20 @@ test('ISA sources live in their own folder and carry their own flags', () => {
 
 test('binding.gyp reads the list through native/sources.js', () => {
   const gyp = fs.readFileSync(path.join(root, 'binding.gyp'), 'utf8');
-  for (const part of ['baseline', 'cflags', 'isa-sources avx512', 'isa-flags avx512', 'isa-sources avx2', 'isa-flags avx2', 'isa-sources generic'])
+  for (const part of [
+    'baseline',
+    'cflags',
+    'isa-sources avx512',
+    'isa-flags avx512',
+    'isa-sources avx2',
+    'isa-flags avx2',
+    'isa-sources generic',
+  ])
     expect(gyp).toContain(`node native/sources.js ${part}`);
-  const printed = execFileSync(process.execPath, ['native/sources.js', 'baseline'], { cwd: root, encoding: 'utf8' });
+  const printed = execFileSync(process.execPath, ['native/sources.js', 'baseline'], {
+    cwd: root,
+    encoding: 'utf8',
+  });
   expect(printed.split(' ')).toEqual(list.baseline);
 });
 

@@ -22,7 +22,10 @@ export function randomArray(length: number, generator: Generator, scale = 1): Fl
 }
 
 /** Largest |a - b| / (1 + |b|) with the index where it occurs. */
-export function maxRelativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): { error: number; index: number } {
+export function maxRelativeError(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+): { error: number; index: number } {
   let error = 0;
   let index = -1;
   for (let i = 0; i < expected.length; i++) {
@@ -34,4 +37,27 @@ export function maxRelativeError(actual: ArrayLike<number>, expected: ArrayLike<
     }
   }
   return { error, index };
+}
+
+/**
+ * Asserts that `call` throws an error of the given class name whose message matches.
+ * Compares by name: errors thrown by the native addon come from Node's main realm, not from
+ * jest's sandbox, so `instanceof TypeError` would be false for them.
+ */
+export function expectThrows(
+  call: () => unknown,
+  type: 'TypeError' | 'RangeError' | 'Error',
+  message: RegExp,
+): void {
+  let thrown: unknown;
+  try {
+    call();
+  } catch (error) {
+    thrown = error;
+  }
+  if (thrown === undefined)
+    throw new Error(`expected a ${type} matching ${message}, but nothing was thrown`);
+  const { name, message: text } = thrown as Error;
+  if (name !== type || !message.test(text))
+    throw new Error(`expected a ${type} matching ${message}, got ${name}: ${text}`);
 }

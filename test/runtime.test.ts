@@ -1,17 +1,22 @@
 import { execFileSync } from 'child_process';
 import * as path from 'path';
 import { runtime } from '../lib';
+import { expectThrows } from './helpers';
 
 const root = path.join(__dirname, '..');
 
 /** Runs a snippet in a fresh Node process (ts-jest compiled lib/ is not there: use dist or ts). */
 function runNode(code: string, env: Record<string, string>, nodeArgs: string[] = []): string {
-  return execFileSync(process.execPath, [...nodeArgs, '-r', 'ts-node/register/transpile-only', '-e', code], {
-    cwd: root,
-    env: { ...process.env, ...env },
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  return execFileSync(
+    process.execPath,
+    [...nodeArgs, '-r', 'ts-node/register/transpile-only', '-e', code],
+    {
+      cwd: root,
+      env: { ...process.env, ...env },
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
 }
 
 describe('runtime', () => {
@@ -29,7 +34,7 @@ describe('runtime', () => {
     runtime.setNumThreads(1);
     expect(runtime.getNumThreads()).toBe(1);
     runtime.setNumThreads(before);
-    expect(() => runtime.setNumThreads(0)).toThrow(RangeError);
+    expectThrows(() => runtime.setNumThreads(0), 'RangeError', /setNumThreads/);
     expect(() => runtime.setNumThreads(1.5)).toThrow(/setNumThreads/);
   });
   test('every available ISA can be selected; unknown ones are refused', () => {
@@ -52,7 +57,9 @@ describe('environment variables (fresh processes)', () => {
   });
   test('CONVKIT_NUM_THREADS and OMP_NUM_THREADS set the thread count', () => {
     expect(JSON.parse(runNode(snippet, { CONVKIT_NUM_THREADS: '1' })).threads).toBe(1);
-    expect(JSON.parse(runNode(snippet, { OMP_NUM_THREADS: '3', CONVKIT_NUM_THREADS: '' })).threads).toBe(3);
+    expect(
+      JSON.parse(runNode(snippet, { OMP_NUM_THREADS: '3', CONVKIT_NUM_THREADS: '' })).threads,
+    ).toBe(3);
   });
   test('an unknown CONVKIT_ISA is a clear error', () => {
     expect(() => runNode(snippet, { CONVKIT_ISA: 'avx9000' })).toThrow(/CONVKIT_ISA='avx9000'/);

@@ -24,14 +24,10 @@ struct FmaLoop {
 };
 
 FmaLoop fmaLoopFor(Isa isa) {
-  switch (isa) {
-    case Isa::avx512:
-      return {isa::f32_fma_peak__avx512, isa::kFmaPeakFlopsAvx512};
-    case Isa::avx2:
-      return {isa::f32_fma_peak__avx2, isa::kFmaPeakFlopsAvx2};
-    case Isa::generic:
-      break;
-  }
+#if defined(__x86_64__)  // the x86 ISA translation units are only built on x86-64
+  if (isa == Isa::avx512) return {isa::f32_fma_peak__avx512, isa::kFmaPeakFlopsAvx512};
+  if (isa == Isa::avx2) return {isa::f32_fma_peak__avx2, isa::kFmaPeakFlopsAvx2};
+#endif
   return {isa::f32_fma_peak__generic, isa::kFmaPeakFlopsGeneric};
 }
 

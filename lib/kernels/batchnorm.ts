@@ -1,0 +1,274 @@
+// BatchNorm2d on NHWC tensors [N, H, W, C] with the native kernels, PyTorch semantics
+// (torch.nn.functional.batch_norm): training normalizes with the batch mean and biased
+// variance and updates the running stats in place with the unbiased variance; an optional
+// ReLU / ReLU6 is fused after the affine transform (and into the backward).
+import { invalidRange, invalidType } from '../check';
+import { native } from '../native';
+import { Tensor, zeros } from '../tensor';
+
+export type BatchNormActivation = 'none' | 'relu' | 'relu6';
+
+/** The native surface of this family (the lead wires it into lib/native.ts). */
+export interface BatchNormNative {
+  batchNormForwardTraining(
+    rows: number,
+    C: number,
+    x: Float32Array,
+    gamma: Float32Array | null,
+    beta: Float32Array | null,
+    runningMean: Float32Array | null,
+    runningVar: Float32Array | null,
+    momentum: number,
+    eps: number,
+    activation: string,
+    y: Float32Array,
+    saveMean: Float32Array,
+    saveInvstd: Float32Array,
+  ): void;
+  batchNormForwardTrainingReference: BatchNormNative['batchNormForwardTraining'];
+  batchNormForwardEval(
+    rows: number,
+    C: number,
+    x: Float32Array,
+    gamma: Float32Array | null,
+    beta: Float32Array | null,
+    runningMean: Float32Array,
+    runningVar: Float32Array,
+    eps: number,
+    activation: string,
+    y: Float32Array,
+  ): void;
+  batchNormForwardEvalReference: BatchNormNative['batchNormForwardEval'];
+  batchNormBackward(
+    rows: number,
+    C: number,
+    x: Float32Array,
+    dy: Float32Array,
+    y: Float32Array | null,
+    gamma: Float32Array | null,
+    mean: Float32Array,
+    invstd: Float32Array,
+    training: boolean,
+    activation: string,
+    dx: Float32Array,
+    dgamma: Float32Array | null,
+    dbeta: Float32Array | null,
+  ): void;
+  batchNormBackwardReference: BatchNormNative['batchNormBackward'];
+}
+
+export const batchNormNative = native as unknown as BatchNormNative;
+
+export interface BatchNormParams {
+  /** gamma [C]; omit for affine=false. */
+  weight?: Tensor | null;
+  /** beta [C]; omit for affine=false. */
+  bias?: Tensor | null;
+  eps?: number;
+  activation?: BatchNormActivation;
+}
+
+export interface BatchNormTrainingOptions extends BatchNormParams {
+  /** Updated in place when given (track_running_stats). */
+  runningMean?: Tensor | null;
+  runningVar?: Tensor | null;
+  /** PyTorch's momentum (default 0.1); null = cumulative moving average, factor 1/numBatchesTracked. */
+  momentum?: number | null;
+  /** num_batches_tracked AFTER counting this batch; required when momentum is null. */
+  numBatchesTracked?: number;
+}
+
+export interface BatchNormEvalOptions extends BatchNormParams {
+  runningMean: Tensor;
+  runningVar: Tensor;
+}
+
+export interface BatchNormBackwardOptions {
+  weight?: Tensor | null;
+  /** saveMean of the training forward, or the running mean (training=false). */
+  mean: Tensor;
+  /** saveInvstd of the training forward, or 1/sqrt(runningVar + eps) (training=false). */
+  invstd: Tensor;
+  /** Whether the forward used batch statistics (default true). */
+  training?: boolean;
+  activation?: BatchNormActivation;
+  /** The forward output: needed with a fused activation. */
+  y?: Tensor | null;
+  /** Compute dweight / dbias (default true). */
+  parameterGradients?: boolean;
+}
+
+function requireTensor(op: string, name: string, value: unknown): Tensor {
+  if (!(value instanceof Tensor)) throw invalidType(op, name, 'a Tensor', value);
+  value.assertAlive(op);
+  return value;
+}
+
+function requireInput(op: string, name: string, x: unknown): { rows: number; C: number } {
+  const t = requireTensor(op, name, x);
+  if (t.ndim !== 4)
+    throw invalidRange(op, name, 'a 4-D NHWC tensor [N, H, W, C]', `shape [${t.shape}]`);
+  const C = t.shape[3];
+  return { rows: t.size / Math.max(C, 1), C };
+}
+
+function channelVector(
+  op: string,
+  name: string,
+  value: unknown,
+  C: number,
+  optional: boolean,
+): Float32Array | null {
+  if (value === undefined || value === null) {
+    if (optional) return null;
+    throw invalidType(op, name, 'a Tensor', value);
+  }
+  const t = requireTensor(op, name, value);
+  if (t.ndim !== 1 || t.shape[0] !== C)
+    throw invalidRange(op, name, `a 1-D tensor of ${C} channels`, `shape [${t.shape}]`);
+  return t.data;
+}
+
+function checkEps(op: string, eps: unknown): number {
+  if (typeof eps !== 'number') throw invalidType(op, 'eps', 'a number', eps);
+  if (!(eps >= 0) || !Number.isFinite(eps))
+    throw invalidRange(op, 'eps', 'a finite number >= 0', eps);
+  return eps;
+}
+
+function checkActivation(op: string, activation: unknown): BatchNormActivation {
+  if (activation !== 'none' && activation !== 'relu' && activation !== 'relu6')
+    throw invalidRange(op, 'activation', "'none', 'relu' or 'relu6'", activation);
+  return activation;
+}
+
+/** Training forward: returns y and the saved mean / invstd for the backward. */
+export function batchNorm2dForwardTraining(
+  x: Tensor,
+  options: BatchNormTrainingOptions = {},
+): { y: Tensor; saveMean: Tensor; saveInvstd: Tensor } {
+  const op = 'batchNorm2dForwardTraining';
+  const { rows, C } = requireInput(op, 'x', x);
+  const gamma = channelVector(op, 'weight', options.weight, C, true);
+  const beta = channelVector(op, 'bias', options.bias, C, true);
+  const runningMean = channelVector(op, 'runningMean', options.runningMean, C, true);
+  const runningVar = channelVector(op, 'runningVar', options.runningVar, C, true);
+  const eps = checkEps(op, options.eps ?? 1e-5);
+  const activation = checkActivation(op, options.activation ?? 'none');
+  let factor: number;
+  if (options.momentum === null) {
+    const count = options.numBatchesTracked;
+    if (typeof count !== 'number' || !Number.isInteger(count) || count < 1)
+      throw invalidRange(op, 'numBatchesTracked', 'an integer >= 1 when momentum is null', count);
+    factor = 1 / count;
+  } else {
+    const momentum = options.momentum ?? 0.1;
+    if (typeof momentum !== 'number')
+      throw invalidType(op, 'momentum', 'a number or null', momentum);
+    if (!(momentum >= 0 && momentum <= 1))
+      throw invalidRange(op, 'momentum', 'a number in [0, 1]', momentum);
+    factor = momentum;
+  }
+  if (rows < 2 && C > 0)
+    throw invalidRange(
+      op,
+      'x',
+      'more than 1 value per channel when training (N*H*W > 1)',
+      `shape [${x.shape}]`,
+    );
+  const y = zeros(x.shape);
+  const saveMean = zeros([C]);
+  const saveInvstd = zeros([C]);
+  batchNormNative.batchNormForwardTraining(
+    rows,
+    C,
+    x.data,
+    gamma,
+    beta,
+    runningMean,
+    runningVar,
+    factor,
+    eps,
+    activation,
+    y.data,
+    saveMean.data,
+    saveInvstd.data,
+  );
+  return { y, saveMean, saveInvstd };
+}
+
+/** Eval forward with the running statistics. */
+export function batchNorm2dForwardEval(x: Tensor, options: BatchNormEvalOptions): Tensor {
+  const op = 'batchNorm2dForwardEval';
+  const { rows, C } = requireInput(op, 'x', x);
+  if (typeof options !== 'object' || options === null)
+    throw invalidType(op, 'options', 'an object', options);
+  const gamma = channelVector(op, 'weight', options.weight, C, true);
+  const beta = channelVector(op, 'bias', options.bias, C, true);
+  const runningMean = channelVector(op, 'runningMean', options.runningMean, C, false)!;
+  const runningVar = channelVector(op, 'runningVar', options.runningVar, C, false)!;
+  const eps = checkEps(op, options.eps ?? 1e-5);
+  const activation = checkActivation(op, options.activation ?? 'none');
+  const y = zeros(x.shape);
+  batchNormNative.batchNormForwardEval(
+    rows,
+    C,
+    x.data,
+    gamma,
+    beta,
+    runningMean,
+    runningVar,
+    eps,
+    activation,
+    y.data,
+  );
+  return y;
+}
+
+/** Backward of BN (+ the fused activation): dx, and dweight / dbias unless disabled. */
+export function batchNorm2dBackward(
+  x: Tensor,
+  dy: Tensor,
+  options: BatchNormBackwardOptions,
+): { dx: Tensor; dweight: Tensor | null; dbias: Tensor | null } {
+  const op = 'batchNorm2dBackward';
+  const { rows, C } = requireInput(op, 'x', x);
+  requireTensor(op, 'dy', dy);
+  if (dy.ndim !== 4 || dy.shape.some((d, i) => d !== x.shape[i]))
+    throw invalidRange(op, 'dy', `shape [${x.shape}] like x`, `shape [${dy.shape}]`);
+  if (typeof options !== 'object' || options === null)
+    throw invalidType(op, 'options', 'an object', options);
+  const gamma = channelVector(op, 'weight', options.weight, C, true);
+  const mean = channelVector(op, 'mean', options.mean, C, false)!;
+  const invstd = channelVector(op, 'invstd', options.invstd, C, false)!;
+  const activation = checkActivation(op, options.activation ?? 'none');
+  const training = options.training ?? true;
+  if (typeof training !== 'boolean') throw invalidType(op, 'training', 'a boolean', training);
+  let y: Float32Array | null = null;
+  if (activation !== 'none') {
+    const out = requireTensor(op, 'y', options.y);
+    if (out.ndim !== 4 || out.shape.some((d, i) => d !== x.shape[i]))
+      throw invalidRange(op, 'y', `shape [${x.shape}] like x`, `shape [${out.shape}]`);
+    y = out.data;
+  }
+  const dx = zeros(x.shape);
+  const grads = options.parameterGradients ?? true;
+  const dweight = grads ? zeros([C]) : null;
+  const dbias = grads ? zeros([C]) : null;
+  batchNormNative.batchNormBackward(
+    rows,
+    C,
+    x.data,
+    dy.data,
+    y,
+    gamma,
+    mean,
+    invstd,
+    training,
+    activation,
+    dx.data,
+    dweight ? dweight.data : null,
+    dbias ? dbias.data : null,
+  );
+  return { dx, dweight, dbias };
+}

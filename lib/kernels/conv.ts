@@ -1,0 +1,344 @@
+// conv2d on the native kernels: forward (with a fused bias / residual / activation epilogue),
+// backward-data and backward-weights (+ bias). Input NHWC [N, H, W, Cin], weight in PyTorch's
+// layout [Cout, Cin/groups, KH, KW], output NHWC [N, OH, OW, Cout]. Semantics are PyTorch's.
+import { describe as describeValue, invalidRange, invalidType } from '../check';
+import { native } from '../native';
+import { Shape, Tensor, zeros } from '../tensor';
+
+/** [N, H, W, Cin, Cout, KH, KW, sH, sW, padTop, padBottom, padLeft, padRight, dH, dW, groups] */
+export type Conv2dParamsArray = number[];
+
+export interface ConvNative {
+  conv2dForward(
+    params: Conv2dParamsArray,
+    x: Float32Array,
+    weight: Float32Array,
+    bias: Float32Array | null,
+    residual: Float32Array | null,
+    activation: number,
+    y: Float32Array,
+    algorithm?: number,
+  ): void;
+  conv2dForwardReference: ConvNative['conv2dForward'];
+  conv2dBackwardData(
+    params: Conv2dParamsArray,
+    dy: Float32Array,
+    weight: Float32Array,
+    dx: Float32Array,
+    algorithm?: number,
+  ): void;
+  conv2dBackwardDataReference: ConvNative['conv2dBackwardData'];
+  conv2dBackwardWeights(
+    params: Conv2dParamsArray,
+    x: Float32Array,
+    dy: Float32Array,
+    dw: Float32Array,
+    dbias: Float32Array | null,
+    algorithm?: number,
+  ): void;
+  conv2dBackwardWeightsReference: ConvNative['conv2dBackwardWeights'];
+  conv2dAlgorithm(params: Conv2dParamsArray, algorithm?: number): string;
+}
+
+const addon = native as unknown as ConvNative;
+
+export type Conv2dPadding =
+  number | [number, number] | [number, number, number, number] | 'same' | 'valid';
+
+export interface Conv2dOptions {
+  /** One number or [sH, sW]; default 1. */
+  stride?: number | [number, number];
+  /** A number, [pH, pW], [top, bottom, left, right], 'same' (stride 1 only) or 'valid'; default 0. */
+  padding?: Conv2dPadding;
+  /** One number or [dH, dW]; default 1. */
+  dilation?: number | [number, number];
+  /** Default 1; Cin and Cout must be divisible by it. */
+  groups?: number;
+}
+
+export type Conv2dActivation = 'none' | 'relu' | 'relu6';
+
+export interface Conv2dFusion {
+  /** Added after the bias, before the activation; shape of the output. */
+  residual?: Tensor;
+  activation?: Conv2dActivation;
+}
+
+/** 'gemm' or 'groupedDirect' force a path (benchmarks); default 'auto'. */
+export type Conv2dAlgorithm = 'auto' | 'gemm' | 'groupedDirect';
+const algorithmCodes: Record<Conv2dAlgorithm, number> = { auto: 0, gemm: 1, groupedDirect: 2 };
+
+function requireTensor(op: string, name: string, value: unknown): Tensor {
+  if (!(value instanceof Tensor)) throw invalidType(op, name, 'a Tensor', value);
+  value.assertAlive(op);
+  return value;
+}
+
+function requireRank(op: string, name: string, t: Tensor, rank: number, layout: string): void {
+  if (t.ndim !== rank)
+    throw invalidRange(op, name, `a ${rank}-D tensor ${layout}`, `shape [${t.shape}]`);
+}
+
+function positiveInt(op: string, name: string, value: unknown, min: number): number {
+  if (typeof value !== 'number') throw invalidType(op, name, 'an integer', value);
+  if (!Number.isInteger(value) || value < min || value > 2 ** 31)
+    throw invalidRange(op, name, `an integer >= ${min}`, value);
+  return value;
+}
+
+function pair(op: string, name: string, value: unknown, min: number): [number, number] {
+  if (Array.isArray(value)) {
+    if (value.length !== 2) throw invalidRange(op, name, 'a number or a pair of numbers', value);
+    return [
+      positiveInt(op, `${name}[0]`, value[0], min),
+      positiveInt(op, `${name}[1]`, value[1], min),
+    ];
+  }
+  const v = positiveInt(op, name, value, min);
+  return [v, v];
+}
+
+/** Resolved hyper-parameters for an input of size H x W and a kernel KH x KW. */
+export function resolveConv2dOptions(
+  op: string,
+  options: Conv2dOptions,
+  KH: number,
+  KW: number,
+): {
+  stride: [number, number];
+  pad: [number, number, number, number];
+  dilation: [number, number];
+  groups: number;
+} {
+  if (options === null || typeof options !== 'object')
+    throw invalidType(op, 'options', 'an object', options);
+  const stride = pair(op, 'stride', options.stride ?? 1, 1);
+  const dilation = pair(op, 'dilation', options.dilation ?? 1, 1);
+  const groups = positiveInt(op, 'groups', options.groups ?? 1, 1);
+  const padding: unknown = options.padding ?? 0;
+  let pad: [number, number, number, number];
+  if (padding === 'valid') {
+    pad = [0, 0, 0, 0];
+  } else if (padding === 'same') {
+    if (stride[0] !== 1 || stride[1] !== 1)
+      throw invalidRange(
+        op,
+        'padding',
+        "stride 1 with padding 'same' (as PyTorch)",
+        `stride [${stride}]`,
+      );
+    // PyTorch puts the odd extra element at the bottom / right.
+    const th = dilation[0] * (KH - 1),
+      tw = dilation[1] * (KW - 1);
+    pad = [
+      Math.floor(th / 2),
+      th - Math.floor(th / 2),
+      Math.floor(tw / 2),
+      tw - Math.floor(tw / 2),
+    ];
+  } else if (typeof padding === 'string') {
+    throw invalidRange(op, 'padding', "a number, a pair, 4 numbers, 'same' or 'valid'", padding);
+  } else if (Array.isArray(padding) && padding.length === 4) {
+    pad = padding.map((v, i) => positiveInt(op, `padding[${i}]`, v, 0)) as [
+      number,
+      number,
+      number,
+      number,
+    ];
+  } else {
+    const [ph, pw] = pair(op, 'padding', padding, 0);
+    pad = [ph, ph, pw, pw];
+  }
+  return { stride, pad, dilation, groups };
+}
+
+/** Checks shapes and returns the native params array and the output shape. */
+function conv2dGeometry(
+  op: string,
+  inputShape: Shape,
+  weightShape: Shape,
+  options: Conv2dOptions,
+): { params: Conv2dParamsArray; outShape: number[] } {
+  const [N, H, W, Cin] = inputShape;
+  const [Cout, CinG, KH, KW] = weightShape;
+  const { stride, pad, dilation, groups } = resolveConv2dOptions(op, options, KH, KW);
+  if (Cin % groups !== 0) throw invalidRange(op, 'groups', `a divisor of Cin = ${Cin}`, groups);
+  if (Cout % groups !== 0) throw invalidRange(op, 'groups', `a divisor of Cout = ${Cout}`, groups);
+  if (CinG * groups !== Cin)
+    throw invalidRange(
+      op,
+      'weight',
+      `shape [Cout, ${Cin / groups}, KH, KW] (Cin ${Cin} / groups ${groups})`,
+      `shape [${weightShape}]`,
+    );
+  for (const [name, v] of [
+    ['N', N],
+    ['H', H],
+    ['W', W],
+    ['Cin', Cin],
+    ['Cout', Cout],
+    ['KH', KH],
+    ['KW', KW],
+  ] as const)
+    if (v < 1) throw invalidRange(op, name, 'a size >= 1', v);
+  const spanH = dilation[0] * (KH - 1) + 1,
+    spanW = dilation[1] * (KW - 1) + 1;
+  if (H + pad[0] + pad[1] < spanH || W + pad[2] + pad[3] < spanW)
+    throw invalidRange(
+      op,
+      'weight',
+      `a kernel no larger than the padded input ${H + pad[0] + pad[1]}x${W + pad[2] + pad[3]}`,
+      `a ${spanH}x${spanW} kernel (with dilation)`,
+    );
+  const OH = Math.floor((H + pad[0] + pad[1] - spanH) / stride[0]) + 1;
+  const OW = Math.floor((W + pad[2] + pad[3] - spanW) / stride[1]) + 1;
+  const params = [
+    N,
+    H,
+    W,
+    Cin,
+    Cout,
+    KH,
+    KW,
+    stride[0],
+    stride[1],
+    pad[0],
+    pad[1],
+    pad[2],
+    pad[3],
+    dilation[0],
+    dilation[1],
+    groups,
+  ];
+  return { params, outShape: [N, OH, OW, Cout] };
+}
+
+function algorithmCode(op: string, algorithm: unknown): number {
+  if (!(typeof algorithm === 'string' && algorithm in algorithmCodes))
+    throw invalidRange(op, 'algorithm', "'auto', 'gemm' or 'groupedDirect'", algorithm);
+  return algorithmCodes[algorithm as Conv2dAlgorithm];
+}
+
+function sameShape(op: string, name: string, t: Tensor, shape: Shape): void {
+  if (t.ndim !== shape.length || t.shape.some((d, i) => d !== shape[i]))
+    throw invalidRange(op, name, `shape [${shape}]`, `shape [${t.shape}]`);
+}
+
+/** y = conv2d(x, weight) + bias (+ residual, then activation). x [N,H,W,Cin], weight [Cout,Cin/g,KH,KW]. */
+export function conv2d(
+  x: Tensor,
+  weight: Tensor,
+  bias: Tensor | null = null,
+  options: Conv2dOptions = {},
+  fusion: Conv2dFusion = {},
+  algorithm: Conv2dAlgorithm = 'auto',
+): Tensor {
+  const op = 'conv2d';
+  requireTensor(op, 'x', x);
+  requireTensor(op, 'weight', weight);
+  requireRank(op, 'x', x, 4, '[N, H, W, Cin]');
+  requireRank(op, 'weight', weight, 4, '[Cout, Cin/groups, KH, KW]');
+  const { params, outShape } = conv2dGeometry(op, x.shape, weight.shape, options);
+  if (bias !== null) {
+    requireTensor(op, 'bias', bias);
+    sameShape(op, 'bias', bias, [outShape[3]]);
+  }
+  if (fusion === null || typeof fusion !== 'object')
+    throw invalidType(op, 'fusion', 'an object', fusion);
+  if (fusion.residual !== undefined) {
+    requireTensor(op, 'residual', fusion.residual);
+    sameShape(op, 'residual', fusion.residual, outShape);
+  }
+  const activation = fusion.activation ?? 'none';
+  const activationCode = ['none', 'relu', 'relu6'].indexOf(activation);
+  if (activationCode < 0)
+    throw invalidRange(op, 'activation', "'none', 'relu' or 'relu6'", describeValue(activation));
+  const code = algorithmCode(op, algorithm);
+  const y = zeros(outShape);
+  addon.conv2dForward(
+    params,
+    x.data,
+    weight.data,
+    bias ? bias.data : null,
+    fusion.residual ? fusion.residual.data : null,
+    activationCode,
+    y.data,
+    code,
+  );
+  return y;
+}
+
+/** dL/dx [N,H,W,Cin] from dy [N,OH,OW,Cout]; inputShape is x's shape. */
+export function conv2dBackwardData(
+  dy: Tensor,
+  weight: Tensor,
+  inputShape: Shape,
+  options: Conv2dOptions = {},
+  algorithm: Conv2dAlgorithm = 'auto',
+): Tensor {
+  const op = 'conv2dBackwardData';
+  requireTensor(op, 'dy', dy);
+  requireTensor(op, 'weight', weight);
+  requireRank(op, 'weight', weight, 4, '[Cout, Cin/groups, KH, KW]');
+  if (
+    !Array.isArray(inputShape) ||
+    inputShape.length !== 4 ||
+    !inputShape.every((d) => Number.isInteger(d) && d >= 1)
+  )
+    throw invalidRange(op, 'inputShape', 'a shape [N, H, W, Cin] of positive integers', inputShape);
+  const { params, outShape } = conv2dGeometry(op, inputShape, weight.shape, options);
+  sameShape(op, 'dy', dy, outShape);
+  const dx = zeros(inputShape);
+  addon.conv2dBackwardData(params, dy.data, weight.data, dx.data, algorithmCode(op, algorithm));
+  return dx;
+}
+
+/** dL/dweight [Cout,Cin/g,KH,KW] and, with computeBias, dL/dbias [Cout] (column sums of dy). */
+export function conv2dBackwardWeights(
+  x: Tensor,
+  dy: Tensor,
+  weightShape: Shape,
+  options: Conv2dOptions = {},
+  computeBias = false,
+  algorithm: Conv2dAlgorithm = 'auto',
+): { weight: Tensor; bias: Tensor | null } {
+  const op = 'conv2dBackwardWeights';
+  requireTensor(op, 'x', x);
+  requireTensor(op, 'dy', dy);
+  requireRank(op, 'x', x, 4, '[N, H, W, Cin]');
+  if (
+    !Array.isArray(weightShape) ||
+    weightShape.length !== 4 ||
+    !weightShape.every((d) => Number.isInteger(d) && d >= 1)
+  )
+    throw invalidRange(
+      op,
+      'weightShape',
+      'a shape [Cout, Cin/groups, KH, KW] of positive integers',
+      weightShape,
+    );
+  const { params, outShape } = conv2dGeometry(op, x.shape, weightShape, options);
+  sameShape(op, 'dy', dy, outShape);
+  const dw = zeros(weightShape);
+  const db = computeBias ? zeros([weightShape[0]]) : null;
+  addon.conv2dBackwardWeights(
+    params,
+    x.data,
+    dy.data,
+    dw.data,
+    db ? db.data : null,
+    algorithmCode(op, algorithm),
+  );
+  return { weight: dw, bias: db };
+}
+
+/** The native params array for (input, weight, options) — for tests and benchmarks. */
+export function conv2dParams(
+  inputShape: Shape,
+  weightShape: Shape,
+  options: Conv2dOptions = {},
+): { params: Conv2dParamsArray; outShape: number[] } {
+  return conv2dGeometry('conv2dParams', inputShape, weightShape, options);
+}
+
+export const convNative: ConvNative = addon;

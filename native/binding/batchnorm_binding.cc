@@ -1,0 +1,158 @@
+// Batch norm over NHWC rows (rows = N*H*W, C channels) and the scalar references (for tests):
+//   batchNormForwardTraining(rows, C, x, gamma?, beta?, runningMean?, runningVar?, factor, eps,
+//                            activation, y, saveMean, saveInvstd)
+//   batchNormForwardEval(rows, C, x, gamma?, beta?, runningMean, runningVar, eps, activation, y)
+//   batchNormBackward(rows, C, x, dy, y?, gamma?, mean, invstd, training, activation, dx,
+//                     dgamma?, dbeta?)
+// `?` arguments may be null. activation: 'none' | 'relu' | 'relu6'.
+#include <cmath>
+#include <string>
+
+#include "../kernels/batchnorm.h"
+#include "../runtime/threads.h"
+#include "args.h"
+#include "registry.h"
+
+namespace convkit::binding {
+
+namespace {
+
+float* optionalFloats(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name,
+                      int64_t length) {
+  if (info[i].IsNull() || info[i].IsUndefined()) return nullptr;
+  return getFloats(info, i, op, name, length).data;
+}
+
+BnActivation getActivation(const Napi::CallbackInfo& info, size_t i, const char* op) {
+  const std::string name = getString(info, i, op, "activation");
+  if (name == "none") return BnActivation::none;
+  if (name == "relu") return BnActivation::relu;
+  if (name == "relu6") return BnActivation::relu6;
+  throwRangeError(info.Env(), op,
+                  "unknown activation '" + name + "' (expected 'none', 'relu' or 'relu6')");
+}
+
+double getEps(const Napi::CallbackInfo& info, size_t i, const char* op) {
+  const double eps = getNumber(info, i, op, "eps");
+  if (!(eps >= 0) || !std::isfinite(eps))
+    throwRangeError(info.Env(), op, "eps must be a finite number >= 0, got " + std::to_string(eps));
+  return eps;
+}
+
+struct Sizes {
+  int64_t rows, C, elements;
+};
+
+Sizes getSizes(const Napi::CallbackInfo& info, const char* op) {
+  Sizes s;
+  s.rows = getIndex(info, 0, op, "rows");
+  s.C = getIndex(info, 1, op, "C");
+  s.elements = checkedMul(info.Env(), op, s.rows, s.C);
+  return s;
+}
+
+template <bool kReference>
+Napi::Value ForwardTraining(const Napi::CallbackInfo& info) {
+  const char* op = kReference ? "batchNormForwardTrainingReference" : "batchNormForwardTraining";
+  requireArgs(info, op, 13);
+  const Sizes s = getSizes(info, op);
+  const float* x = getFloats(info, 2, op, "x", s.elements).data;
+  const float* gamma = optionalFloats(info, 3, op, "gamma", s.C);
+  const float* beta = optionalFloats(info, 4, op, "beta", s.C);
+  float* runningMean = optionalFloats(info, 5, op, "runningMean", s.C);
+  float* runningVar = optionalFloats(info, 6, op, "runningVar", s.C);
+  const double factor = getNumber(info, 7, op, "momentum");
+  if (!(factor >= 0 && factor <= 1))
+    throwRangeError(info.Env(), op, "momentum must be in [0, 1], got " + std::to_string(factor));
+  const double eps = getEps(info, 8, op);
+  const BnActivation activation = getActivation(info, 9, op);
+  float* y = getFloats(info, 10, op, "y", s.elements).data;
+  float* saveMean = getFloats(info, 11, op, "saveMean", s.C).data;
+  float* saveInvstd = getFloats(info, 12, op, "saveInvstd", s.C).data;
+  if (s.rows < 2 && s.C > 0)
+    throwRangeError(info.Env(), op,
+                    "expected more than 1 value per channel when training, got " +
+                        std::to_string(s.rows) + " (N*H*W) values for each of " +
+                        std::to_string(s.C) + " channels");
+  if (kReference) {
+    ref::batchNormForwardTraining(s.rows, s.C, x, gamma, beta, runningMean, runningVar, factor,
+                                  eps, activation, y, saveMean, saveInvstd);
+  } else {
+    KernelCallScope scope;
+    batchNormForwardTraining(s.rows, s.C, x, gamma, beta, runningMean, runningVar, factor, eps,
+                             activation, y, saveMean, saveInvstd);
+  }
+  return info.Env().Undefined();
+}
+
+template <bool kReference>
+Napi::Value ForwardEval(const Napi::CallbackInfo& info) {
+  const char* op = kReference ? "batchNormForwardEvalReference" : "batchNormForwardEval";
+  requireArgs(info, op, 10);
+  const Sizes s = getSizes(info, op);
+  const float* x = getFloats(info, 2, op, "x", s.elements).data;
+  const float* gamma = optionalFloats(info, 3, op, "gamma", s.C);
+  const float* beta = optionalFloats(info, 4, op, "beta", s.C);
+  const float* runningMean = getFloats(info, 5, op, "runningMean", s.C).data;
+  const float* runningVar = getFloats(info, 6, op, "runningVar", s.C).data;
+  const double eps = getEps(info, 7, op);
+  const BnActivation activation = getActivation(info, 8, op);
+  float* y = getFloats(info, 9, op, "y", s.elements).data;
+  if (kReference) {
+    ref::batchNormForwardEval(s.rows, s.C, x, gamma, beta, runningMean, runningVar, eps,
+                              activation, y);
+  } else {
+    KernelCallScope scope;
+    batchNormForwardEval(s.rows, s.C, x, gamma, beta, runningMean, runningVar, eps, activation,
+                         y);
+  }
+  return info.Env().Undefined();
+}
+
+template <bool kReference>
+Napi::Value Backward(const Napi::CallbackInfo& info) {
+  const char* op = kReference ? "batchNormBackwardReference" : "batchNormBackward";
+  requireArgs(info, op, 13);
+  const Sizes s = getSizes(info, op);
+  const float* x = getFloats(info, 2, op, "x", s.elements).data;
+  const float* dy = getFloats(info, 3, op, "dy", s.elements).data;
+  const float* y = optionalFloats(info, 4, op, "y", s.elements);
+  const float* gamma = optionalFloats(info, 5, op, "gamma", s.C);
+  const float* mean = getFloats(info, 6, op, "mean", s.C).data;
+  const float* invstd = getFloats(info, 7, op, "invstd", s.C).data;
+  const bool training = getBool(info, 8, op, "training");
+  const BnActivation activation = getActivation(info, 9, op);
+  float* dx = getFloats(info, 10, op, "dx", s.elements).data;
+  float* dgamma = optionalFloats(info, 11, op, "dgamma", s.C);
+  float* dbeta = optionalFloats(info, 12, op, "dbeta", s.C);
+  if (activation != BnActivation::none && y == nullptr)
+    throwTypeError(info.Env(), op,
+                   "the fused activation's backward needs the forward output y, got null");
+  if (kReference) {
+    ref::batchNormBackward(s.rows, s.C, x, dy, y, gamma, mean, invstd, training, activation, dx,
+                           dgamma, dbeta);
+  } else {
+    KernelCallScope scope;
+    batchNormBackward(s.rows, s.C, x, dy, y, gamma, mean, invstd, training, activation, dx,
+                      dgamma, dbeta);
+  }
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+void registerBatchNorm(Napi::Env env, Napi::Object exports) {
+  exports.Set("batchNormForwardTraining",
+              Napi::Function::New(env, ForwardTraining<false>, "batchNormForwardTraining"));
+  exports.Set("batchNormForwardTrainingReference",
+              Napi::Function::New(env, ForwardTraining<true>, "batchNormForwardTrainingReference"));
+  exports.Set("batchNormForwardEval",
+              Napi::Function::New(env, ForwardEval<false>, "batchNormForwardEval"));
+  exports.Set("batchNormForwardEvalReference",
+              Napi::Function::New(env, ForwardEval<true>, "batchNormForwardEvalReference"));
+  exports.Set("batchNormBackward", Napi::Function::New(env, Backward<false>, "batchNormBackward"));
+  exports.Set("batchNormBackwardReference",
+              Napi::Function::New(env, Backward<true>, "batchNormBackwardReference"));
+}
+
+}  // namespace convkit::binding

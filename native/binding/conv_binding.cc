@@ -1,0 +1,157 @@
+// conv2dForward / conv2dBackwardData / conv2dBackwardWeights (+ their scalar references for
+// tests). Shapes travel as one array of 16 integers:
+//   [N, H, W, Cin, Cout, KH, KW, strideH, strideW, padTop, padBottom, padLeft, padRight,
+//    dilationH, dilationW, groups]
+// Every size is re-checked here (products that overflow, divisibility, output >= 1, buffer
+// lengths) because native code never trusts a length.
+#include <string>
+
+#include "../kernels/conv.h"
+#include "../runtime/threads.h"
+#include "args.h"
+#include "registry.h"
+
+namespace convkit::binding {
+
+namespace {
+
+constexpr int64_t kMaxDim = int64_t(1) << 31;
+
+Conv2dParams parseParams(const Napi::CallbackInfo& info, size_t i, const char* op) {
+  Napi::Env env = info.Env();
+  if (i >= info.Length() || !info[i].IsArray())
+    throwTypeError(env, op, "expected an array of 16 integers for params");
+  Napi::Array a = info[i].As<Napi::Array>();
+  if (a.Length() != 16)
+    throwRangeError(env, op, "expected 16 values in params but received " + std::to_string(a.Length()));
+  static const char* names[16] = {"N", "H", "W", "Cin", "Cout", "KH", "KW", "strideH", "strideW",
+                                  "padTop", "padBottom", "padLeft", "padRight", "dilationH",
+                                  "dilationW", "groups"};
+  static const int64_t mins[16] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1};
+  int64_t v[16];
+  for (uint32_t k = 0; k < 16; ++k) {
+    Napi::Value e = a.Get(k);
+    if (!e.IsNumber()) throwTypeError(env, op, std::string("expected an integer for ") + names[k]);
+    const double d = e.As<Napi::Number>().DoubleValue();
+    if (!(d == static_cast<double>(static_cast<int64_t>(d))) || d < mins[k] || d > kMaxDim)
+      throwRangeError(env, op, std::string("expected an integer in [") + std::to_string(mins[k]) +
+                                   ", 2^31] for " + names[k] + " but received " + std::to_string(d));
+    v[k] = static_cast<int64_t>(d);
+  }
+  Conv2dParams p{v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7],
+                 v[8], v[9], v[10], v[11], v[12], v[13], v[14], v[15]};
+  if (p.Cin % p.groups || p.Cout % p.groups)
+    throwRangeError(env, op, "Cin = " + std::to_string(p.Cin) + " and Cout = " + std::to_string(p.Cout) +
+                                 " must be divisible by groups = " + std::to_string(p.groups));
+  const int64_t spanH = p.dilationH * (p.KH - 1) + 1, spanW = p.dilationW * (p.KW - 1) + 1;
+  if (p.H + p.padTop + p.padBottom < spanH || p.W + p.padLeft + p.padRight < spanW)
+    throwRangeError(env, op, "the kernel (" + std::to_string(spanH) + "x" + std::to_string(spanW) +
+                                 " with dilation) is larger than the padded input");
+  // Element counts of every tensor must fit (no overflow anywhere below).
+  checkedMul(env, op, checkedMul(env, op, checkedMul(env, op, p.N, p.H), p.W), p.Cin);
+  checkedMul(env, op, checkedMul(env, op, checkedMul(env, op, p.N, p.outH()), p.outW()),
+             checkedMul(env, op, p.Cout, checkedMul(env, op, p.KH, p.KW)));
+  checkedMul(env, op, checkedMul(env, op, p.Cin, p.KH * p.KW), p.Cout);
+  return p;
+}
+
+int64_t inputSize(const Conv2dParams& p) { return p.N * p.H * p.W * p.Cin; }
+int64_t outputSize(const Conv2dParams& p) { return p.N * p.outH() * p.outW() * p.Cout; }
+int64_t weightSize(const Conv2dParams& p) { return p.Cout * (p.Cin / p.groups) * p.KH * p.KW; }
+
+bool isAbsent(const Napi::CallbackInfo& info, size_t i) {
+  return i >= info.Length() || info[i].IsNull() || info[i].IsUndefined();
+}
+
+ConvAlgorithm getAlgorithm(const Napi::CallbackInfo& info, size_t i, const char* op) {
+  if (isAbsent(info, i)) return ConvAlgorithm::automatic;
+  return static_cast<ConvAlgorithm>(getIntIn(info, i, op, "algorithm", 0, 2));
+}
+
+// (params, x, w, bias | null, residual | null, activation 0..2, y, algorithm?)
+template <bool Reference>
+Napi::Value Forward(const Napi::CallbackInfo& info) {
+  const char* op = Reference ? "conv2dForwardReference" : "conv2dForward";
+  requireArgs(info, op, 7);
+  const Conv2dParams p = parseParams(info, 0, op);
+  const FloatView x = getFloats(info, 1, op, "x", inputSize(p));
+  const FloatView w = getFloats(info, 2, op, "weight", weightSize(p));
+  GemmEpilogue epi;
+  if (!isAbsent(info, 3)) epi.bias = getFloats(info, 3, op, "bias", p.Cout).data;
+  if (!isAbsent(info, 4)) epi.residual = getFloats(info, 4, op, "residual", outputSize(p)).data;
+  epi.ldResidual = p.Cout;
+  epi.activation = static_cast<Activation>(getIntIn(info, 5, op, "activation", 0, 2));
+  const FloatView y = getFloats(info, 6, op, "y", outputSize(p));
+  const ConvAlgorithm algorithm = getAlgorithm(info, 7, op);
+  if (Reference) {
+    ref::conv2dForward(p, x.data, w.data, &epi, y.data);
+  } else {
+    KernelCallScope scope;
+    conv2dForward(p, x.data, w.data, &epi, y.data, algorithm);
+  }
+  return info.Env().Undefined();
+}
+
+// (params, dy, w, dx, algorithm?)
+template <bool Reference>
+Napi::Value BackwardData(const Napi::CallbackInfo& info) {
+  const char* op = Reference ? "conv2dBackwardDataReference" : "conv2dBackwardData";
+  requireArgs(info, op, 4);
+  const Conv2dParams p = parseParams(info, 0, op);
+  const FloatView dy = getFloats(info, 1, op, "dy", outputSize(p));
+  const FloatView w = getFloats(info, 2, op, "weight", weightSize(p));
+  const FloatView dx = getFloats(info, 3, op, "dx", inputSize(p));
+  const ConvAlgorithm algorithm = getAlgorithm(info, 4, op);
+  if (Reference) {
+    ref::conv2dBackwardData(p, dy.data, w.data, dx.data);
+  } else {
+    KernelCallScope scope;
+    conv2dBackwardData(p, dy.data, w.data, dx.data, algorithm);
+  }
+  return info.Env().Undefined();
+}
+
+// (params, x, dy, dw, dbias | null, algorithm?)
+template <bool Reference>
+Napi::Value BackwardWeights(const Napi::CallbackInfo& info) {
+  const char* op = Reference ? "conv2dBackwardWeightsReference" : "conv2dBackwardWeights";
+  requireArgs(info, op, 5);
+  const Conv2dParams p = parseParams(info, 0, op);
+  const FloatView x = getFloats(info, 1, op, "x", inputSize(p));
+  const FloatView dy = getFloats(info, 2, op, "dy", outputSize(p));
+  const FloatView dw = getFloats(info, 3, op, "dw", weightSize(p));
+  float* dbias = isAbsent(info, 4) ? nullptr : getFloats(info, 4, op, "dbias", p.Cout).data;
+  const ConvAlgorithm algorithm = getAlgorithm(info, 5, op);
+  if (Reference) {
+    ref::conv2dBackwardWeights(p, x.data, dy.data, dw.data, dbias);
+  } else {
+    KernelCallScope scope;
+    conv2dBackwardWeights(p, x.data, dy.data, dw.data, dbias, algorithm);
+  }
+  return info.Env().Undefined();
+}
+
+// (params, algorithm?) -> "gemm-1x1" | "im2col-gemm" | "grouped-direct"
+Napi::Value AlgorithmName(const Napi::CallbackInfo& info) {
+  const char* op = "conv2dAlgorithm";
+  requireArgs(info, op, 1);
+  const Conv2dParams p = parseParams(info, 0, op);
+  return Napi::String::New(info.Env(), conv2dAlgorithmName(p, getAlgorithm(info, 1, op)));
+}
+
+}  // namespace
+
+void registerConv(Napi::Env env, Napi::Object exports) {
+  exports.Set("conv2dForward", Napi::Function::New(env, Forward<false>, "conv2dForward"));
+  exports.Set("conv2dForwardReference", Napi::Function::New(env, Forward<true>, "conv2dForwardReference"));
+  exports.Set("conv2dBackwardData", Napi::Function::New(env, BackwardData<false>, "conv2dBackwardData"));
+  exports.Set("conv2dBackwardDataReference",
+              Napi::Function::New(env, BackwardData<true>, "conv2dBackwardDataReference"));
+  exports.Set("conv2dBackwardWeights",
+              Napi::Function::New(env, BackwardWeights<false>, "conv2dBackwardWeights"));
+  exports.Set("conv2dBackwardWeightsReference",
+              Napi::Function::New(env, BackwardWeights<true>, "conv2dBackwardWeightsReference"));
+  exports.Set("conv2dAlgorithm", Napi::Function::New(env, AlgorithmName, "conv2dAlgorithm"));
+}
+
+}  // namespace convkit::binding

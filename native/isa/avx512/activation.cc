@@ -1,0 +1,22 @@
+// Activation loops for the avx512 path: the shared body with 16-float vectors.
+#include <cstdint>
+
+#include "../activation_ukernels.h"
+
+namespace convkit::isa::avx512 {
+constexpr int kLanes = 16;
+#include "../common/activation_impl.h"
+}  // namespace convkit::isa::avx512
+
+namespace convkit::isa {
+
+void f32_activation_forward__avx512(int kind, float param, const float* x, float* y, int64_t n) {
+  avx512::activation_detail::forwardDispatch(kind, param, x, y, n);
+}
+
+void f32_activation_backward__avx512(int kind, float param, const float* x, const float* dy,
+                                 float* dx, int64_t n) {
+  avx512::activation_detail::backwardDispatch(kind, param, x, dy, dx, n);
+}
+
+}  // namespace convkit::isa

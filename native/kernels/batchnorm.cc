@@ -1,0 +1,206 @@
+// Batch-norm driver: one OpenMP region per call. Each thread owns a contiguous range of rows:
+// pass 1 reduces its rows into per-thread partials (Chan's (count, mean, M2) in double for the
+// forward, plain double sums for the backward), thread 0 merges them into per-channel
+// coefficients, pass 2 writes the output. Pass 2 walks the thread's rows backwards so it first
+// meets the rows pass 1 touched last, which are still in the caches.
+#include "batchnorm.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "../isa/batchnorm_ukernels.h"
+#include "../runtime/dispatch.h"
+#include "../runtime/memory.h"
+#include "../runtime/threads.h"
+
+namespace convkit {
+
+namespace {
+
+struct BnKernels {
+  decltype(&isa::f32_bn_stats__generic) stats;
+  decltype(&isa::f32_bn_apply__generic) apply;
+  decltype(&isa::f32_bn_backward_sums__generic) backwardSums;
+  decltype(&isa::f32_bn_backward_apply__generic) backwardApply;
+};
+
+BnKernels kernelsFor(Isa isa) {
+  switch (isa) {
+    case Isa::avx512:
+      return {isa::f32_bn_stats__avx512, isa::f32_bn_apply__avx512,
+              isa::f32_bn_backward_sums__avx512, isa::f32_bn_backward_apply__avx512};
+    case Isa::avx2:
+      return {isa::f32_bn_stats__avx2, isa::f32_bn_apply__avx2, isa::f32_bn_backward_sums__avx2,
+              isa::f32_bn_backward_apply__avx2};
+    case Isa::generic:
+      break;
+  }
+  return {isa::f32_bn_stats__generic, isa::f32_bn_apply__generic,
+          isa::f32_bn_backward_sums__generic, isa::f32_bn_backward_apply__generic};
+}
+
+// Small problems run on one thread: waking the second costs more than it saves.
+int threadsFor(int64_t rows, int64_t C) {
+  return rows * C < (int64_t(1) << 15) ? 1 : kernelThreads();
+}
+
+struct RowRange {
+  int64_t begin, end;
+};
+
+RowRange rowsOfThread(int64_t rows) {
+  const int64_t count = threadCount(), index = threadIndex();
+  const int64_t per = (rows + count - 1) / count;
+  const int64_t begin = std::min(rows, index * per);
+  return {begin, std::min(rows, begin + per)};
+}
+
+// Calls body(first, count) over [range) in blocks of ~64 KiB, last block first.
+template <typename Body>
+void forEachBlockBackwards(RowRange range, int64_t C, Body body) {
+  const int64_t step = std::max<int64_t>(1, 16384 / std::max<int64_t>(C, 1));
+  for (int64_t end = range.end; end > range.begin; end -= step) {
+    const int64_t first = std::max(range.begin, end - step);
+    body(first, end - first);
+  }
+}
+
+}  // namespace
+
+void batchNormForwardTraining(int64_t rows, int64_t C, const float* x, const float* gamma,
+                              const float* beta, float* runningMean, float* runningVar,
+                              double factor, double eps, BnActivation activation, float* y,
+                              float* saveMean, float* saveInvstd) {
+  if (C == 0) return;
+  const BnKernels k = kernelsFor(activeIsa());
+  const int threads = threadsFor(rows, C);
+  const int64_t perThreadDoubles = 1 + 2 * C;
+  Scratch partials(sizeof(double) * perThreadDoubles * threads);
+  Scratch floats(sizeof(float) * (4 * C + 3 * C * threads));
+  double* part = partials.as<double>();
+  float* meanHi = floats.as<float>();
+  float* meanLo = meanHi + C;
+  float* scale = meanHi + 2 * C;
+  float* shift = meanHi + 3 * C;
+  float* threadScratch = meanHi + 4 * C;
+#pragma omp parallel num_threads(threads) if (threads > 1)
+  {
+    const int t = threadIndex();
+    const RowRange range = rowsOfThread(rows);
+    double* mine = part + t * perThreadDoubles;
+    std::fill(mine, mine + perThreadDoubles, 0.0);
+    k.stats(x + range.begin * C, range.end - range.begin, C, mine, mine + 1, mine + 1 + C,
+            threadScratch + t * 3 * C);
+#pragma omp barrier
+    if (t == 0) {
+      const int count = threadCount();
+      for (int64_t c = 0; c < C; ++c) {
+        double n = 0, mean = 0, m2 = 0;
+        for (int i = 0; i < count; ++i) {
+          const double* p = part + i * perThreadDoubles;
+          if (p[0] == 0) continue;
+          const double total = n + p[0], delta = p[1 + c] - mean;
+          mean += delta * p[0] / total;
+          m2 += p[1 + C + c] + delta * delta * n * p[0] / total;
+          n = total;
+        }
+        const double var = std::max(0.0, m2 / n);
+        const double invstd = 1 / std::sqrt(var + eps);
+        const double g = gamma ? gamma[c] : 1.0;
+        meanHi[c] = static_cast<float>(mean);
+        meanLo[c] = static_cast<float>(mean - double(meanHi[c]));
+        scale[c] = static_cast<float>(g * invstd);
+        shift[c] = beta ? beta[c] : 0.0f;
+        saveMean[c] = meanHi[c];
+        saveInvstd[c] = static_cast<float>(invstd);
+        if (runningMean)
+          runningMean[c] = static_cast<float>((1 - factor) * runningMean[c] + factor * mean);
+        if (runningVar)
+          runningVar[c] = static_cast<float>((1 - factor) * runningVar[c] +
+                                             factor * (m2 / std::max(n - 1, 1.0)));
+      }
+    }
+#pragma omp barrier
+    forEachBlockBackwards(range, C, [&](int64_t first, int64_t n) {
+      k.apply(x + first * C, y + first * C, n, C, meanHi, meanLo, scale, shift,
+              static_cast<int>(activation));
+    });
+  }
+}
+
+void batchNormForwardEval(int64_t rows, int64_t C, const float* x, const float* gamma,
+                          const float* beta, const float* runningMean, const float* runningVar,
+                          double eps, BnActivation activation, float* y) {
+  if (C == 0 || rows == 0) return;
+  const BnKernels k = kernelsFor(activeIsa());
+  Scratch floats(sizeof(float) * 3 * C);
+  float* zero = floats.as<float>();
+  float* scale = zero + C;
+  float* shift = zero + 2 * C;
+  for (int64_t c = 0; c < C; ++c) {
+    zero[c] = 0.0f;
+    scale[c] = static_cast<float>((gamma ? gamma[c] : 1.0) / std::sqrt(double(runningVar[c]) + eps));
+    shift[c] = beta ? beta[c] : 0.0f;
+  }
+  const int threads = threadsFor(rows, C);
+#pragma omp parallel num_threads(threads) if (threads > 1)
+  {
+    const RowRange range = rowsOfThread(rows);
+    k.apply(x + range.begin * C, y + range.begin * C, range.end - range.begin, C, runningMean,
+            zero, scale, shift, static_cast<int>(activation));
+  }
+}
+
+void batchNormBackward(int64_t rows, int64_t C, const float* x, const float* dy, const float* y,
+                       const float* gamma, const float* mean, const float* invstd,
+                       bool training, BnActivation activation, float* dx, float* dgamma,
+                       float* dbeta) {
+  if (C == 0) return;
+  const BnKernels k = kernelsFor(activeIsa());
+  const int threads = threadsFor(rows, C);
+  Scratch partials(sizeof(double) * 2 * C * threads);
+  Scratch floats(sizeof(float) * (3 * C + 2 * C * threads));
+  double* part = partials.as<double>();
+  float* a = floats.as<float>();
+  float* b = a + C;
+  float* d = a + 2 * C;
+  float* threadScratch = a + 3 * C;
+  const int act = static_cast<int>(activation);
+#pragma omp parallel num_threads(threads) if (threads > 1)
+  {
+    const int t = threadIndex();
+    const RowRange range = rowsOfThread(rows);
+    double* sums = part + t * 2 * C;
+    std::fill(sums, sums + 2 * C, 0.0);
+    const int64_t first = range.begin * C;
+    k.backwardSums(x + first, dy + first, y ? y + first : nullptr, range.end - range.begin, C,
+                   mean, act, sums, sums + C, threadScratch + t * 2 * C);
+#pragma omp barrier
+    if (t == 0) {
+      const int count = threadCount();
+      for (int64_t c = 0; c < C; ++c) {
+        double sumG = 0, sumGX = 0;
+        for (int i = 0; i < count; ++i) {
+          sumG += part[i * 2 * C + c];
+          sumGX += part[i * 2 * C + C + c];
+        }
+        const double is = invstd[c];
+        const double scaleC = (gamma ? gamma[c] : 1.0) * is;
+        a[c] = static_cast<float>(scaleC);
+        // dx = scale * (g - sumG/M - xhat * sum(g xhat)/M), xhat = (x - mean) * invstd.
+        b[c] = training && rows > 0 ? static_cast<float>(-scaleC * is * is * sumGX / rows) : 0.0f;
+        d[c] = training && rows > 0 ? static_cast<float>(-scaleC * sumG / rows) : 0.0f;
+        if (dgamma) dgamma[c] = static_cast<float>(sumGX * is);
+        if (dbeta) dbeta[c] = static_cast<float>(sumG);
+      }
+    }
+#pragma omp barrier
+    forEachBlockBackwards(range, C, [&](int64_t row, int64_t n) {
+      const int64_t offset = row * C;
+      k.backwardApply(x + offset, dy + offset, y ? y + offset : nullptr, dx + offset, n, C,
+                      mean, a, b, d, act);
+    });
+  }
+}
+
+}  // namespace convkit

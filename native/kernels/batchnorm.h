@@ -1,0 +1,57 @@
+// Batch normalization over NHWC activations, seen as `rows` = N*H*W rows of C channels
+// (channels innermost: per-channel statistics are vector accumulations over rows).
+// Semantics are torch.nn.functional.batch_norm's; an optional ReLU / ReLU6 is fused after it.
+// gamma/beta may be null (affine=false: gamma 1, beta 0); running stats may be null
+// (track_running_stats=false). Arguments are trusted: the binding validates them.
+#pragma once
+
+#include <cstdint>
+
+namespace convkit {
+
+enum class BnActivation : int { none = 0, relu = 1, relu6 = 2 };
+
+// Training: mean and biased variance of the batch normalize x; saveMean / saveInvstd
+// (length C) receive mean and 1/sqrt(var + eps) for the backward. When running stats are
+// given: running = (1 - factor) * running + factor * batch, with the UNBIASED variance
+// (var * rows / (rows - 1)). factor = momentum, or 1/numBatchesTracked for momentum=None.
+// Requires rows >= 2 (the binding enforces it, as PyTorch does).
+// Statistics are exact to float rounding for any mean: each block of rows is reduced
+// around its own mean and blocks / threads are merged with Chan's formula in double.
+void batchNormForwardTraining(int64_t rows, int64_t C, const float* x, const float* gamma,
+                              const float* beta, float* runningMean, float* runningVar,
+                              double factor, double eps, BnActivation activation, float* y,
+                              float* saveMean, float* saveInvstd);
+
+// Eval: y = (x - runningMean) / sqrt(runningVar + eps) * gamma + beta, then the activation.
+void batchNormForwardEval(int64_t rows, int64_t C, const float* x, const float* gamma,
+                          const float* beta, const float* runningMean, const float* runningVar,
+                          double eps, BnActivation activation, float* y);
+
+// Backward. mean / invstd: saveMean / saveInvstd of the training forward, or (training=false)
+// the running mean and 1/sqrt(runningVar + eps) used by the eval forward.
+// With a fused activation, y (the forward OUTPUT) masks dy first (relu: y > 0;
+// relu6: 0 < y < 6); y is ignored (may be null) without one.
+// dgamma / dbeta may be null (not needed, or affine=false). Two passes over memory:
+// per-channel sums of g and g*(x - mean), then dx.
+void batchNormBackward(int64_t rows, int64_t C, const float* x, const float* dy, const float* y,
+                       const float* gamma, const float* mean, const float* invstd,
+                       bool training, BnActivation activation, float* dx, float* dgamma,
+                       float* dbeta);
+
+namespace ref {
+// Naive loops in double: two-pass mean / variance, the textbook backward.
+void batchNormForwardTraining(int64_t rows, int64_t C, const float* x, const float* gamma,
+                              const float* beta, float* runningMean, float* runningVar,
+                              double factor, double eps, BnActivation activation, float* y,
+                              float* saveMean, float* saveInvstd);
+void batchNormForwardEval(int64_t rows, int64_t C, const float* x, const float* gamma,
+                          const float* beta, const float* runningMean, const float* runningVar,
+                          double eps, BnActivation activation, float* y);
+void batchNormBackward(int64_t rows, int64_t C, const float* x, const float* dy, const float* y,
+                       const float* gamma, const float* mean, const float* invstd,
+                       bool training, BnActivation activation, float* dx, float* dgamma,
+                       float* dbeta);
+}  // namespace ref
+
+}  // namespace convkit

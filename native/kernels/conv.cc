@@ -1,0 +1,341 @@
+// Convolution as im2col + packed GEMM (dense and wide groups), and the dispatch to the direct
+// grouped kernel (conv_grouped.cc) for narrow groups.
+//
+// im2col row layout (one row per output pixel, batch folded into M = N*OH*OW):
+//   [group][kh][kw][cin of the group]   (K = KH*KW*Cin/groups per group, Ktot = groups*K)
+// so channels stay innermost (NHWC copies are contiguous runs of Cin/groups floats, and for
+// groups = 1 and dilation 1 a whole kernel row is one run of KW*Cin floats), and each group's
+// block of columns is a plain sub-matrix (lda = Ktot) the GEMM reads in place. The weight is
+// packed once per call to Wp [Cout][kh][kw][cin/g], the same column order, and used
+// transposed: Y[M, Cout] = col x Wp^T. 1x1 stride-1 unpadded convolutions skip im2col.
+//
+// Threading: when there are enough row chunks, each thread takes whole chunks (dynamic
+// schedule) with its own im2col buffer and a one-thread GEMM — no barriers, and the buffer
+// (bounded, ~2 MB) is still in cache when the GEMM reads it. With few chunks the chunks run in
+// order with a multi-threaded GEMM instead.
+#include "conv.h"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "../runtime/memory.h"
+#include "../runtime/threads.h"
+#include "conv_grouped.h"
+
+namespace convkit {
+
+namespace {
+
+constexpr int64_t kChunkBytes = 2 << 20;  // im2col buffer per thread
+
+struct Geometry {
+  int64_t OH, OW, M, cig, cog, Kg, Ktot;
+};
+
+Geometry geometry(const Conv2dParams& p) {
+  Geometry g;
+  g.OH = p.outH();
+  g.OW = p.outW();
+  g.M = p.N * g.OH * g.OW;
+  g.cig = p.Cin / p.groups;
+  g.cog = p.Cout / p.groups;
+  g.Kg = p.KH * p.KW * g.cig;
+  g.Ktot = g.Kg * p.groups;
+  return g;
+}
+
+bool isPointwise(const Conv2dParams& p) {
+  return p.KH == 1 && p.KW == 1 && p.strideH == 1 && p.strideW == 1 && p.padTop == 0 &&
+         p.padBottom == 0 && p.padLeft == 0 && p.padRight == 0;
+}
+
+// Wp[co][(kh*KW + kw)*cig + j] = w[co][j][kh][kw].
+void packWeight(const Conv2dParams& p, const Geometry& g, const float* w, float* wp) {
+  const int64_t taps = p.KH * p.KW;
+  for (int64_t co = 0; co < p.Cout; ++co)
+    for (int64_t j = 0; j < g.cig; ++j)
+      for (int64_t t = 0; t < taps; ++t) wp[co * g.Kg + t * g.cig + j] = w[(co * g.cig + j) * taps + t];
+}
+
+// Rows [r0, r1) of the im2col matrix (global row = (n*OH + oh)*OW + ow) into col (ld Ktot).
+void im2col(const Conv2dParams& p, const Geometry& g, const float* x, int64_t r0, int64_t r1,
+            float* col) {
+  const bool runs = p.groups == 1 && p.dilationW == 1;
+  for (int64_t r = r0; r < r1; ++r) {
+    const int64_t n = r / (g.OH * g.OW), pix = r % (g.OH * g.OW);
+    const int64_t oh = pix / g.OW, ow = pix % g.OW;
+    float* dst = col + (r - r0) * g.Ktot;
+    const int64_t iw0 = ow * p.strideW - p.padLeft;
+    for (int64_t kh = 0; kh < p.KH; ++kh) {
+      const int64_t ih = oh * p.strideH - p.padTop + kh * p.dilationH;
+      float* drow = dst + kh * p.KW * g.cig;
+      if (ih < 0 || ih >= p.H) {
+        for (int64_t gr = 0; gr < p.groups; ++gr)
+          std::memset(drow + gr * g.Kg, 0, sizeof(float) * p.KW * g.cig);
+        continue;
+      }
+      const float* xrow = x + (n * p.H + ih) * p.W * p.Cin;
+      if (runs && iw0 >= 0 && iw0 + p.KW <= p.W) {
+        std::memcpy(drow, xrow + iw0 * p.Cin, sizeof(float) * p.KW * p.Cin);
+        continue;
+      }
+      for (int64_t kw = 0; kw < p.KW; ++kw) {
+        const int64_t iw = iw0 + kw * p.dilationW;
+        for (int64_t gr = 0; gr < p.groups; ++gr) {
+          float* d = drow + gr * g.Kg + kw * g.cig;
+          if (iw < 0 || iw >= p.W)
+            std::memset(d, 0, sizeof(float) * g.cig);
+          else
+            std::memcpy(d, xrow + iw * p.Cin + gr * g.cig, sizeof(float) * g.cig);
+        }
+      }
+    }
+  }
+}
+
+// dx += col2im(dcol) for rows [r0, r1), all in image n (scatter-add; callers keep images
+// disjoint between threads).
+void col2im(const Conv2dParams& p, const Geometry& g, const float* dcol, int64_t r0, int64_t r1,
+            float* dx) {
+  for (int64_t r = r0; r < r1; ++r) {
+    const int64_t n = r / (g.OH * g.OW), pix = r % (g.OH * g.OW);
+    const int64_t oh = pix / g.OW, ow = pix % g.OW;
+    const float* src = dcol + (r - r0) * g.Ktot;
+    for (int64_t kh = 0; kh < p.KH; ++kh) {
+      const int64_t ih = oh * p.strideH - p.padTop + kh * p.dilationH;
+      if (ih < 0 || ih >= p.H) continue;
+      for (int64_t kw = 0; kw < p.KW; ++kw) {
+        const int64_t iw = ow * p.strideW - p.padLeft + kw * p.dilationW;
+        if (iw < 0 || iw >= p.W) continue;
+        float* d = dx + ((n * p.H + ih) * p.W + iw) * p.Cin;
+        for (int64_t gr = 0; gr < p.groups; ++gr) {
+          const float* s = src + gr * g.Kg + (kh * p.KW + kw) * g.cig;
+          float* dd = d + gr * g.cig;
+          for (int64_t j = 0; j < g.cig; ++j) dd[j] += s[j];
+        }
+      }
+    }
+  }
+}
+
+int64_t chunkRows(const Geometry& g, int64_t M, int threads) {
+  int64_t rows = std::max<int64_t>(64, kChunkBytes / (g.Ktot * int64_t(sizeof(float))));
+  // At least 4 chunks per thread when M allows, for balance; never below 64 rows (B packing).
+  const int64_t balanced = (M + 4 * threads - 1) / (4 * threads);
+  rows = std::min(rows, std::max<int64_t>(64, balanced));
+  return std::min(rows, std::max<int64_t>(M, 1));
+}
+
+// Y rows [r0, r1) = A rows x Wp^T per group, with the epilogue offset to those rows.
+void forwardRows(int threads, const Conv2dParams& p, const Geometry& g, const float* a,
+                 int64_t lda, const float* wp, const GemmEpilogue* epi, float* y, int64_t r0,
+                 int64_t r1) {
+  for (int64_t gr = 0; gr < p.groups; ++gr) {
+    GemmEpilogue e;
+    if (epi) {
+      e.bias = epi->bias ? epi->bias + gr * g.cog : nullptr;
+      e.residual = epi->residual ? epi->residual + r0 * p.Cout + gr * g.cog : nullptr;
+      e.ldResidual = p.Cout;
+      e.activation = epi->activation;
+    }
+    sgemmThreads(threads, false, true, r1 - r0, g.cog, g.Kg, 1.0f, a + gr * g.Kg, lda,
+                 wp + gr * g.cog * g.Kg, g.Kg, 0.0f, y + r0 * p.Cout + gr * g.cog, p.Cout,
+                 epi ? &e : nullptr);
+  }
+}
+
+void gemmForward(const Conv2dParams& p, const float* x, const float* w, const GemmEpilogue* epi,
+                 float* y) {
+  const Geometry g = geometry(p);
+  const int threads = kernelThreads();
+  Scratch wpBuf(sizeof(float) * p.Cout * g.Kg);
+  float* wp = wpBuf.as<float>();
+  packWeight(p, g, w, wp);
+  if (isPointwise(p)) {
+    forwardRows(threads, p, g, x, p.Cin, wp, epi, y, 0, g.M);
+    return;
+  }
+  const int64_t rows = chunkRows(g, g.M, threads);
+  const int64_t chunks = (g.M + rows - 1) / rows;
+  const size_t colBytes = sizeof(float) * rows * g.Ktot;
+  if (threads > 1 && chunks >= 2 * threads) {
+#pragma omp parallel num_threads(threads)
+    {
+      Scratch col(colBytes);
+#pragma omp for schedule(dynamic, 1)
+      for (int64_t c = 0; c < chunks; ++c) {
+        const int64_t r0 = c * rows, r1 = std::min(g.M, r0 + rows);
+        im2col(p, g, x, r0, r1, col.as<float>());
+        forwardRows(1, p, g, col.as<float>(), g.Ktot, wp, epi, y, r0, r1);
+      }
+    }
+    return;
+  }
+  Scratch col(colBytes);
+  for (int64_t c = 0; c < chunks; ++c) {
+    const int64_t r0 = c * rows, r1 = std::min(g.M, r0 + rows);
+    im2col(p, g, x, r0, r1, col.as<float>());
+    forwardRows(threads, p, g, col.as<float>(), g.Ktot, wp, epi, y, r0, r1);
+  }
+}
+
+// dcol rows = dY rows x Wp (per group), then scattered into dx. Images are split between
+// threads when there are enough of them; otherwise images run in order with a threaded GEMM.
+void gemmBackwardData(const Conv2dParams& p, const float* dy, const float* w, float* dx) {
+  const Geometry g = geometry(p);
+  const int threads = kernelThreads();
+  Scratch wpBuf(sizeof(float) * p.Cout * g.Kg);
+  float* wp = wpBuf.as<float>();
+  packWeight(p, g, w, wp);
+  auto dataRows = [&](int t, float* out, int64_t ldo, int64_t r0, int64_t r1) {
+    for (int64_t gr = 0; gr < p.groups; ++gr)
+      sgemmThreads(t, false, false, r1 - r0, g.Kg, g.cog, 1.0f, dy + r0 * p.Cout + gr * g.cog,
+                   p.Cout, wp + gr * g.cog * g.Kg, g.Kg, 0.0f, out + gr * g.Kg, ldo);
+  };
+  if (isPointwise(p)) {
+    dataRows(threads, dx, p.Cin, 0, g.M);
+    return;
+  }
+  std::memset(dx, 0, sizeof(float) * p.N * p.H * p.W * p.Cin);
+  const int64_t perImage = g.OH * g.OW;
+  const int64_t rows = std::min(perImage, std::max<int64_t>(64, kChunkBytes / (g.Ktot * 4)));
+  const size_t colBytes = sizeof(float) * rows * g.Ktot;
+  auto image = [&](int t, int64_t n, float* col) {
+    for (int64_t r0 = n * perImage; r0 < (n + 1) * perImage; r0 += rows) {
+      const int64_t r1 = std::min((n + 1) * perImage, r0 + rows);
+      dataRows(t, col, g.Ktot, r0, r1);
+      col2im(p, g, col, r0, r1, dx);
+    }
+  };
+  if (threads > 1 && (p.N >= 4 * threads || p.N % threads == 0)) {
+#pragma omp parallel num_threads(threads)
+    {
+      Scratch col(colBytes);
+#pragma omp for schedule(dynamic, 1)
+      for (int64_t n = 0; n < p.N; ++n) image(1, n, col.as<float>());
+    }
+    return;
+  }
+  Scratch col(colBytes);
+  for (int64_t n = 0; n < p.N; ++n) image(threads, n, col.as<float>());
+}
+
+// dWt[g][Kg][cog] = col_g^T x dY_g summed over row chunks (per-thread partials, reduced at the
+// end and unpacked to [Cout][cig][KH][KW]); dbias = column sums of dY.
+void gemmBackwardWeights(const Conv2dParams& p, const float* x, const float* dy, float* dw,
+                         float* dbias) {
+  const Geometry g = geometry(p);
+  int threads = kernelThreads();
+  const bool pointwise = isPointwise(p);
+  const int64_t rows = chunkRows(g, g.M, threads);
+  const int64_t chunks = (g.M + rows - 1) / rows;
+  const bool split = threads > 1 && chunks >= 2 * threads;
+  const int parts = split ? threads : 1;
+  const int64_t partFloats = (g.Kg * p.Cout + 15) / 16 * 16;
+  Scratch partBuf(sizeof(float) * partFloats * parts);
+  float* partials = partBuf.as<float>();
+  std::memset(partials, 0, sizeof(float) * partFloats * parts);
+  const size_t colBytes = pointwise ? 0 : sizeof(float) * rows * g.Ktot;
+  auto chunk = [&](int t, int64_t c, float* col, float* part) {
+    const int64_t r0 = c * rows, r1 = std::min(g.M, r0 + rows);
+    const float* a = x + r0 * p.Cin;
+    int64_t lda = p.Cin;
+    if (!pointwise) {
+      im2col(p, g, x, r0, r1, col);
+      a = col;
+      lda = g.Ktot;
+    }
+    for (int64_t gr = 0; gr < p.groups; ++gr)
+      sgemmThreads(t, true, false, g.Kg, g.cog, r1 - r0, 1.0f, a + gr * g.Kg, lda,
+                   dy + r0 * p.Cout + gr * g.cog, p.Cout, 1.0f, part + gr * g.Kg * g.cog, g.cog);
+  };
+  if (split) {
+#pragma omp parallel num_threads(threads)
+    {
+      Scratch col(colBytes);
+      float* part = partials + threadIndex() * partFloats;
+#pragma omp for schedule(dynamic, 1)
+      for (int64_t c = 0; c < chunks; ++c) chunk(1, c, col.as<float>(), part);
+    }
+  } else {
+    Scratch col(colBytes);
+    for (int64_t c = 0; c < chunks; ++c) chunk(threads, c, col.as<float>(), partials);
+  }
+  const int64_t taps = p.KH * p.KW;
+  for (int64_t co = 0; co < p.Cout; ++co) {
+    const int64_t gr = co / g.cog, c = co % g.cog;
+    for (int64_t j = 0; j < g.cig; ++j)
+      for (int64_t t = 0; t < taps; ++t) {
+        const int64_t k = t * g.cig + j;
+        float s = 0;
+        for (int q = 0; q < parts; ++q) s += partials[q * partFloats + (gr * g.Kg + k) * g.cog + c];
+        dw[(co * g.cig + j) * taps + t] = s;
+      }
+  }
+  if (dbias) columnSums(dy, g.M, p.Cout, dbias);
+}
+
+bool useGroupedDirect(const Conv2dParams& p, ConvAlgorithm algorithm) {
+  if (algorithm == ConvAlgorithm::gemm || !groupedDirectApplies(p)) return false;
+  return algorithm == ConvAlgorithm::groupedDirect || p.groups > 1;
+}
+
+}  // namespace
+
+// dbias[c] = sum over rows of dy[r][c]; threads split the rows, partials in double.
+void columnSums(const float* dy, int64_t M, int64_t C, float* out) {
+  const int threads = M * C >= (1 << 16) ? kernelThreads() : 1;
+  std::vector<double> sums(static_cast<size_t>(C * threads), 0.0);
+#pragma omp parallel num_threads(threads) if (threads > 1)
+  {
+    const int t = threadIndex(), nt = threadCount();
+    double* s = sums.data() + t * C;
+    std::vector<float> run(static_cast<size_t>(C), 0.0f);
+    const int64_t r0 = M * t / nt, r1 = M * (t + 1) / nt;
+    for (int64_t r = r0; r < r1; ++r) {
+      const float* row = dy + r * C;
+      for (int64_t c = 0; c < C; ++c) run[c] += row[c];
+      if ((r - r0) % 256 == 255 || r == r1 - 1) {  // flush float runs into double every 256 rows
+        for (int64_t c = 0; c < C; ++c) s[c] += run[c];
+        std::fill(run.begin(), run.end(), 0.0f);
+      }
+    }
+  }
+  for (int64_t c = 0; c < C; ++c) {
+    double v = 0;
+    for (int t = 0; t < threads; ++t) v += sums[t * C + c];
+    out[c] = static_cast<float>(v);
+  }
+}
+
+void conv2dForward(const Conv2dParams& p, const float* x, const float* w,
+                   const GemmEpilogue* epilogue, float* y, ConvAlgorithm algorithm) {
+  if (useGroupedDirect(p, algorithm))
+    groupedForward(p, x, w, epilogue, y);
+  else
+    gemmForward(p, x, w, epilogue, y);
+}
+
+void conv2dBackwardData(const Conv2dParams& p, const float* dy, const float* w, float* dx,
+                        ConvAlgorithm algorithm) {
+  if (useGroupedDirect(p, algorithm))
+    groupedBackwardData(p, dy, w, dx);
+  else
+    gemmBackwardData(p, dy, w, dx);
+}
+
+void conv2dBackwardWeights(const Conv2dParams& p, const float* x, const float* dy, float* dw,
+                           float* dbias, ConvAlgorithm algorithm) {
+  if (useGroupedDirect(p, algorithm))
+    groupedBackwardWeights(p, x, dy, dw, dbias);
+  else
+    gemmBackwardWeights(p, x, dy, dw, dbias);
+}
+
+const char* conv2dAlgorithmName(const Conv2dParams& p, ConvAlgorithm algorithm) {
+  if (useGroupedDirect(p, algorithm)) return "grouped-direct";
+  return isPointwise(p) ? "gemm-1x1" : "im2col-gemm";
+}
+
+}  // namespace convkit

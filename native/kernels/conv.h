@@ -1,0 +1,53 @@
+// 2-D convolution, dense and grouped: forward, backward-data, backward-weights (+ bias).
+// Activations NHWC: x [N, H, W, Cin], y [N, OH, OW, Cout]; weight in PyTorch's layout
+// [Cout, Cin/groups, KH, KW]. Semantics are PyTorch's (cross-correlation, zero padding).
+#pragma once
+
+#include <cstdint>
+
+#include "gemm.h"
+
+namespace convkit {
+
+struct Conv2dParams {
+  int64_t N, H, W, Cin, Cout, KH, KW;
+  int64_t strideH, strideW;
+  int64_t padTop, padBottom, padLeft, padRight;
+  int64_t dilationH, dilationW;
+  int64_t groups;
+
+  int64_t outH() const { return (H + padTop + padBottom - dilationH * (KH - 1) - 1) / strideH + 1; }
+  int64_t outW() const { return (W + padLeft + padRight - dilationW * (KW - 1) - 1) / strideW + 1; }
+};
+
+// How a call is computed. `automatic` picks the direct grouped kernel for narrow groups
+// (Cin/groups and Cout/groups <= 16, groups > 1) and im2col + GEMM otherwise; the others force
+// a path (for benchmarks and tests; `groupedDirect` falls back to GEMM where it cannot run).
+enum class ConvAlgorithm : int { automatic = 0, gemm = 1, groupedDirect = 2 };
+
+// Arguments are trusted (the binding validates them: positive sizes, divisibility, output
+// size >= 1). y = conv(x, w) then the epilogue (bias [Cout], residual [N, OH, OW, Cout] with
+// ldResidual = Cout, activation).
+void conv2dForward(const Conv2dParams& p, const float* x, const float* w,
+                   const GemmEpilogue* epilogue, float* y,
+                   ConvAlgorithm algorithm = ConvAlgorithm::automatic);
+// dx = dL/dx (overwritten) from dy = dL/dy.
+void conv2dBackwardData(const Conv2dParams& p, const float* dy, const float* w, float* dx,
+                        ConvAlgorithm algorithm = ConvAlgorithm::automatic);
+// dw = dL/dw (overwritten); dbias (length Cout, overwritten) = column sums of dy, when not null.
+void conv2dBackwardWeights(const Conv2dParams& p, const float* x, const float* dy, float* dw,
+                           float* dbias, ConvAlgorithm algorithm = ConvAlgorithm::automatic);
+
+// The path a call would take: "gemm-1x1", "im2col-gemm", "grouped-direct".
+const char* conv2dAlgorithmName(const Conv2dParams& p, ConvAlgorithm algorithm);
+
+namespace ref {
+// Naive loops, double accumulation; the epilogue follows the same order (bias, residual, act).
+void conv2dForward(const Conv2dParams& p, const float* x, const float* w,
+                   const GemmEpilogue* epilogue, float* y);
+void conv2dBackwardData(const Conv2dParams& p, const float* dy, const float* w, float* dx);
+void conv2dBackwardWeights(const Conv2dParams& p, const float* x, const float* dy, float* dw,
+                           float* dbias);
+}  // namespace ref
+
+}  // namespace convkit

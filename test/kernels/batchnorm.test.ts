@@ -1,0 +1,434 @@
+// BatchNorm2d (NHWC) vs the double-precision reference on every ISA path: odd channel counts
+// and spatial sizes, affine or not, fused ReLU / ReLU6, running-stat updates, eval, data with
+// a large mean, and bad arguments.
+import { tensor, zeros } from '../../lib';
+import {
+  batchNorm2dBackward,
+  batchNorm2dForwardEval,
+  batchNorm2dForwardTraining,
+  batchNormNative,
+} from '../../lib/kernels/batchnorm';
+import { Generator } from '../../lib/random';
+import { describeEachIsa, maxRelativeError, randomArray } from '../helpers';
+
+const channels = [1, 3, 7, 13, 17, 64];
+const spatial: Array<[number, number, number]> = [
+  [1, 1, 2],
+  [3, 1, 1],
+  [1, 5, 3],
+  [3, 7, 9],
+  [1, 33, 2],
+  [3, 4, 33],
+];
+const activations = ['none', 'relu', 'relu6'];
+
+function expectClose(what: string, got: Float32Array, want: Float32Array, tolerance: number): void {
+  const { error, index } = maxRelativeError(got, want);
+  if (!(error <= tolerance))
+    throw new Error(
+      `${what}: error ${error} at ${index} (${got[index]} vs ${want[index]}) > ${tolerance}`,
+    );
+}
+
+interface Case {
+  rows: number;
+  C: number;
+  affine: boolean;
+  activation: string;
+  mean: number;
+  spread: number;
+}
+
+function runCase(c: Case, seed: number): void {
+  const g = new Generator(seed);
+  const { rows, C } = c;
+  const x = randomArray(rows * C, g, c.spread).map((v) => v + c.mean);
+  const dy = randomArray(rows * C, g);
+  const gamma = c.affine ? randomArray(C, g, 2) : null;
+  const beta = c.affine ? randomArray(C, g, 3) : null;
+  const rm0 = randomArray(C, g);
+  const rv0 = randomArray(C, g).map((v) => 1 + v * 0.5);
+  const out = () => ({
+    y: new Float32Array(rows * C),
+    mean: new Float32Array(C),
+    invstd: new Float32Array(C),
+    rm: rm0.slice(),
+    rv: rv0.slice(),
+  });
+  const got = out();
+  const want = out();
+  batchNormNative.batchNormForwardTraining(
+    rows,
+    C,
+    x,
+    gamma,
+    beta,
+    got.rm,
+    got.rv,
+    0.1,
+    1e-5,
+    c.activation,
+    got.y,
+    got.mean,
+    got.invstd,
+  );
+  batchNormNative.batchNormForwardTrainingReference(
+    rows,
+    C,
+    x,
+    gamma,
+    beta,
+    want.rm,
+    want.rv,
+    0.1,
+    1e-5,
+    c.activation,
+    want.y,
+    want.mean,
+    want.invstd,
+  );
+  const label = JSON.stringify(c);
+  // Statistics are merged in double from float block partials around each block's own mean:
+  // the result is within a few float roundings of the double reference whatever the mean, so
+  // 1e-6 relative for mean / invstd / running stats, and normalized outputs (|y| ~ 10) to 1e-5.
+  expectClose(`${label} mean`, got.mean, want.mean, 1e-6);
+  expectClose(`${label} invstd`, got.invstd, want.invstd, 2e-6);
+  expectClose(`${label} runningMean`, got.rm, want.rm, 1e-6);
+  expectClose(`${label} runningVar`, got.rv, want.rv, 2e-6);
+  expectClose(`${label} y`, got.y, want.y, 1e-5);
+
+  // Backward from the same saved statistics (the reference's, so both see identical inputs).
+  for (const training of [true, false]) {
+    const gb = { dx: new Float32Array(rows * C), dg: new Float32Array(C), db: new Float32Array(C) };
+    const wb = { dx: new Float32Array(rows * C), dg: new Float32Array(C), db: new Float32Array(C) };
+    const y = c.activation === 'none' ? null : want.y;
+    batchNormNative.batchNormBackward(
+      rows,
+      C,
+      x,
+      dy,
+      y,
+      gamma,
+      want.mean,
+      want.invstd,
+      training,
+      c.activation,
+      gb.dx,
+      gb.dg,
+      gb.db,
+    );
+    batchNormNative.batchNormBackwardReference(
+      rows,
+      C,
+      x,
+      dy,
+      y,
+      gamma,
+      want.mean,
+      want.invstd,
+      training,
+      c.activation,
+      wb.dx,
+      wb.dg,
+      wb.db,
+    );
+    // dgamma / dbeta: sums of `rows` terms of size ~|xhat| <= sqrt(rows), accumulated in float
+    // over blocks of <= 256 rows then in double: error <= 256 * 2^-24 * sum|terms|.
+    const sumTolerance = 256 * 2 ** -24 * rows * Math.sqrt(rows) + 1e-6;
+    expectClose(`${label} training=${training} dbeta`, gb.db, wb.db, sumTolerance);
+    expectClose(`${label} training=${training} dgamma`, gb.dg, wb.dg, sumTolerance);
+    // dx = a g + b (x - mean) + d: the sums above enter divided by rows, scaled by gamma*invstd.
+    expectClose(
+      `${label} training=${training} dx`,
+      gb.dx,
+      wb.dx,
+      2e-5 * (1 + Math.abs(c.mean) / (c.spread * 1e4)),
+    );
+  }
+}
+
+describeEachIsa('batchNorm2d', () => {
+  test('training forward and backward match the reference', () => {
+    let seed = 1;
+    for (const C of channels)
+      for (const [N, H, W] of spatial)
+        for (const activation of activations) {
+          const affine = seed % 2 === 0;
+          runCase({ rows: N * H * W, C, affine, activation, mean: 0, spread: 1 }, seed++);
+        }
+  });
+
+  test('large mean, unit spread (1e4 +- 1) keeps full accuracy', () => {
+    for (const C of [3, 17, 64])
+      runCase({ rows: 3 * 33 * 7, C, affine: true, activation: 'none', mean: 1e4, spread: 1 }, C);
+    runCase({ rows: 70000, C: 3, affine: true, activation: 'relu', mean: 1e4, spread: 1 }, 5); // many blocks, 2 threads
+  });
+
+  test('large shapes split over threads', () => {
+    runCase(
+      { rows: 8 * 14 * 14, C: 256, affine: true, activation: 'relu', mean: 0.5, spread: 2 },
+      11,
+    );
+  });
+
+  test('eval forward uses the running statistics', () => {
+    const g = new Generator(3);
+    for (const C of channels)
+      for (const activation of activations) {
+        const rows = 3 * 5 * 7;
+        const x = randomArray(rows * C, g, 3);
+        const rm = randomArray(C, g),
+          rv = randomArray(C, g).map((v) => 1.5 + v);
+        const gamma = randomArray(C, g),
+          beta = randomArray(C, g);
+        const got = new Float32Array(rows * C),
+          want = new Float32Array(rows * C);
+        batchNormNative.batchNormForwardEval(
+          rows,
+          C,
+          x,
+          gamma,
+          beta,
+          rm,
+          rv,
+          1e-3,
+          activation,
+          got,
+        );
+        batchNormNative.batchNormForwardEvalReference(
+          rows,
+          C,
+          x,
+          gamma,
+          beta,
+          rm,
+          rv,
+          1e-3,
+          activation,
+          want,
+        );
+        expectClose(`eval C=${C} ${activation}`, got, want, 2e-6);
+      }
+  });
+
+  test('PyTorch semantics on a hand-checked case (TS API)', () => {
+    // x: one channel, values 1, 2, 3, 6 (mean 3, biased var 3.5, unbiased 14/3).
+    const x = tensor([1, 2, 3, 6], [1, 2, 2, 1]);
+    const runningMean = tensor([0]),
+      runningVar = tensor([1]);
+    const { y, saveMean, saveInvstd } = batchNorm2dForwardTraining(x, {
+      runningMean,
+      runningVar,
+      momentum: 0.1,
+      eps: 0,
+    });
+    expect(saveMean.data[0]).toBeCloseTo(3, 6);
+    expect(saveInvstd.data[0]).toBeCloseTo(1 / Math.sqrt(3.5), 6);
+    expect(y.data[3]).toBeCloseTo(3 / Math.sqrt(3.5), 6);
+    expect(runningMean.data[0]).toBeCloseTo(0.3, 6);
+    expect(runningVar.data[0]).toBeCloseTo(0.9 + 0.1 * (14 / 3), 6);
+    // momentum=null: cumulative average with factor 1/numBatchesTracked.
+    const rm = tensor([10]),
+      rv = tensor([10]);
+    batchNorm2dForwardTraining(x, {
+      runningMean: rm,
+      runningVar: rv,
+      momentum: null,
+      numBatchesTracked: 2,
+    });
+    expect(rm.data[0]).toBeCloseTo(6.5, 5);
+    const yEval = batchNorm2dForwardEval(x, {
+      runningMean,
+      runningVar,
+      weight: tensor([2]),
+      bias: tensor([1]),
+    });
+    expect(yEval.data[0]).toBeCloseTo(
+      ((1 - 0.3) / Math.sqrt(runningVar.data[0] + 1e-5)) * 2 + 1,
+      5,
+    );
+    // Backward: dy = 1 everywhere gives dx = 0 and dbeta = 4, dgamma = sum(xhat) = 0.
+    const grads = batchNorm2dBackward(x, tensor([1, 1, 1, 1], [1, 2, 2, 1]), {
+      mean: saveMean,
+      invstd: saveInvstd,
+    });
+    for (const v of grads.dx.data) expect(Math.abs(v)).toBeLessThan(1e-6);
+    expect(grads.dbias!.data[0]).toBeCloseTo(4, 6);
+    expect(grads.dweight!.data[0]).toBeCloseTo(0, 6);
+  });
+});
+
+describe('batchNorm2d rejects bad arguments without crashing', () => {
+  const x = zeros([2, 3, 3, 4]);
+  const c4 = zeros([4]);
+  test.each([
+    ['rank', () => batchNorm2dForwardTraining(zeros([2, 4])), RangeError, /4-D NHWC/],
+    [
+      'gamma channels',
+      () => batchNorm2dForwardTraining(x, { weight: zeros([3]) }),
+      RangeError,
+      /weight/,
+    ],
+    [
+      'running var channels',
+      () => batchNorm2dForwardTraining(x, { runningVar: zeros([5]) }),
+      RangeError,
+      /runningVar/,
+    ],
+    ['negative eps', () => batchNorm2dForwardTraining(x, { eps: -1 }), RangeError, /eps/],
+    [
+      'momentum > 1',
+      () => batchNorm2dForwardTraining(x, { momentum: 1.5 }),
+      RangeError,
+      /momentum/,
+    ],
+    [
+      'momentum null without count',
+      () => batchNorm2dForwardTraining(x, { momentum: null }),
+      RangeError,
+      /numBatchesTracked/,
+    ],
+    [
+      'unknown activation',
+      () => batchNorm2dForwardTraining(x, { activation: 'gelu' as 'relu' }),
+      RangeError,
+      /gelu/,
+    ],
+    [
+      'one value per channel',
+      () => batchNorm2dForwardTraining(zeros([1, 1, 1, 4])),
+      RangeError,
+      /more than 1 value per channel/,
+    ],
+    [
+      'eval without running stats',
+      () => batchNorm2dForwardEval(x, { runningMean: c4 } as never),
+      TypeError,
+      /runningVar/,
+    ],
+    [
+      'fused backward without y',
+      () => batchNorm2dBackward(x, x, { mean: c4, invstd: c4, activation: 'relu' }),
+      TypeError,
+      /y/,
+    ],
+    [
+      'dy shape',
+      () => batchNorm2dBackward(x, zeros([2, 3, 3, 3]), { mean: c4, invstd: c4 }),
+      RangeError,
+      /dy/,
+    ],
+    [
+      'native one value',
+      () =>
+        batchNormNative.batchNormForwardTraining(
+          1,
+          4,
+          c4.data,
+          null,
+          null,
+          null,
+          null,
+          0.1,
+          1e-5,
+          'none',
+          c4.data,
+          c4.data,
+          c4.data,
+        ),
+      RangeError,
+      /more than 1 value/,
+    ],
+    [
+      'native momentum',
+      () =>
+        batchNormNative.batchNormForwardTraining(
+          1,
+          4,
+          c4.data,
+          null,
+          null,
+          null,
+          null,
+          -0.1,
+          1e-5,
+          'none',
+          c4.data,
+          c4.data,
+          c4.data,
+        ),
+      RangeError,
+      /momentum/,
+    ],
+    [
+      'native short gamma',
+      () =>
+        batchNormNative.batchNormForwardEval(
+          2,
+          2,
+          c4.data,
+          new Float32Array(1),
+          null,
+          c4.data,
+          c4.data,
+          1e-5,
+          'none',
+          c4.data,
+        ),
+      RangeError,
+      /gamma holds 1/,
+    ],
+    [
+      'native activation',
+      () =>
+        batchNormNative.batchNormForwardEval(
+          2,
+          2,
+          c4.data,
+          null,
+          null,
+          c4.data,
+          c4.data,
+          1e-5,
+          'tanh',
+          c4.data,
+        ),
+      RangeError,
+      /tanh/,
+    ],
+    [
+      'native negative eps',
+      () =>
+        batchNormNative.batchNormForwardEval(
+          2,
+          2,
+          c4.data,
+          null,
+          null,
+          c4.data,
+          c4.data,
+          -1,
+          'none',
+          c4.data,
+        ),
+      RangeError,
+      /eps/,
+    ],
+  ] as Array<[string, () => void, ErrorConstructor, RegExp]>)(
+    '%s',
+    (_name, call, type, message) => {
+      expect(call).toThrow(message);
+      // Native errors come from the addon's realm, not jest's: compare the constructor by name.
+      try {
+        call();
+      } catch (error) {
+        expect((error as Error).name).toBe(type.name);
+        expect((error as Error).message).toMatch(/convkit\.batchNorm/);
+      }
+    },
+  );
+  test('still healthy', () => {
+    const { y } = batchNorm2dForwardTraining(tensor([1, 3], [2, 1, 1, 1]), { eps: 0 });
+    expect(Array.from(y.data)).toEqual([-1, 1]);
+  });
+});

@@ -1,0 +1,372 @@
+// conv2d forward / backward-data / backward-weights (+ bias) against the scalar reference on
+// every ISA path, over a sampled matrix of kernel sizes, strides, paddings, dilations, groups,
+// batch and odd spatial / channel sizes; every path (1x1 GEMM, im2col GEMM, grouped direct) is
+// forced on the cases it can run. Plus the TS wrapper's option handling and bad arguments.
+import { runtime, tensor } from '../../lib';
+import {
+  conv2d,
+  conv2dBackwardData,
+  conv2dBackwardWeights,
+  conv2dParams,
+  Conv2dOptions,
+  convNative,
+} from '../../lib/kernels/conv';
+import { Generator } from '../../lib/random';
+import { Tensor, zeros } from '../../lib/tensor';
+import { describeEachIsa, maxRelativeError, randomArray } from '../helpers';
+
+interface Case {
+  N: number;
+  H: number;
+  W: number;
+  Cin: number;
+  Cout: number;
+  KH: number;
+  KW: number;
+  options: Conv2dOptions;
+}
+
+const name = (c: Case): string => JSON.stringify(c);
+
+// Each option value appears at least once, in several combinations; sizes stay small.
+const cases: Case[] = [
+  { N: 1, H: 1, W: 1, Cin: 1, Cout: 1, KH: 1, KW: 1, options: {} },
+  { N: 3, H: 5, W: 7, Cin: 3, Cout: 7, KH: 1, KW: 1, options: {} },
+  { N: 3, H: 9, W: 11, Cin: 13, Cout: 17, KH: 1, KW: 1, options: { stride: 2 } },
+  { N: 1, H: 33, W: 17, Cin: 3, Cout: 13, KH: 3, KW: 3, options: { padding: 1 } },
+  { N: 3, H: 16, W: 16, Cin: 17, Cout: 64, KH: 3, KW: 3, options: { padding: 1 } },
+  { N: 4, H: 12, W: 10, Cin: 64, Cout: 7, KH: 3, KW: 3, options: { padding: 1, stride: 2 } },
+  { N: 1, H: 13, W: 9, Cin: 7, Cout: 3, KH: 5, KW: 5, options: { padding: [2, 1], stride: 3 } },
+  { N: 3, H: 23, W: 21, Cin: 3, Cout: 17, KH: 7, KW: 7, options: { padding: 3, stride: 2 } },
+  { N: 1, H: 9, W: 15, Cin: 13, Cout: 7, KH: 1, KW: 7, options: { padding: [0, 3] } },
+  { N: 3, H: 15, W: 9, Cin: 7, Cout: 13, KH: 7, KW: 1, options: { padding: [3, 0] } },
+  { N: 1, H: 8, W: 11, Cin: 17, Cout: 3, KH: 1, KW: 3, options: { padding: 'same' } },
+  {
+    N: 3,
+    H: 6,
+    W: 5,
+    Cin: 3,
+    Cout: 7,
+    KH: 3,
+    KW: 1,
+    options: { padding: 'valid', stride: [2, 1] },
+  },
+  { N: 3, H: 11, W: 13, Cin: 7, Cout: 13, KH: 3, KW: 3, options: { padding: [0, 2, 1, 0] } },
+  { N: 1, H: 14, W: 12, Cin: 13, Cout: 17, KH: 3, KW: 3, options: { padding: 2, dilation: 2 } },
+  {
+    N: 3,
+    H: 10,
+    W: 17,
+    Cin: 3,
+    Cout: 3,
+    KH: 3,
+    KW: 5,
+    options: { padding: 'same', dilation: [2, 1] },
+  },
+  { N: 1, H: 7, W: 7, Cin: 64, Cout: 64, KH: 3, KW: 3, options: { padding: 1, groups: 2 } },
+  {
+    N: 3,
+    H: 9,
+    W: 8,
+    Cin: 32,
+    Cout: 64,
+    KH: 3,
+    KW: 3,
+    options: { padding: 1, groups: 4, stride: 2 },
+  },
+  { N: 3, H: 8, W: 9, Cin: 128, Cout: 128, KH: 3, KW: 3, options: { padding: 1, groups: 32 } },
+  {
+    N: 1,
+    H: 11,
+    W: 6,
+    Cin: 64,
+    Cout: 32,
+    KH: 3,
+    KW: 3,
+    options: { padding: [1, 0, 2, 1], groups: 32, stride: [2, 3] },
+  },
+  {
+    N: 3,
+    H: 13,
+    W: 12,
+    Cin: 32,
+    Cout: 128,
+    KH: 5,
+    KW: 3,
+    options: { padding: 2, groups: 32, dilation: 2 },
+  },
+  { N: 4, H: 16, W: 16, Cin: 64, Cout: 64, KH: 1, KW: 1, options: { groups: 32 } },
+  { N: 1, H: 5, W: 33, Cin: 6, Cout: 9, KH: 3, KW: 3, options: { groups: 3, padding: 1 } },
+  { N: 1, H: 4, W: 4, Cin: 1, Cout: 3, KH: 4, KW: 4, options: {} },
+];
+
+function run(c: Case, isaSeed: number): void {
+  const g = new Generator(isaSeed);
+  const groups = c.options.groups ?? 1;
+  const wShape = [c.Cout, c.Cin / groups, c.KH, c.KW];
+  const { params, outShape } = conv2dParams([c.N, c.H, c.W, c.Cin], wShape, c.options);
+  const xSize = c.N * c.H * c.W * c.Cin,
+    wSize = wShape.reduce((a, b) => a * b, 1);
+  const ySize = outShape.reduce((a, b) => a * b, 1);
+  const x = randomArray(xSize, g),
+    w = randomArray(wSize, g),
+    dy = randomArray(ySize, g);
+  const bias = randomArray(c.Cout, g),
+    residual = randomArray(ySize, g);
+  const cig = c.Cin / groups,
+    cog = c.Cout / groups;
+  const algorithms = [0, 1];
+  if (cig <= 16 && cog <= 16) algorithms.push(2);
+  // float32 sums of R products of values in [-1, 1]: rounding error grows at most like
+  // R * 2^-24 relative to the magnitude (worst case; blocked sums grow slower); 4x that + floor.
+  const tol = (R: number): number => 4 * R * 2 ** -24 + 2e-6;
+  const check = (
+    what: string,
+    got: Float32Array,
+    want: Float32Array,
+    R: number,
+    algorithm: number,
+  ): void => {
+    const r = maxRelativeError(got, want);
+    if (!(r.error <= tol(R)))
+      throw new Error(
+        `${what} algorithm ${algorithm} ${name(c)}: error ${r.error} at ${r.index} > ${tol(R)} (${got[r.index]} vs ${want[r.index]})`,
+      );
+  };
+  const activation = (c.H + c.W) % 3; // vary the fused epilogue across cases
+  const wantY = new Float32Array(ySize);
+  convNative.conv2dForwardReference(params, x, w, bias, residual, activation, wantY);
+  const wantPlain = new Float32Array(ySize);
+  convNative.conv2dForwardReference(params, x, w, null, null, 0, wantPlain);
+  const wantDx = new Float32Array(xSize);
+  convNative.conv2dBackwardDataReference(params, dy, w, wantDx);
+  const wantDw = new Float32Array(wSize),
+    wantDb = new Float32Array(c.Cout);
+  convNative.conv2dBackwardWeightsReference(params, x, dy, wantDw, wantDb);
+  for (const algorithm of algorithms) {
+    const y = new Float32Array(ySize).fill(NaN);
+    convNative.conv2dForward(params, x, w, bias, residual, activation, y, algorithm);
+    check('forward+epilogue', y, wantY, cig * c.KH * c.KW + 2, algorithm);
+    const yPlain = new Float32Array(ySize).fill(NaN);
+    convNative.conv2dForward(params, x, w, null, null, 0, yPlain, algorithm);
+    check('forward', yPlain, wantPlain, cig * c.KH * c.KW, algorithm);
+    const dx = new Float32Array(xSize).fill(NaN);
+    convNative.conv2dBackwardData(params, dy, w, dx, algorithm);
+    check('backwardData', dx, wantDx, cog * c.KH * c.KW, algorithm);
+    const dw = new Float32Array(wSize).fill(NaN),
+      db = new Float32Array(c.Cout).fill(NaN);
+    convNative.conv2dBackwardWeights(params, x, dy, dw, db, algorithm);
+    check('backwardWeights', dw, wantDw, ySize / c.Cout, algorithm);
+    check('backwardBias', db, wantDb, ySize / c.Cout, algorithm);
+  }
+}
+
+describeEachIsa('conv2d vs reference', (isa) => {
+  for (const threads of [1, 2]) {
+    test(`sampled matrix, ${threads} thread(s)`, () => {
+      runtime.setNumThreads(threads);
+      try {
+        cases.forEach((c, i) => run(c, 100 * i + isa.length));
+      } finally {
+        runtime.setNumThreads(runtime.info().maxThreads);
+      }
+    });
+  }
+
+  test('the path each shape takes', () => {
+    const p1 = conv2dParams([2, 8, 8, 16], [32, 16, 1, 1]).params;
+    expect(convNative.conv2dAlgorithm(p1)).toBe('gemm-1x1');
+    const p3 = conv2dParams([2, 8, 8, 16], [32, 16, 3, 3], { padding: 1 }).params;
+    expect(convNative.conv2dAlgorithm(p3)).toBe('im2col-gemm');
+    const pg = conv2dParams([2, 8, 8, 128], [128, 4, 3, 3], { padding: 1, groups: 32 }).params;
+    expect(convNative.conv2dAlgorithm(pg)).toBe('grouped-direct');
+    expect(convNative.conv2dAlgorithm(pg, 1)).toBe('im2col-gemm');
+    const pw = conv2dParams([2, 8, 8, 128], [128, 32, 3, 3], { padding: 1, groups: 4 }).params;
+    expect(convNative.conv2dAlgorithm(pw)).toBe('im2col-gemm');
+  });
+});
+
+describe('conv2d wrapper', () => {
+  const x = tensor(randomArray(2 * 5 * 6 * 4, new Generator(7)), [2, 5, 6, 4]);
+  const w = tensor(randomArray(8 * 4 * 3 * 3, new Generator(8)), [8, 4, 3, 3]);
+
+  test('output shapes follow PyTorch (same, valid, asymmetric, stride, dilation)', () => {
+    expect(conv2d(x, w, null, { padding: 'same' }).shape).toEqual([2, 5, 6, 8]);
+    expect(conv2d(x, w, null, { padding: 'valid' }).shape).toEqual([2, 3, 4, 8]);
+    expect(conv2d(x, w, null, { padding: [1, 0, 2, 1], stride: 2 }).shape).toEqual([2, 2, 4, 8]);
+    expect(conv2d(x, w, null, { padding: 2, dilation: 2 }).shape).toEqual([2, 5, 6, 8]);
+    const even = tensor(randomArray(8 * 4 * 2 * 4, new Generator(9)), [8, 4, 2, 4]);
+    // 'same' with an even kernel pads the extra row / column at the bottom / right.
+    const y = conv2d(x, even, null, { padding: 'same' });
+    const want = conv2d(x, even, null, { padding: [0, 1, 1, 2] });
+    expect(Array.from(y.data)).toEqual(Array.from(want.data));
+  });
+
+  test('fused epilogue equals separate bias, residual and relu', () => {
+    const b = tensor([0.5, -0.5, 1, -1, 0.25, -0.25, 2, -2]);
+    const plain = conv2d(x, w, null, { padding: 1 });
+    const residual = tensor(randomArray(plain.size, new Generator(3)), plain.shape);
+    const fused = conv2d(x, w, b, { padding: 1 }, { residual, activation: 'relu6' });
+    plain.data.forEach((v, i) => {
+      const want = Math.min(6, Math.max(0, v + b.data[i % 8] + residual.data[i]));
+      expect(Math.abs(fused.data[i] - want)).toBeLessThan(1e-5);
+    });
+  });
+
+  test('backward wrappers match the reference', () => {
+    const opts: Conv2dOptions = { padding: 1, stride: 2 };
+    const y = conv2d(x, w, null, opts);
+    const dy = tensor(randomArray(y.size, new Generator(4)), y.shape);
+    const dx = conv2dBackwardData(dy, w, x.shape, opts);
+    const { params } = conv2dParams(x.shape, w.shape, opts);
+    const wantDx = new Float32Array(x.size);
+    convNative.conv2dBackwardDataReference(params, dy.data, w.data, wantDx);
+    expect(maxRelativeError(dx.data, wantDx).error).toBeLessThan(1e-5);
+    const grads = conv2dBackwardWeights(x, dy, w.shape, opts, true);
+    const wantDw = new Float32Array(w.size),
+      wantDb = new Float32Array(8);
+    convNative.conv2dBackwardWeightsReference(params, x.data, dy.data, wantDw, wantDb);
+    expect(maxRelativeError(grads.weight.data, wantDw).error).toBeLessThan(1e-5);
+    expect(grads.bias).not.toBeNull();
+    expect(maxRelativeError((grads.bias as Tensor).data, wantDb).error).toBeLessThan(1e-5);
+  });
+
+  test('bad arguments throw TypeError / RangeError naming the op and the value', () => {
+    const bad = (
+      f: () => unknown,
+      type: typeof TypeError | typeof RangeError,
+      pattern: RegExp,
+    ): void => {
+      // Compare by name: native errors come from the main realm, not jest's sandbox.
+      let error: unknown = null;
+      try {
+        f();
+      } catch (e) {
+        error = e;
+      }
+      expect((error as Error | null)?.name).toBe(type.name);
+      expect((error as Error).message).toMatch(pattern);
+    };
+    bad(() => conv2d(x.data as unknown as Tensor, w), TypeError, /convkit\.conv2d: .*x/);
+    bad(() => conv2d(x.reshape([10, 6, 4]), w), RangeError, /conv2d.*x.*shape \[10,6,4\]/);
+    bad(
+      () => conv2d(x, tensor(randomArray(8 * 3 * 9, new Generator(1)), [8, 3, 3, 3])),
+      RangeError,
+      /conv2d.*weight/,
+    );
+    bad(() => conv2d(x, w, null, { groups: 3 }), RangeError, /conv2d.*groups.*3/);
+    bad(
+      () => conv2d(x, tensor(randomArray(8 * 2 * 9, new Generator(1)), [8, 2, 3, 3])),
+      RangeError,
+      /conv2d.*weight.*\[8,2,3,3\]/,
+    );
+    bad(
+      () =>
+        conv2d(x, tensor(randomArray(6 * 1 * 9, new Generator(1)), [6, 1, 3, 3]), null, {
+          groups: 4,
+        }),
+      RangeError,
+      /Cout = 6/,
+    );
+    bad(() => conv2d(x, w, null, { stride: 0 }), RangeError, /conv2d.*stride.*0/);
+    bad(() => conv2d(x, w, null, { padding: -1 }), RangeError, /conv2d.*padding.*-1/);
+    bad(
+      () => conv2d(x, w, null, { padding: 'full' as 'same' }),
+      RangeError,
+      /conv2d.*padding.*'full'/,
+    );
+    bad(() => conv2d(x, w, null, { padding: 'same', stride: 2 }), RangeError, /conv2d.*same/);
+    bad(() => conv2d(x, w, null, { dilation: 3 }), RangeError, /conv2d.*larger|padded input/);
+    bad(
+      () => conv2d(x, w, null, { stride: '2' as unknown as number }),
+      TypeError,
+      /conv2d.*stride.*'2'/,
+    );
+    bad(() => conv2d(x, w, tensor([1, 2])), RangeError, /conv2d.*bias/);
+    bad(
+      () => conv2d(x, w, null, {}, { activation: 'gelu' as 'relu' }),
+      RangeError,
+      /conv2d.*activation/,
+    );
+    bad(
+      () => conv2dBackwardData(zeros([2, 5, 6, 7]), w, x.shape, { padding: 1 }),
+      RangeError,
+      /conv2dBackwardData.*dy/,
+    );
+    bad(
+      () => conv2dBackwardWeights(x, zeros([2, 5, 6, 8]), [8, 4, 3], { padding: 1 }),
+      RangeError,
+      /conv2dBackwardWeights.*weightShape/,
+    );
+    // The native layer re-checks everything (a caller that bypasses the wrapper).
+    const p = conv2dParams(x.shape, w.shape, { padding: 1 }).params;
+    const y = new Float32Array(2 * 5 * 6 * 8);
+    bad(
+      () => convNative.conv2dForward(p, x.data.subarray(1), w.data, null, null, 0, y),
+      RangeError,
+      /conv2dForward.*x/,
+    );
+    bad(
+      () =>
+        convNative.conv2dForward(
+          [...p.slice(0, 7), 0, ...p.slice(8)],
+          x.data,
+          w.data,
+          null,
+          null,
+          0,
+          y,
+        ),
+      RangeError,
+      /conv2dForward.*strideH/,
+    );
+    bad(
+      () => convNative.conv2dForward([...p.slice(0, 15), 3], x.data, w.data, null, null, 0, y),
+      RangeError,
+      /conv2dForward.*groups = 3/,
+    );
+    bad(
+      () =>
+        convNative.conv2dForward(
+          [...p.slice(0, 9), -1, ...p.slice(10)],
+          x.data,
+          w.data,
+          null,
+          null,
+          0,
+          y,
+        ),
+      RangeError,
+      /conv2dForward.*padTop/,
+    );
+    bad(
+      () => convNative.conv2dForward(p.slice(0, 15), x.data, w.data, null, null, 0, y),
+      RangeError,
+      /conv2dForward.*16/,
+    );
+    bad(
+      () =>
+        convNative.conv2dForward(
+          [1, 2, 2, 4, 8, 5, 5, 1, 1, 0, 0, 0, 0, 1, 1, 1],
+          x.data,
+          w.data,
+          null,
+          null,
+          0,
+          y,
+        ),
+      RangeError,
+      /conv2dForward.*larger/,
+    );
+    bad(
+      () => convNative.conv2dBackwardWeights(p, x.data, y, new Float32Array(3), null),
+      RangeError,
+      /conv2dBackwardWeights.*dw/,
+    );
+    bad(
+      () => convNative.conv2dForward(p, x.data, w.data, null, null, 0, y, 7),
+      RangeError,
+      /conv2dForward.*algorithm/,
+    );
+  });
+});
