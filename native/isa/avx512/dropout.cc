@@ -3,6 +3,10 @@
 
 #include "../dropout_ukernels.h"
 
+// keep ? x * scale : 0 selects between computed values: with trapping math GCC will not
+// if-convert it without AVX-512 masks and leaves the loops scalar.
+#pragma GCC optimize("no-trapping-math", "no-math-errno")
+
 namespace convkit::isa::avx512 {
 using convkit::isa::dropout_bits;
 #include "../common/dropout_impl.h"

@@ -1,6 +1,7 @@
 // Fused optimizer updates for the avx512 path: the common body compiled with this TU's flags.
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 
 #include "../optim_ukernels.h"
 

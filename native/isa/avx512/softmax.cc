@@ -6,6 +6,10 @@
 
 #include "../softmax_ukernels.h"
 
+// exp_ps selects between computed values (clamps, underflow to 0, NaN): with trapping math
+// GCC will not if-convert those selects without AVX-512 masks and leaves the loops scalar.
+#pragma GCC optimize("no-trapping-math", "no-math-errno")
+
 namespace convkit::isa::avx512 {
 #include "../common/softmax_impl.h"
 }  // namespace convkit::isa::avx512

@@ -2,7 +2,7 @@
 // `#pragma omp simd` and compiled per ISA (included inside namespace convkit::isa::<isa>).
 // One pass reads param, grad and state and writes param and state: the minimal traffic.
 // The float operations follow PyTorch 1.13's order (torch/optim/sgd.py, adam.py, adamw.py).
-// Include <cmath>, <cstdint> and "../optim_ukernels.h" before the namespace; no includes here.
+// Include <cmath>, <cstdint>, <cstring> and "../optim_ukernels.h" before the namespace; no includes here.
 
 template <bool kMomentum, bool kNesterov, bool kFirst, bool kDecay, bool kMaximize>
 static void sgd_loop(float* p, const float* g, float* buf, int64_t n,
@@ -53,7 +53,14 @@ static void adam_loop(float* p, const float* g, float* m, float* v, float* vmax,
     v[i] = vi;
     float second = vi;
     if (kAmsgrad) {
-      second = vmax[i] > vi ? vmax[i] : vi;
+      // max(vmax, v) on the bit patterns: both are >= 0, where IEEE order is integer order
+      // (and a NaN, all ones in the exponent, wins as torch.maximum's does). An integer select
+      // vectorises on every path; a float one stays scalar under -ftrapping-math.
+      uint32_t a, b;
+      std::memcpy(&a, &vmax[i], sizeof a);
+      std::memcpy(&b, &vi, sizeof b);
+      const uint32_t bits = a > b ? a : b;
+      std::memcpy(&second, &bits, sizeof second);
       vmax[i] = second;
     }
     // eps is added after the bias correction of sqrt(v), as PyTorch does.
