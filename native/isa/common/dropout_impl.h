@@ -3,8 +3,8 @@
 // on (key, counter + e): results are the same for any thread count and any ISA path.
 // Include <cstdint> and "../dropout_ukernels.h" before the namespace; no includes here.
 
-void dropout_forward(const float* x, float* y, uint8_t* mask, int64_t n, uint64_t key,
-                     uint64_t start, uint32_t threshold, float scale) {
+void dropout_forward(const float* __restrict x, float* __restrict y, uint8_t* __restrict mask,
+                     int64_t n, uint64_t key, uint64_t start, uint32_t threshold, float scale) {
 #pragma omp simd
   for (int64_t i = 0; i < n; ++i) {
     const uint32_t r = dropout_bits(key, start + static_cast<uint64_t>(i));
@@ -14,7 +14,8 @@ void dropout_forward(const float* x, float* y, uint8_t* mask, int64_t n, uint64_
   }
 }
 
-void dropout_backward(const float* dy, const uint8_t* mask, float* dx, int64_t n, float scale) {
+void dropout_backward(const float* __restrict dy, const uint8_t* __restrict mask,
+                      float* __restrict dx, int64_t n, float scale) {
 #pragma omp simd
   for (int64_t i = 0; i < n; ++i) dx[i] = mask[i] ? dy[i] * scale : 0.0f;
 }

@@ -5,19 +5,23 @@
 // Include <cmath>, <cstdint>, <cstring> and "../optim_ukernels.h" before the namespace; no includes here.
 
 template <bool kMomentum, bool kNesterov, bool kFirst, bool kDecay, bool kMaximize>
-static void sgd_loop(float* p, const float* g, float* buf, int64_t n,
-                     const SgdScalars& s) {
+static void sgd_loop(float* __restrict p, const float* __restrict g, float* __restrict buf,
+                     int64_t n, const SgdScalars& s) {
+  // Scalars in locals: read through the reference, GCC must assume the stores to p and buf
+  // may change them and falls back to its scalar loop.
+  const float lr = s.lr, momentum = s.momentum, oneMinusDampening = s.oneMinusDampening,
+              weightDecay = s.weightDecay;
 #pragma omp simd
   for (int64_t i = 0; i < n; ++i) {
     float d = kMaximize ? -g[i] : g[i];
-    if (kDecay) d = d + s.weightDecay * p[i];
+    if (kDecay) d = d + weightDecay * p[i];
     if (kMomentum) {
       // First step: the buffer is a copy of d_p (no dampening), as torch.clone(d_p).
-      const float b = kFirst ? d : buf[i] * s.momentum + s.oneMinusDampening * d;
+      const float b = kFirst ? d : buf[i] * momentum + oneMinusDampening * d;
       buf[i] = b;
-      d = kNesterov ? d + s.momentum * b : b;
+      d = kNesterov ? d + momentum * b : b;
     }
-    p[i] = p[i] - s.lr * d;
+    p[i] = p[i] - lr * d;
   }
 }
 
@@ -39,8 +43,10 @@ void sgd_update(float* p, const float* g, float* buf, int64_t n, const SgdScalar
 }
 
 template <bool kDecoupled, bool kDecay, bool kAmsgrad, bool kMaximize>
-static void adam_loop(float* p, const float* g, float* m, float* v, float* vmax, int64_t n,
-                      const AdamScalars& s) {
+static void adam_loop(float* __restrict p, const float* __restrict g, float* __restrict m,
+                      float* __restrict v, float* __restrict vmax, int64_t n,
+                      const AdamScalars& scalars) {
+  const AdamScalars s = scalars;  // a local copy: see sgd_loop
 #pragma omp simd
   for (int64_t i = 0; i < n; ++i) {
     float grad = kMaximize ? -g[i] : g[i];

@@ -64,7 +64,7 @@ static inline float lane_sum(int64_t C, F f) {
 
 // Subtracting the row maximum keeps every exponent <= 0 (no overflow); a row of -inf
 // (max = -inf) would give NaN like PyTorch's.
-void softmax_row(const float* x, float* y, int64_t C) {
+void softmax_row(const float* __restrict x, float* __restrict y, int64_t C) {
   const float m = row_max(x, C);
   const float sum = lane_sum(C, [&](int64_t c) {
     const float e = exp_ps(x[c] - m);
@@ -85,7 +85,7 @@ static inline float row_log_sum_exp(const float* x, int64_t C, float* rowMax) {
   return std::log(sum);
 }
 
-void log_softmax_row(const float* x, float* y, int64_t C) {
+void log_softmax_row(const float* __restrict x, float* __restrict y, int64_t C) {
   float m;
   const float logSum = row_log_sum_exp(x, C, &m);
 #pragma omp simd
@@ -93,14 +93,16 @@ void log_softmax_row(const float* x, float* y, int64_t C) {
 }
 
 // d softmax: dx = y * (dy - sum(dy * y)).
-void softmax_backward_row(const float* y, const float* dy, float* dx, int64_t C) {
+void softmax_backward_row(const float* __restrict y, const float* __restrict dy,
+                          float* __restrict dx, int64_t C) {
   const float dot = lane_sum(C, [&](int64_t c) { return dy[c] * y[c]; });
 #pragma omp simd
   for (int64_t c = 0; c < C; ++c) dx[c] = y[c] * (dy[c] - dot);
 }
 
 // d logSoftmax: dx = dy - exp(y) * sum(dy).
-void log_softmax_backward_row(const float* y, const float* dy, float* dx, int64_t C) {
+void log_softmax_backward_row(const float* __restrict y, const float* __restrict dy,
+                              float* __restrict dx, int64_t C) {
   const float sum = lane_sum(C, [&](int64_t c) { return dy[c]; });
 #pragma omp simd
   for (int64_t c = 0; c < C; ++c) dx[c] = dy[c] - exp_ps(y[c]) * sum;
@@ -122,8 +124,9 @@ float xent_row_forward(const float* x, const float* w, int64_t C, float* rowMax,
 
 // dx_c = softmax(x)_c * probScale - classScale * w_c (w = nullptr: all ones), with
 // softmax(x)_c = exp((x_c - m) - logSum); the caller then subtracts the target term at dx_t.
-void xent_row_backward(const float* x, const float* w, int64_t C, float rowMax, float logSum,
-                       float probScale, float classScale, float* dx) {
+void xent_row_backward(const float* __restrict x, const float* __restrict w, int64_t C,
+                       float rowMax, float logSum, float probScale, float classScale,
+                       float* __restrict dx) {
   if (w) {
 #pragma omp simd
     for (int64_t c = 0; c < C; ++c)
