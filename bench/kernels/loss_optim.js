@@ -1,7 +1,9 @@
 // Memory-bound and small kernels of a training step, with PyTorch 1.13 in the same run:
 //  - SGD-momentum and AdamW fused updates over 25.6M parameters (ResNet-50): GB/s over the
 //    minimal bytes (SGD: read p, g, buf + write p, buf = 20 B/param; AdamW: read p, g, m, v +
-//    write p, m, v = 28 B/param) and % of the copy bandwidth measured in this run;
+//    write p, m, v = 28 B/param) and % of the copy bandwidth measured in this run (copy
+//    counts 2 B moved per byte copied but its stores also cost a read-for-ownership; an in-place
+//    update writes lines it has just read, so it can exceed 100% of 'copy');
 //  - cross-entropy forward + backward on [256, 1000] logits (label smoothing 0.1);
 //  - linear 2048 -> 1000, batch 64, forward + backward: GFLOP/s (3 GEMMs = 3 x 2*N*in*out)
 //    and % of the FMA peak measured in this run.
