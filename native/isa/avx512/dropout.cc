@@ -4,8 +4,11 @@
 #include "../dropout_ukernels.h"
 
 // keep ? x * scale : 0 selects between computed values: with trapping math GCC will not
-// if-convert it without AVX-512 masks and leaves the loops scalar.
+// if-convert it without AVX-512 masks and leaves the loops scalar. (-fno-math-errno is
+// restated: the pragma would otherwise drop it.)
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC optimize("no-trapping-math", "no-math-errno")
+#endif
 
 namespace convkit::isa::avx512 {
 using convkit::isa::dropout_bits;
