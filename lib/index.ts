@@ -14,3 +14,4 @@ export { Generator, manualSeed } from './random';
 export { matmul } from './ops/matmul';
 export * as runtime from './runtime';
 export { memory } from './runtime';
+export * as io from './io';

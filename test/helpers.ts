@@ -44,11 +44,7 @@ export function maxRelativeError(
  * Compares by name: errors thrown by the native addon come from Node's main realm, not from
  * jest's sandbox, so `instanceof TypeError` would be false for them.
  */
-export function expectThrows(
-  call: () => unknown,
-  type: 'TypeError' | 'RangeError' | 'Error',
-  message: RegExp,
-): void {
+export function expectThrows(call: () => unknown, type: string, message: RegExp): void {
   let thrown: unknown;
   try {
     call();

@@ -154,10 +154,13 @@ export abstract class Module {
     if (mismatched.length)
       problems.push(
         'size mismatch for ' +
-          mismatched.map(([k, t]) => `${k}: checkpoint [${source.get(k)!.shape}] vs model [${t.shape}]`).join('; '),
+          mismatched
+            .map(([k, t]) => `${k}: checkpoint [${source.get(k)!.shape}] vs model [${t.shape}]`)
+            .join('; '),
       );
     if (strict && missingKeys.length) problems.push(`missing keys: ${missingKeys.join(', ')}`);
-    if (strict && unexpectedKeys.length) problems.push(`unexpected keys: ${unexpectedKeys.join(', ')}`);
+    if (strict && unexpectedKeys.length)
+      problems.push(`unexpected keys: ${unexpectedKeys.join(', ')}`);
     if (problems.length) throw new RangeError(`convkit.loadStateDict: ${problems.join('. ')}`);
     for (const [k, t] of own) {
       const s = source.get(k);

@@ -11,6 +11,11 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   convkit::binding::registerBatchNorm(env, exports);
   convkit::binding::registerActivation(env, exports);
   convkit::binding::registerConv(env, exports);
+  convkit::binding::registerDepthwise(env, exports);
+  convkit::binding::registerPool(env, exports);
+  convkit::binding::registerElementwise(env, exports);
+  convkit::binding::registerReduce(env, exports);
+  convkit::binding::registerShape(env, exports);
   convkit::binding::registerLinear(env, exports);
   convkit::binding::registerDropout(env, exports);
   convkit::binding::registerLoss(env, exports);

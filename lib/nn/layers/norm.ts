@@ -1,0 +1,62 @@
+import { checkInt, checkNumber } from '../../check';
+import * as F from '../../ops';
+import { Tensor, ones, zeros } from '../../tensor';
+import { buffer, Module, parameter } from '../module';
+
+export interface BatchNorm2dOptions {
+  eps?: number;
+  /** Default 0.1; null = cumulative moving average, as PyTorch. */
+  momentum?: number | null;
+  affine?: boolean;
+  trackRunningStats?: boolean;
+}
+
+/** nn.BatchNorm2d over the channel (last) axis of NHWC input. State keys as PyTorch's. */
+export class BatchNorm2d extends Module {
+  weight: Tensor | null;
+  bias: Tensor | null;
+  running_mean: Tensor | null;
+  running_var: Tensor | null;
+  num_batches_tracked: Tensor | null;
+  readonly eps: number;
+  readonly momentum: number | null;
+  /** Fused activation applied by forward (set by blocks that fuse BN + ReLU). */
+  activation: 'none' | 'relu' | 'relu6' = 'none';
+
+  constructor(
+    readonly numFeatures: number,
+    options: BatchNorm2dOptions = {},
+  ) {
+    super();
+    checkInt('BatchNorm2d', 'numFeatures', numFeatures, 1);
+    this.eps = checkNumber('BatchNorm2d', 'eps', options.eps ?? 1e-5);
+    this.momentum =
+      options.momentum === null
+        ? null
+        : checkNumber('BatchNorm2d', 'momentum', options.momentum ?? 0.1);
+    const affine = options.affine ?? true;
+    this.weight = affine ? parameter(ones([numFeatures])) : null;
+    this.bias = affine ? parameter(zeros([numFeatures])) : null;
+    const track = options.trackRunningStats ?? true;
+    this.running_mean = track ? buffer(zeros([numFeatures])) : null;
+    this.running_var = track ? buffer(ones([numFeatures])) : null;
+    this.num_batches_tracked = track ? buffer(zeros([]), { int64: true }) : null;
+  }
+
+  forward(x: Tensor): Tensor {
+    // Batch statistics in training, and in eval when no running statistics are tracked.
+    const useBatchStats = this.training || this.running_mean === null;
+    if (this.training && this.num_batches_tracked) this.num_batches_tracked.data[0] += 1;
+    return F.batchNorm(x, {
+      runningMean: this.running_mean,
+      runningVar: this.running_var,
+      weight: this.weight,
+      bias: this.bias,
+      training: useBatchStats,
+      momentum: this.momentum,
+      numBatchesTracked: this.num_batches_tracked ? this.num_batches_tracked.data[0] : undefined,
+      eps: this.eps,
+      activation: this.activation,
+    });
+  }
+}

@@ -1,0 +1,71 @@
+// F.batchNorm with autograd, PyTorch's semantics: in training, normalise with the batch mean
+// and biased variance and update running stats (unbiased variance) in place; in eval, use the
+// running stats. Fused ReLU / ReLU6 optional (one pass less over memory).
+import * as kernels from '../kernels/batchnorm';
+import { Tensor, zeros } from '../tensor';
+import { record } from './record';
+
+export interface BatchNormOptions {
+  runningMean?: Tensor | null;
+  runningVar?: Tensor | null;
+  weight?: Tensor | null;
+  bias?: Tensor | null;
+  /** Batch statistics (true) or running statistics (false). Default false, as PyTorch's F. */
+  training?: boolean;
+  /** Default 0.1; null = cumulative average (needs numBatchesTracked). */
+  momentum?: number | null;
+  /** num_batches_tracked after counting this batch (momentum null). */
+  numBatchesTracked?: number;
+  eps?: number;
+  activation?: kernels.BatchNormActivation;
+}
+
+export function batchNorm(x: Tensor, options: BatchNormOptions = {}): Tensor {
+  const { weight = null, bias = null, eps = 1e-5, activation = 'none' } = options;
+  const training = options.training ?? false;
+  let y: Tensor;
+  let mean: Tensor;
+  let invstd: Tensor;
+  if (training) {
+    const out = kernels.batchNorm2dForwardTraining(x, {
+      ...options,
+      weight,
+      bias,
+      eps,
+      activation,
+    });
+    y = out.y;
+    mean = out.saveMean;
+    invstd = out.saveInvstd;
+  } else {
+    if (!options.runningMean || !options.runningVar)
+      throw new TypeError(
+        'convkit.batchNorm: runningMean and runningVar are required when training is false',
+      );
+    y = kernels.batchNorm2dForwardEval(x, {
+      runningMean: options.runningMean,
+      runningVar: options.runningVar,
+      weight,
+      bias,
+      eps,
+      activation,
+    });
+    mean = options.runningMean;
+    // The backward needs 1/sqrt(var + eps) of the statistics the forward used.
+    const rv = options.runningVar.data;
+    invstd = zeros([rv.length]);
+    for (let c = 0; c < rv.length; c++) invstd.data[c] = 1 / Math.sqrt(rv[c] + eps);
+  }
+  return record(y, 'batchNorm', [x, weight, bias], (g) => {
+    const grads = kernels.batchNorm2dBackward(x, g, {
+      weight,
+      mean,
+      invstd,
+      training,
+      activation,
+      y,
+      parameterGradients: weight?.requiresGrad === true || bias?.requiresGrad === true,
+    });
+    return [x.requiresGrad ? grads.dx : null, grads.dweight, grads.dbias];
+  });
+}

@@ -1,0 +1,76 @@
+// F.conv2d with autograd: x [N,H,W,Cin], weight [Cout,Cin/groups,KH,KW] (PyTorch's layout).
+// groups == Cin (> 1) takes the direct depthwise kernel; everything else the im2col/GEMM or
+// grouped-direct paths of kernels/conv.
+import * as dense from '../kernels/conv';
+import * as depthwise from '../kernels/depthwise';
+import type { Tensor } from '../tensor';
+import { record } from './record';
+
+export type Conv2dOptions = dense.Conv2dOptions;
+
+function isDepthwise(x: Tensor, weight: Tensor, options: Conv2dOptions): boolean {
+  const groups = options.groups ?? 1;
+  return (
+    groups > 1 &&
+    x.ndim === 4 &&
+    weight.ndim === 4 &&
+    groups === x.shape[3] &&
+    weight.shape[1] === 1
+  );
+}
+
+function depthwiseConv2d(
+  x: Tensor,
+  weight: Tensor,
+  bias: Tensor | null,
+  options: Conv2dOptions,
+): Tensor {
+  const { stride, pad, dilation } = dense.resolveConv2dOptions(
+    'conv2d',
+    options,
+    weight.shape[2],
+    weight.shape[3],
+  );
+  const dwOptions = { stride, padding: pad, dilation };
+  const y = depthwise.depthwiseConv2d(x, weight, bias, dwOptions);
+  return record(y, 'conv2d(depthwise)', [x, weight, bias], (g) => {
+    const dx = x.requiresGrad
+      ? depthwise.depthwiseConv2dBackwardData(g, weight, x.shape, dwOptions)
+      : null;
+    let dw: Tensor | null = null;
+    let db: Tensor | null = null;
+    if (weight.requiresGrad || bias?.requiresGrad) {
+      const grads = depthwise.depthwiseConv2dBackwardWeights(
+        x,
+        g,
+        weight.shape,
+        dwOptions,
+        bias !== null,
+      );
+      dw = grads.dWeight;
+      db = grads.dBias;
+    }
+    return [dx, dw, db];
+  });
+}
+
+export function conv2d(
+  x: Tensor,
+  weight: Tensor,
+  bias: Tensor | null = null,
+  options: Conv2dOptions = {},
+): Tensor {
+  if (isDepthwise(x, weight, options)) return depthwiseConv2d(x, weight, bias, options);
+  const y = dense.conv2d(x, weight, bias, options);
+  return record(y, 'conv2d', [x, weight, bias], (g) => {
+    const dx = x.requiresGrad ? dense.conv2dBackwardData(g, weight, x.shape, options) : null;
+    let dw: Tensor | null = null;
+    let db: Tensor | null = null;
+    if (weight.requiresGrad || bias?.requiresGrad) {
+      const grads = dense.conv2dBackwardWeights(x, g, weight.shape, options, bias !== null);
+      dw = grads.weight;
+      db = grads.bias;
+    }
+    return [dx, dw, db];
+  });
+}

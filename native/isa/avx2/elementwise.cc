@@ -1,0 +1,17 @@
+// Elementwise microkernels for the avx2 path (32-byte vectors); body in ../common/elementwise_impl.h.
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "../elementwise_ukernels.h"
+
+namespace convkit::isa {
+namespace avx2 {
+constexpr int kVectorBytes = 32;
+#include "../common/simd.h"
+#include "../common/elementwise_impl.h"
+}  // namespace avx2
+
+ElementwiseUkernels elementwiseUkernels__avx2() { return avx2::elementwiseUkernels(); }
+
+}  // namespace convkit::isa

@@ -1,0 +1,17 @@
+// Reduce microkernels for the avx512 path (64-byte vectors); body in ../common/reduce_impl.h.
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "../reduce_ukernels.h"
+
+namespace convkit::isa {
+namespace avx512 {
+constexpr int kVectorBytes = 64;
+#include "../common/simd.h"
+#include "../common/reduce_impl.h"
+}  // namespace avx512
+
+ReduceUkernels reduceUkernels__avx512() { return avx512::reduceUkernels(); }
+
+}  // namespace convkit::isa

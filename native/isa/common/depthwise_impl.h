@@ -1,0 +1,337 @@
+// Depthwise convolution row kernels, written once over a small vector interface and compiled
+// per ISA: native/isa/<isa>/depthwise.cc defines `struct Vec` (T, kLanes, zero, set1, load,
+// loadTail, store, storeTail, fma, add, max, min) inside namespace convkit::isa::<isa>::depthwise and
+// includes this file there, so every ISA gets its own copy (no ODR merging).
+// Included only by ISA TUs. Lanes run across channels (NHWC: channels are contiguous).
+//
+// Each output row is split into border columns (some taps fall into the padding: per-pixel
+// tap ranges) and interior columns (every tap inside the input: no bounds checks, tap count
+// known at compile time for the common kernel sizes so the weight vectors stay in registers).
+// Channel tails use loadTail/storeTail (masks on AVX-512 and AVX2, a lane loop on generic);
+// the tail lanes load as zero, and weights/bias/partial sums are padded to Cp, so only the
+// activation tensors need tail handling.
+
+using T = typename Vec::T;
+constexpr int64_t L = Vec::kLanes;
+
+template <bool kTail>
+inline T ld(const float* p, int n) {
+  if constexpr (kTail)
+    return Vec::loadTail(p, n);
+  else
+    return Vec::load(p);
+}
+
+template <bool kTail>
+inline void st(float* p, T v, int n) {
+  if constexpr (kTail)
+    Vec::storeTail(p, v, n);
+  else
+    Vec::store(p, v);
+}
+
+inline T activate(T v, int activation) {
+  if (activation == 1) return Vec::max(v, Vec::zero());
+  if (activation == 2) return Vec::min(Vec::max(v, Vec::zero()), Vec::set1(6.0f));
+  return v;
+}
+
+// Taps [lo, hi) of a kernel axis whose input index base + k * dilation lies in [0, size).
+struct TapRange {
+  int64_t lo, hi;
+};
+inline TapRange tapRange(int64_t base, int64_t size, int64_t taps, int64_t dilation) {
+  const int64_t lo = base >= 0 ? 0 : (-base + dilation - 1) / dilation;
+  const int64_t last = size - 1 - base;
+  int64_t hi = last < 0 ? 0 : std::min(taps, last / dilation + 1);
+  return {std::min(lo, hi), hi};
+}
+
+// Output columns [lo, hi) whose taps all lie inside the input (no padding read).
+struct ColumnRange {
+  int64_t lo, hi;
+};
+inline ColumnRange interiorColumns(const DepthwiseArgs& a) {
+  int64_t lo = a.padLeft <= 0 ? 0 : (a.padLeft + a.strideW - 1) / a.strideW;
+  const int64_t last = a.W - 1 + a.padLeft - a.dilationW * (a.KW - 1);
+  int64_t hi = last < 0 ? 0 : last / a.strideW + 1;
+  lo = std::min(lo, a.OW);
+  hi = std::max(std::min(hi, a.OW), lo);
+  return {lo, hi};
+}
+
+// ---------------------------------------------------------------------------------------------
+// Forward
+
+// One output pixel, every channel, with per-pixel tap ranges (border columns and rows).
+template <bool kTail>
+inline void forwardPixelBlock(const DepthwiseArgs& a, const float* xImage, int64_t ihBase,
+                              TapRange kh, int64_t iwBase, TapRange kw, int64_t c0, int n,
+                              float* yPixel) {
+  T acc = a.bias ? Vec::load(a.bias + c0) : Vec::zero();
+  for (int64_t i = kh.lo; i < kh.hi; ++i) {
+    const float* xRow = xImage + (ihBase + i * a.dilationH) * a.W * a.C + c0;
+    const float* wRow = a.weight + i * a.KW * a.Cp + c0;
+    for (int64_t j = kw.lo; j < kw.hi; ++j)
+      acc = Vec::fma(ld<kTail>(xRow + (iwBase + j * a.dilationW) * a.C, n),
+                     Vec::load(wRow + j * a.Cp), acc);
+  }
+  st<kTail>(yPixel + c0, activate(acc, a.activation), n);
+}
+
+inline void forwardPixel(const DepthwiseArgs& a, const float* xImage, int64_t ihBase,
+                         TapRange kh, int64_t ow, float* yRow) {
+  const int64_t iwBase = ow * a.strideW - a.padLeft;
+  const TapRange kw = tapRange(iwBase, a.W, a.KW, a.dilationW);
+  float* yPixel = yRow + ow * a.C;
+  int64_t c0 = 0;
+  for (; c0 + L <= a.C; c0 += L)
+    forwardPixelBlock<false>(a, xImage, ihBase, kh, iwBase, kw, c0, L, yPixel);
+  if (c0 < a.C)
+    forwardPixelBlock<true>(a, xImage, ihBase, kh, iwBase, kw, c0, int(a.C - c0), yPixel);
+}
+
+// Interior columns [owLo, owHi) of a row whose KH taps are all inside the input; channel block
+// outermost so the KH*KW weight vectors are loaded once per block and stay in registers.
+// Four output pixels per step: four independent FMA chains hide the FMA latency (one chain of
+// KH*KW dependent FMAs per pixel would run at a quarter of the FMA throughput).
+template <int KH, int KW, bool kTail>
+inline void forwardInteriorBlock(const DepthwiseArgs& a, const float* xRow0, int64_t owLo,
+                                 int64_t owHi, int64_t c0, int n, float* yRow) {
+  constexpr int kPixels = 4;
+  T w[KH * KW];
+  for (int t = 0; t < KH * KW; ++t) w[t] = Vec::load(a.weight + t * a.Cp + c0);
+  const T b = a.bias ? Vec::load(a.bias + c0) : Vec::zero();
+  const int activation = a.activation;
+  const int64_t rowStep = a.dilationH * a.W * a.C, colStep = a.dilationW * a.C;
+  const int64_t xStep = a.strideW * a.C;
+  const float* xp = xRow0 + (owLo * a.strideW - a.padLeft) * a.C + c0;
+  float* yp = yRow + owLo * a.C + c0;
+  int64_t ow = owLo;
+  for (; ow + kPixels <= owHi; ow += kPixels, xp += kPixels * xStep, yp += kPixels * a.C) {
+    T acc[kPixels];
+    for (int u = 0; u < kPixels; ++u) acc[u] = b;
+#pragma GCC unroll 8
+    for (int i = 0; i < KH; ++i)
+#pragma GCC unroll 8
+      for (int j = 0; j < KW; ++j)
+#pragma GCC unroll 4
+        for (int u = 0; u < kPixels; ++u)
+          acc[u] = Vec::fma(ld<kTail>(xp + u * xStep + i * rowStep + j * colStep, n),
+                            w[i * KW + j], acc[u]);
+    for (int u = 0; u < kPixels; ++u) st<kTail>(yp + u * a.C, activate(acc[u], activation), n);
+  }
+  for (; ow < owHi; ++ow, xp += xStep, yp += a.C) {
+    T acc = b;
+#pragma GCC unroll 8
+    for (int i = 0; i < KH; ++i)
+#pragma GCC unroll 8
+      for (int j = 0; j < KW; ++j)
+        acc = Vec::fma(ld<kTail>(xp + i * rowStep + j * colStep, n), w[i * KW + j], acc);
+    st<kTail>(yp, activate(acc, activation), n);
+  }
+}
+
+template <int KH, int KW>
+void forwardInterior(const DepthwiseArgs& a, const float* xRow0, int64_t owLo, int64_t owHi,
+                     float* yRow) {
+  int64_t c0 = 0;
+  for (; c0 + L <= a.C; c0 += L)
+    forwardInteriorBlock<KH, KW, false>(a, xRow0, owLo, owHi, c0, L, yRow);
+  if (c0 < a.C)
+    forwardInteriorBlock<KH, KW, true>(a, xRow0, owLo, owHi, c0, int(a.C - c0), yRow);
+}
+
+typedef void (*ForwardInteriorFn)(const DepthwiseArgs&, const float*, int64_t, int64_t, float*);
+
+// Kernel sizes of MobileNet / EfficientNet / Inception; others take the per-pixel path.
+inline ForwardInteriorFn forwardInteriorFor(int64_t KH, int64_t KW) {
+  if (KH == 3 && KW == 3) return forwardInterior<3, 3>;
+  if (KH == 5 && KW == 5) return forwardInterior<5, 5>;
+  if (KH == 7 && KW == 7) return forwardInterior<7, 7>;
+  if (KH == 1 && KW == 3) return forwardInterior<1, 3>;
+  if (KH == 3 && KW == 1) return forwardInterior<3, 1>;
+  if (KH == 1 && KW == 7) return forwardInterior<1, 7>;
+  if (KH == 7 && KW == 1) return forwardInterior<7, 1>;
+  if (KH == 1 && KW == 1) return forwardInterior<1, 1>;
+  return nullptr;
+}
+
+inline void forwardRows(const DepthwiseArgs& a, const float* x, float* y, int64_t rowBegin,
+                        int64_t rowEnd) {
+  const ColumnRange cols = interiorColumns(a);
+  const ForwardInteriorFn interior = forwardInteriorFor(a.KH, a.KW);
+  for (int64_t r = rowBegin; r < rowEnd; ++r) {
+    const int64_t image = r / a.OH, oh = r % a.OH;
+    const float* xImage = x + image * a.H * a.W * a.C;
+    float* yRow = y + r * a.OW * a.C;
+    const int64_t ihBase = oh * a.strideH - a.padTop;
+    const TapRange kh = tapRange(ihBase, a.H, a.KH, a.dilationH);
+    if (interior && kh.lo == 0 && kh.hi == a.KH) {
+      for (int64_t ow = 0; ow < cols.lo; ++ow) forwardPixel(a, xImage, ihBase, kh, ow, yRow);
+      interior(a, xImage + ihBase * a.W * a.C, cols.lo, cols.hi, yRow);
+      for (int64_t ow = cols.hi; ow < a.OW; ++ow) forwardPixel(a, xImage, ihBase, kh, ow, yRow);
+    } else {
+      for (int64_t ow = 0; ow < a.OW; ++ow) forwardPixel(a, xImage, ihBase, kh, ow, yRow);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Backward data by gathering: dx[ih, iw] = sum of dy[oh, ow] * w[kh, kw] over the taps with
+// oh * strideH - padTop + kh * dilationH = ih (and likewise for columns).
+
+struct Tap {
+  int64_t k, o;  // kernel tap, output index
+};
+
+// The taps of one input index along an axis; returns how many (at most `taps`).
+inline int gatherTaps(int64_t i, int64_t pad, int64_t stride, int64_t dilation, int64_t taps,
+                      int64_t outSize, Tap* out) {
+  int count = 0;
+  for (int64_t k = 0; k < taps; ++k) {
+    const int64_t t = i + pad - k * dilation;
+    if (t < 0) break;  // t only decreases with k
+    if (t % stride != 0 || t / stride >= outSize) continue;
+    out[count++] = {k, t / stride};
+  }
+  return count;
+}
+
+template <bool kTail>
+inline void backwardDataPixelBlock(const DepthwiseArgs& a, const float* dyImage,
+                                   const Tap* rowTaps, int rowCount, const Tap* colTaps,
+                                   int colCount, int64_t c0, int n, float* dxPixel) {
+  T acc = Vec::zero();
+  for (int i = 0; i < rowCount; ++i) {
+    const float* dyRow = dyImage + rowTaps[i].o * a.OW * a.C + c0;
+    const float* wRow = a.weight + rowTaps[i].k * a.KW * a.Cp + c0;
+    for (int j = 0; j < colCount; ++j)
+      acc = Vec::fma(ld<kTail>(dyRow + colTaps[j].o * a.C, n), Vec::load(wRow + colTaps[j].k * a.Cp),
+                     acc);
+  }
+  st<kTail>(dxPixel + c0, acc, n);
+}
+
+inline void backwardDataRows(const DepthwiseArgs& a, const float* dy, float* dx,
+                             int64_t rowBegin, int64_t rowEnd) {
+  std::vector<Tap> rowTapBuffer(size_t(a.KH)), colTapBuffer(size_t(a.KW));
+  Tap* rowTaps = rowTapBuffer.data();
+  Tap* colTaps = colTapBuffer.data();
+  for (int64_t r = rowBegin; r < rowEnd; ++r) {
+    const int64_t image = r / a.H, ih = r % a.H;
+    const float* dyImage = dy + image * a.OH * a.OW * a.C;
+    float* dxRow = dx + r * a.W * a.C;
+    const int rowCount =
+        gatherTaps(ih, a.padTop, a.strideH, a.dilationH, a.KH, a.OH, rowTaps);
+    for (int64_t iw = 0; iw < a.W; ++iw) {
+      const int colCount =
+          gatherTaps(iw, a.padLeft, a.strideW, a.dilationW, a.KW, a.OW, colTaps);
+      float* dxPixel = dxRow + iw * a.C;
+      int64_t c0 = 0;
+      for (; c0 + L <= a.C; c0 += L)
+        backwardDataPixelBlock<false>(a, dyImage, rowTaps, rowCount, colTaps, colCount, c0, L,
+                                      dxPixel);
+      if (c0 < a.C)
+        backwardDataPixelBlock<true>(a, dyImage, rowTaps, rowCount, colTaps, colCount, c0,
+                                     int(a.C - c0), dxPixel);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Backward weights: dw[kh, kw, c] += sum over (oh, ow) of dy[oh, ow, c] * x[ih, iw, c].
+
+// Interior columns of one kernel row kh: KW accumulators stay in registers across the row,
+// in two sets (even / odd columns) so consecutive FMAs into one accumulator are independent.
+// KW = 0: any width up to 16, accumulators in a small array.
+template <int KWc, bool kTail>
+inline void backwardWeightsInterior(const DepthwiseArgs& a, const float* dyRow,
+                                    const float* xRow, int64_t owLo, int64_t owHi, int64_t c0,
+                                    int n, float* dwRow) {
+  constexpr int kMax = KWc > 0 ? KWc : 16;
+  const int KW = KWc > 0 ? KWc : int(a.KW);
+  T acc0[kMax], acc1[kMax];
+  for (int j = 0; j < KW; ++j) acc0[j] = acc1[j] = Vec::zero();
+  const int64_t colStep = a.dilationW * a.C, xStep = a.strideW * a.C;
+  const float* xp = xRow + (owLo * a.strideW - a.padLeft) * a.C + c0;
+  const float* dp = dyRow + owLo * a.C + c0;
+  int64_t ow = owLo;
+  for (; ow + 2 <= owHi; ow += 2, xp += 2 * xStep, dp += 2 * a.C) {
+    const T d0 = ld<kTail>(dp, n), d1 = ld<kTail>(dp + a.C, n);
+#pragma GCC unroll 8
+    for (int j = 0; j < KW; ++j) {
+      acc0[j] = Vec::fma(d0, ld<kTail>(xp + j * colStep, n), acc0[j]);
+      acc1[j] = Vec::fma(d1, ld<kTail>(xp + xStep + j * colStep, n), acc1[j]);
+    }
+  }
+  if (ow < owHi) {
+    const T d = ld<kTail>(dp, n);
+#pragma GCC unroll 8
+    for (int j = 0; j < KW; ++j) acc0[j] = Vec::fma(d, ld<kTail>(xp + j * colStep, n), acc0[j]);
+  }
+  for (int j = 0; j < KW; ++j) {
+    float* p = dwRow + j * a.Cp + c0;
+    Vec::store(p, Vec::add(Vec::load(p), Vec::add(acc0[j], acc1[j])));
+  }
+}
+
+template <int KWc, bool kTail>
+void backwardWeightsBlock(const DepthwiseArgs& a, const float* xImage, const float* dyRow,
+                          int64_t ihBase, TapRange kh, ColumnRange cols, int64_t c0, int n,
+                          float* dw, float* db) {
+  if (db) {
+    T sum = Vec::zero();
+    for (int64_t ow = 0; ow < a.OW; ++ow) sum = Vec::add(sum, ld<kTail>(dyRow + ow * a.C + c0, n));
+    Vec::store(db + c0, Vec::add(Vec::load(db + c0), sum));
+  }
+  for (int64_t i = kh.lo; i < kh.hi; ++i) {
+    const float* xRow = xImage + (ihBase + i * a.dilationH) * a.W * a.C;
+    float* dwRow = dw + i * a.KW * a.Cp;
+    backwardWeightsInterior<KWc, kTail>(a, dyRow, xRow, cols.lo, cols.hi, c0, n, dwRow);
+    // Border columns: per-pixel tap ranges, accumulated straight into the partial sums.
+    for (int64_t ow = 0; ow < a.OW; ++ow) {
+      if (ow == cols.lo) ow = cols.hi;
+      if (ow >= a.OW) break;
+      const int64_t iwBase = ow * a.strideW - a.padLeft;
+      const TapRange kw = tapRange(iwBase, a.W, a.KW, a.dilationW);
+      const T d = ld<kTail>(dyRow + ow * a.C + c0, n);
+      for (int64_t j = kw.lo; j < kw.hi; ++j) {
+        float* p = dwRow + j * a.Cp + c0;
+        Vec::store(p, Vec::fma(d, ld<kTail>(xRow + (iwBase + j * a.dilationW) * a.C + c0, n),
+                               Vec::load(p)));
+      }
+    }
+  }
+}
+
+template <int KWc>
+void backwardWeightsRowsFor(const DepthwiseArgs& a, const float* x, const float* dy, float* dw,
+                            float* db, int64_t rowBegin, int64_t rowEnd) {
+  ColumnRange cols = interiorColumns(a);
+  if (KWc == 0 && a.KW > 16) cols = {0, 0};  // wider than the accumulator array: border path
+  for (int64_t r = rowBegin; r < rowEnd; ++r) {
+    const int64_t image = r / a.OH, oh = r % a.OH;
+    const float* xImage = x + image * a.H * a.W * a.C;
+    const float* dyRow = dy + r * a.OW * a.C;
+    const int64_t ihBase = oh * a.strideH - a.padTop;
+    const TapRange kh = tapRange(ihBase, a.H, a.KH, a.dilationH);
+    int64_t c0 = 0;
+    for (; c0 + L <= a.C; c0 += L)
+      backwardWeightsBlock<KWc, false>(a, xImage, dyRow, ihBase, kh, cols, c0, L, dw, db);
+    if (c0 < a.C)
+      backwardWeightsBlock<KWc, true>(a, xImage, dyRow, ihBase, kh, cols, c0, int(a.C - c0), dw,
+                                      db);
+  }
+}
+
+inline void backwardWeightsRows(const DepthwiseArgs& a, const float* x, const float* dy,
+                                float* dw, float* db, int64_t rowBegin, int64_t rowEnd) {
+  switch (a.KW) {
+    case 1: return backwardWeightsRowsFor<1>(a, x, dy, dw, db, rowBegin, rowEnd);
+    case 3: return backwardWeightsRowsFor<3>(a, x, dy, dw, db, rowBegin, rowEnd);
+    case 5: return backwardWeightsRowsFor<5>(a, x, dy, dw, db, rowBegin, rowEnd);
+    case 7: return backwardWeightsRowsFor<7>(a, x, dy, dw, db, rowBegin, rowEnd);
+    default: return backwardWeightsRowsFor<0>(a, x, dy, dw, db, rowBegin, rowEnd);
+  }
+}

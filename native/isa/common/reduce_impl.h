@@ -1,0 +1,33 @@
+// Shared body of the reduction microkernels (see ../reduce_ukernels.h). Included inside a
+// per-ISA namespace after simd.h.
+
+static void accumulate(size_t n, const float* in, float* acc) {
+  size_t i = 0;
+  for (; i + 2 * kLanes <= n; i += 2 * kLanes) {
+    storev(acc + i, loadv(acc + i) + loadv(in + i));
+    storev(acc + i + kLanes, loadv(acc + i + kLanes) + loadv(in + i + kLanes));
+  }
+  for (; i + kLanes <= n; i += kLanes) storev(acc + i, loadv(acc + i) + loadv(in + i));
+  for (; i < n; ++i) acc[i] += in[i];
+}
+
+// Four vector accumulators: independent chains, and 4 * kLanes partial sums keep the
+// rounding error far below a sequential sum's.
+static float sum(size_t n, const float* in) {
+  vfloat s[4] = {};
+  size_t i = 0;
+  for (; i + 4 * kLanes <= n; i += 4 * kLanes)
+    for (int u = 0; u < 4; ++u) s[u] += loadv(in + i + u * kLanes);
+  for (; i + kLanes <= n; i += kLanes) s[0] += loadv(in + i);
+  float tail = 0;
+  for (; i < n; ++i) tail += in[i];
+  return hsum((s[0] + s[1]) + (s[2] + s[3])) + tail;
+}
+
+static void scale(size_t n, float s, float* x) {
+  size_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) storev(x + i, loadv(x + i) * splat(s));
+  for (; i < n; ++i) x[i] *= s;
+}
+
+static ReduceUkernels reduceUkernels() { return ReduceUkernels{accumulate, sum, scale}; }

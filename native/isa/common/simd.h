@@ -1,0 +1,29 @@
+// GCC vector-extension helpers for the shared per-ISA bodies (pool, elementwise, reduce).
+// Included only by ISA TUs, INSIDE a per-ISA namespace after `constexpr int kVectorBytes`
+// is defined (16 generic, 32 avx2, 64 avx512), so each ISA gets its own copy.
+// The includer has already included <cstring> and <cstdint>.
+
+typedef float vfloat __attribute__((vector_size(kVectorBytes)));
+typedef int32_t vint __attribute__((vector_size(kVectorBytes)));
+constexpr size_t kLanes = kVectorBytes / sizeof(float);
+
+// Unaligned loads/stores; memcpy compiles to one vector move.
+static inline vfloat loadv(const float* p) {
+  vfloat v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+static inline vint loadvi(const int32_t* p) {
+  vint v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+static inline void storev(float* p, vfloat v) { std::memcpy(p, &v, sizeof v); }
+static inline void storevi(int32_t* p, vint v) { std::memcpy(p, &v, sizeof v); }
+static inline vfloat splat(float x) { return vfloat{} + x; }
+static inline vint splati(int32_t x) { return vint{} + x; }
+static inline float hsum(vfloat v) {
+  float s = 0;
+  for (size_t i = 0; i < kLanes; ++i) s += v[i];
+  return s;
+}

@@ -1,0 +1,17 @@
+// Elementwise microkernels for the generic path (16-byte vectors); body in ../common/elementwise_impl.h.
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "../elementwise_ukernels.h"
+
+namespace convkit::isa {
+namespace generic {
+constexpr int kVectorBytes = 16;
+#include "../common/simd.h"
+#include "../common/elementwise_impl.h"
+}  // namespace generic
+
+ElementwiseUkernels elementwiseUkernels__generic() { return generic::elementwiseUkernels(); }
+
+}  // namespace convkit::isa

@@ -1,0 +1,34 @@
+// Per-ISA pooling microkernels (bodies: native/isa/common/pool_impl.h, compiled once per ISA
+// in native/isa/<isa>/pool.cc). Declarations only: baseline TUs include this header.
+// Each works on one output pixel and a run of `channels` contiguous channels; the window is
+// given as `count` pointers (one per valid input position, already offset to the channel run).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace convkit::isa {
+
+struct PoolUkernels {
+  // out[c] = max_k in[k][c]; index[c] = positions[k] of the first maximum (NaN wins, as
+  // PyTorch). count == 0: -inf and index -1.
+  void (*maxForward)(size_t channels, size_t count, const float* const* in,
+                     const int32_t* positions, float* out, int32_t* index);
+  // gradIn[k][c] += gradOut[c] where index[c] == positions[k].
+  void (*maxBackward)(size_t channels, size_t count, float* const* gradIn,
+                      const int32_t* positions, const float* gradOut, const int32_t* index);
+  // out[c] = scale * sum_k in[k][c].
+  void (*avgForward)(size_t channels, size_t count, const float* const* in, float scale,
+                     float* out);
+  // gradIn[k][c] += scale * gradOut[c].
+  void (*avgBackward)(size_t channels, size_t count, float* const* gradIn, float scale,
+                      const float* gradOut);
+};
+
+#if defined(__x86_64__) || defined(_M_X64)
+PoolUkernels poolUkernels__avx512();
+PoolUkernels poolUkernels__avx2();
+#endif
+PoolUkernels poolUkernels__generic();
+
+}  // namespace convkit::isa

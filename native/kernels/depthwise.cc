@@ -1,0 +1,218 @@
+// Depthwise convolution driver: weight repacking, multiplier expansion, threading over rows,
+// dispatch over the ISA paths. The row kernels live in native/isa/<isa>/depthwise.cc.
+//
+// - Weights are repacked per call from [Cout, 1, KH, KW] to [KH*KW, Cp] (Cp = Cout rounded up
+//   to 16, zero padded): a vector load then takes 16 consecutive output channels of one tap.
+// - Multiplier m > 1 (rare: MobileNet and EfficientNet use m = 1) is reduced to m = 1 by
+//   repeating each input channel m times into a scratch tensor (and, for the data gradient,
+//   summing groups of m channels afterwards). This costs one extra pass over memory but keeps
+//   one set of kernels.
+// - Backward data at stride 1 is a forward pass over dy with the kernel flipped and the
+//   padding mirrored (pad' = dilation * (K - 1) - pad), reusing the fast interior kernel;
+//   other strides gather per input pixel.
+// - Threads split the N*OH output rows (N*H input rows for the data gradient) evenly; the
+//   weight gradient keeps per-thread partial sums reduced at the end.
+#include "depthwise.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "../isa/depthwise_ukernels.h"
+#include "../runtime/dispatch.h"
+#include "../runtime/memory.h"
+#include "../runtime/threads.h"
+
+namespace convkit {
+
+namespace {
+
+struct DepthwisePath {
+  Isa isa;
+  const char* name;
+  isa::DepthwiseForwardFn forward;
+  isa::DepthwiseBackwardDataFn backwardData;
+  isa::DepthwiseBackwardWeightsFn backwardWeights;
+};
+
+const DepthwisePath kPaths[] = {
+#if defined(__x86_64__) || defined(_M_X64)
+    {Isa::avx512, "f32_depthwise__avx512", isa::f32_depthwise_forward__avx512,
+     isa::f32_depthwise_backward_data__avx512, isa::f32_depthwise_backward_weights__avx512},
+    {Isa::avx2, "f32_depthwise__avx2", isa::f32_depthwise_forward__avx2,
+     isa::f32_depthwise_backward_data__avx2, isa::f32_depthwise_backward_weights__avx2},
+#endif
+    {Isa::generic, "f32_depthwise__generic", isa::f32_depthwise_forward__generic,
+     isa::f32_depthwise_backward_data__generic, isa::f32_depthwise_backward_weights__generic},
+};
+
+const DepthwisePath& selectPath() {
+  const Isa active = activeIsa();
+  for (const DepthwisePath& path : kPaths)
+    if (static_cast<int>(path.isa) <= static_cast<int>(active)) return path;
+  return kPaths[sizeof(kPaths) / sizeof(kPaths[0]) - 1];
+}
+
+int64_t paddedChannels(int64_t c) {
+  return (c + isa::kDepthwiseChannelPad - 1) / isa::kDepthwiseChannelPad *
+         isa::kDepthwiseChannelPad;
+}
+
+// weight [Cout, 1, KH, KW] -> [KH*KW, Cp], taps reversed when `flip` (for the data gradient).
+void packWeights(const DepthwiseGeometry& g, const float* weight, bool flip, float* packed) {
+  const int64_t Cout = g.outChannels(), Cp = paddedChannels(Cout), taps = g.KH * g.KW;
+  std::memset(packed, 0, sizeof(float) * taps * Cp);
+  for (int64_t co = 0; co < Cout; ++co)
+    for (int64_t t = 0; t < taps; ++t)
+      packed[(flip ? taps - 1 - t : t) * Cp + co] = weight[co * taps + t];
+}
+
+isa::DepthwiseArgs makeArgs(const DepthwiseGeometry& g, const float* packedWeight,
+                            const float* bias, Activation activation) {
+  isa::DepthwiseArgs a;
+  a.H = g.H;
+  a.W = g.W;
+  a.OH = g.OH();
+  a.OW = g.OW();
+  a.C = g.outChannels();
+  a.Cp = paddedChannels(a.C);
+  a.KH = g.KH;
+  a.KW = g.KW;
+  a.strideH = g.strideH;
+  a.strideW = g.strideW;
+  a.padTop = g.padTop;
+  a.padLeft = g.padLeft;
+  a.dilationH = g.dilationH;
+  a.dilationW = g.dilationW;
+  a.weight = packedWeight;
+  a.bias = bias;
+  a.activation = static_cast<int>(activation);
+  return a;
+}
+
+// Runs body(begin, end) over [0, rows) split evenly across the kernel's threads.
+template <typename Body>
+void parallelRows(int64_t rows, Body&& body) {
+  const int threads = static_cast<int>(std::min<int64_t>(kernelThreads(), std::max<int64_t>(rows, 1)));
+#pragma omp parallel num_threads(threads) if (threads > 1)
+  {
+    const int64_t t = threadIndex(), n = threadCount();
+    body(rows * t / n, rows * (t + 1) / n);
+  }
+}
+
+// x [N,H,W,C] -> [N,H,W,C*m], each channel repeated m times (output channel c*m+j reads c).
+void expandChannels(const DepthwiseGeometry& g, const float* x, float* expanded) {
+  const int64_t m = g.multiplier, C = g.C;
+  parallelRows(g.N * g.H, [&](int64_t begin, int64_t end) {
+    for (int64_t p = begin * g.W; p < end * g.W; ++p)
+      for (int64_t c = 0; c < C; ++c)
+        for (int64_t j = 0; j < m; ++j) expanded[(p * C + c) * m + j] = x[p * C + c];
+  });
+}
+
+}  // namespace
+
+const char* depthwiseKernelName() { return selectPath().name; }
+
+void depthwiseConv2dForward(const DepthwiseGeometry& g, const float* x, const float* weight,
+                            const float* bias, Activation activation, float* y) {
+  const int64_t Cout = g.outChannels(), Cp = paddedChannels(Cout), OH = g.OH();
+  if (g.N == 0 || Cout == 0 || OH == 0 || g.OW() == 0) return;
+  const DepthwisePath& path = selectPath();
+  Scratch packed(sizeof(float) * (g.KH * g.KW + 1) * Cp);
+  float* w = packed.as<float>();
+  packWeights(g, weight, false, w);
+  float* b = nullptr;
+  if (bias) {
+    b = w + g.KH * g.KW * Cp;
+    std::memset(b, 0, sizeof(float) * Cp);
+    std::memcpy(b, bias, sizeof(float) * Cout);
+  }
+  Scratch expanded(g.multiplier > 1 ? sizeof(float) * g.N * g.H * g.W * Cout : 0);
+  if (g.multiplier > 1) {
+    expandChannels(g, x, expanded.as<float>());
+    x = expanded.as<float>();
+  }
+  const isa::DepthwiseArgs a = makeArgs(g, w, b, activation);
+  parallelRows(g.N * OH, [&](int64_t begin, int64_t end) { path.forward(&a, x, y, begin, end); });
+}
+
+void depthwiseConv2dBackwardData(const DepthwiseGeometry& g, const float* dy,
+                                 const float* weight, float* dx) {
+  const int64_t Cout = g.outChannels(), Cp = paddedChannels(Cout);
+  const int64_t inputSize = g.N * g.H * g.W * g.C;
+  if (inputSize == 0) return;
+  const DepthwisePath& path = selectPath();
+  Scratch expanded(g.multiplier > 1 ? sizeof(float) * g.N * g.H * g.W * Cout : 0);
+  float* dxe = g.multiplier > 1 ? expanded.as<float>() : dx;
+  const bool unitStride = g.strideH == 1 && g.strideW == 1;
+  Scratch packed(sizeof(float) * g.KH * g.KW * Cp);
+  packWeights(g, weight, unitStride, packed.as<float>());
+  isa::DepthwiseArgs a = makeArgs(g, packed.as<float>(), nullptr, Activation::none);
+  if (unitStride) {
+    // Forward over dy (OH x OW) producing dx (H x W) with the flipped kernel.
+    isa::DepthwiseArgs t = a;
+    t.H = a.OH;
+    t.W = a.OW;
+    t.OH = g.H;
+    t.OW = g.W;
+    t.padTop = g.dilationH * (g.KH - 1) - g.padTop;
+    t.padLeft = g.dilationW * (g.KW - 1) - g.padLeft;
+    parallelRows(g.N * g.H,
+                 [&](int64_t begin, int64_t end) { path.forward(&t, dy, dxe, begin, end); });
+  } else {
+    parallelRows(g.N * g.H,
+                 [&](int64_t begin, int64_t end) { path.backwardData(&a, dy, dxe, begin, end); });
+  }
+  if (g.multiplier > 1) {
+    const int64_t m = g.multiplier;
+    parallelRows(g.N * g.H, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin * g.W * g.C; i < end * g.W * g.C; ++i) {
+        float s = 0;
+        for (int64_t j = 0; j < m; ++j) s += dxe[i * m + j];
+        dx[i] = s;
+      }
+    });
+  }
+}
+
+void depthwiseConv2dBackwardWeights(const DepthwiseGeometry& g, const float* x, const float* dy,
+                                    float* dweight, float* dbias) {
+  const int64_t Cout = g.outChannels(), Cp = paddedChannels(Cout), taps = g.KH * g.KW;
+  const int64_t rows = g.N * g.OH();
+  if (Cout == 0) return;
+  const DepthwisePath& path = selectPath();
+  Scratch expanded(g.multiplier > 1 && rows > 0 ? sizeof(float) * g.N * g.H * g.W * Cout : 0);
+  if (g.multiplier > 1 && rows > 0) {
+    expandChannels(g, x, expanded.as<float>());
+    x = expanded.as<float>();
+  }
+  const int threads = static_cast<int>(std::min<int64_t>(kernelThreads(), std::max<int64_t>(rows, 1)));
+  const int64_t partialSize = (taps + 1) * Cp;  // dweight then dbias
+  Scratch partials(sizeof(float) * partialSize * threads);
+  float* part = partials.as<float>();
+  std::memset(part, 0, sizeof(float) * partialSize * threads);
+  const isa::DepthwiseArgs a = makeArgs(g, nullptr, nullptr, Activation::none);
+#pragma omp parallel num_threads(threads) if (threads > 1)
+  {
+    const int64_t t = threadIndex(), n = threadCount();
+    float* mine = part + t * partialSize;
+    path.backwardWeights(&a, x, dy, mine, dbias ? mine + taps * Cp : nullptr, rows * t / n,
+                         rows * (t + 1) / n);
+  }
+  // Reduce the partial sums (thread order fixed: results do not depend on timing).
+  for (int64_t co = 0; co < Cout; ++co) {
+    for (int64_t k = 0; k < taps; ++k) {
+      float s = 0;
+      for (int t = 0; t < threads; ++t) s += part[t * partialSize + k * Cp + co];
+      dweight[co * taps + k] = s;
+    }
+    if (dbias) {
+      float s = 0;
+      for (int t = 0; t < threads; ++t) s += part[t * partialSize + taps * Cp + co];
+      dbias[co] = s;
+    }
+  }
+}
+
+}  // namespace convkit

@@ -1,0 +1,53 @@
+// Depthwise 2-D convolution (groups = C, channel multiplier m) on NHWC activations:
+//   x [N, H, W, C], weight [C*m, 1, KH, KW] (PyTorch layout), bias [C*m], y [N, OH, OW, C*m];
+//   output channel c*m + j reads input channel c.
+// A direct kernel vectorised across channels (one SIMD vector = 16 / 8 consecutive channels);
+// weights are repacked per call to [KH*KW, Cout] so one vector load covers 16 output channels.
+#pragma once
+
+#include <cstdint>
+
+#include "gemm.h"  // Activation
+
+namespace convkit {
+
+struct DepthwiseGeometry {
+  int64_t N, H, W, C;  // input
+  int64_t multiplier;  // output channels = C * multiplier
+  int64_t KH, KW;
+  int64_t strideH, strideW;
+  int64_t padTop, padBottom, padLeft, padRight;
+  int64_t dilationH, dilationW;
+
+  int64_t outChannels() const { return C * multiplier; }
+  // PyTorch: floor((H + pads - dilation * (K - 1) - 1) / stride) + 1. The binding guarantees
+  // the dilated kernel fits the padded input, so the numerator is >= 0.
+  int64_t OH() const { return (H + padTop + padBottom - dilationH * (KH - 1) - 1) / strideH + 1; }
+  int64_t OW() const { return (W + padLeft + padRight - dilationW * (KW - 1) - 1) / strideW + 1; }
+};
+
+// y = act(conv(x, weight) + bias). bias may be nullptr. Arguments are trusted (the binding
+// validates them); uses the active ISA path and kernelThreads() threads.
+void depthwiseConv2dForward(const DepthwiseGeometry& g, const float* x, const float* weight,
+                            const float* bias, Activation activation, float* y);
+// dx = gradient of the loss with respect to x, given dy [N, OH, OW, C*m]. Overwrites dx.
+void depthwiseConv2dBackwardData(const DepthwiseGeometry& g, const float* dy,
+                                 const float* weight, float* dx);
+// dweight [C*m, 1, KH, KW] and (when not nullptr) dbias [C*m]. Overwrites both.
+void depthwiseConv2dBackwardWeights(const DepthwiseGeometry& g, const float* x, const float* dy,
+                                    float* dweight, float* dbias);
+
+namespace ref {
+// Naive loops straight from the definition, double accumulation; obviously right, slow.
+void depthwiseConv2dForward(const DepthwiseGeometry& g, const float* x, const float* weight,
+                            const float* bias, Activation activation, float* y);
+void depthwiseConv2dBackwardData(const DepthwiseGeometry& g, const float* dy,
+                                 const float* weight, float* dx);
+void depthwiseConv2dBackwardWeights(const DepthwiseGeometry& g, const float* x, const float* dy,
+                                    float* dweight, float* dbias);
+}  // namespace ref
+
+// Name of the kernel set the active path uses, e.g. "f32_depthwise__avx512".
+const char* depthwiseKernelName();
+
+}  // namespace convkit

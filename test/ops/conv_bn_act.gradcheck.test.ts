@@ -1,0 +1,97 @@
+// Gradient checks of conv2d, batchNorm and the activations over their option matrices.
+import { assertGradcheck } from '../../lib/autograd';
+import * as F from '../../lib/ops';
+import { randomInput } from './inputs';
+
+describe('conv2d', () => {
+  const cases: Array<[string, number[], number[], F.Conv2dOptions, boolean]> = [
+    ['3x3 pad 1', [2, 5, 6, 3], [4, 3, 3, 3], { padding: 1 }, true],
+    ['stride 2', [1, 7, 6, 2], [3, 2, 3, 3], { stride: 2, padding: 1 }, false],
+    ['asymmetric padding', [1, 5, 5, 2], [2, 2, 2, 3], { padding: [0, 1, 2, 1] }, true],
+    ['dilation 2', [1, 7, 7, 2], [2, 2, 3, 3], { dilation: 2, padding: 2 }, false],
+    ['groups 2', [1, 5, 5, 4], [6, 2, 3, 3], { groups: 2, padding: 1 }, true],
+    ['1x1', [2, 3, 4, 5], [3, 5, 1, 1], {}, true],
+    [
+      '1x3 and stride [1,2]',
+      [1, 4, 7, 3],
+      [2, 3, 1, 3],
+      { stride: [1, 2], padding: [0, 1] },
+      false,
+    ],
+    ['same padding', [1, 6, 5, 2], [3, 2, 3, 3], { padding: 'same' }, true],
+    ['depthwise 3x3', [2, 5, 6, 3], [3, 1, 3, 3], { groups: 3, padding: 1 }, true],
+    [
+      'depthwise multiplier 2, stride 2',
+      [1, 7, 6, 2],
+      [4, 1, 3, 3],
+      { groups: 2, stride: 2, padding: 1 },
+      false,
+    ],
+    [
+      'depthwise 5x5 dilation 2',
+      [1, 9, 9, 4],
+      [4, 1, 5, 5],
+      { groups: 4, dilation: 2, padding: [4, 3, 2, 4] },
+      true,
+    ],
+  ];
+  test.each(cases)('%s', (_name, xShape, wShape, options, withBias) => {
+    const x = randomInput(xShape, 1);
+    const w = randomInput(wShape, 2, { scale: 0.5 });
+    const b = withBias ? randomInput([wShape[0]], 3) : null;
+    const inputs = b ? [x, w, b] : [x, w];
+    assertGradcheck((xi, wi, bi) => F.conv2d(xi, wi, bi ?? null, options), inputs, {
+      name: `conv2d ${_name}`,
+    });
+  });
+});
+
+describe('batchNorm', () => {
+  for (const training of [true, false])
+    for (const activation of ['none', 'relu', 'relu6'] as const)
+      test(`training=${training} activation=${activation}`, () => {
+        const C = 3;
+        const x = randomInput([2, 3, 4, C], 4, { scale: 2 });
+        const w = randomInput([C], 5, { avoid: [0], margin: 0.3 });
+        const b = randomInput([C], 6);
+        const runningMean = randomInput([C], 7, { requiresGrad: false });
+        const runningVar = randomInput([C], 8, { requiresGrad: false });
+        runningVar.data.forEach((v, i) => (runningVar.data[i] = Math.abs(v) + 0.5));
+        // Running stats are updated on every training forward; keep copies so each finite
+        // difference sees the same starting state (their values do not affect the output).
+        assertGradcheck(
+          (xi, wi, bi) => {
+            const out = F.batchNorm(xi, {
+              weight: wi,
+              bias: bi,
+              training,
+              runningMean: runningMean.clone(),
+              runningVar: runningVar.clone(),
+              activation,
+            });
+            return out;
+          },
+          [x, w, b],
+          { name: `batchNorm ${training} ${activation}` },
+        );
+      });
+});
+
+describe('activations', () => {
+  const cases: Array<[string, (x: F.Tensor) => F.Tensor, number[]]> = [
+    ['relu', F.relu, [0]],
+    ['relu6', F.relu6, [0, 6]],
+    ['leakyRelu', (x) => F.leakyRelu(x, 0.2), [0]],
+    ['sigmoid', F.sigmoid, []],
+    ['tanh', F.tanh, []],
+    ['silu', F.silu, []],
+    ['hardswish', F.hardswish, [-3, 3]],
+    ['hardsigmoid', F.hardsigmoid, [-3, 3]],
+    ['gelu', F.gelu, []],
+    ['gelu tanh', (x) => F.gelu(x, { approximate: 'tanh' }), []],
+  ];
+  test.each(cases)('%s', (name, fn, kinks) => {
+    const x = randomInput([3, 4, 5], 9, { avoid: kinks, scale: 7 });
+    assertGradcheck(fn, [x], { name });
+  });
+});
