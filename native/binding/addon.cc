@@ -16,6 +16,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   convkit::binding::registerElementwise(env, exports);
   convkit::binding::registerReduce(env, exports);
   convkit::binding::registerShape(env, exports);
+  convkit::binding::registerLinear(env, exports);
+  convkit::binding::registerDropout(env, exports);
+  convkit::binding::registerLoss(env, exports);
+  convkit::binding::registerOptim(env, exports);
   return exports;
 }
 

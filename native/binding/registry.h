@@ -17,5 +17,9 @@ void registerPool(Napi::Env env, Napi::Object exports);
 void registerElementwise(Napi::Env env, Napi::Object exports);
 void registerReduce(Napi::Env env, Napi::Object exports);
 void registerShape(Napi::Env env, Napi::Object exports);
+void registerLinear(Napi::Env env, Napi::Object exports);
+void registerDropout(Napi::Env env, Napi::Object exports);
+void registerLoss(Napi::Env env, Napi::Object exports);
+void registerOptim(Napi::Env env, Napi::Object exports);
 
 }  // namespace convkit::binding
