@@ -2,7 +2,7 @@
 // thread count or ISA path. Kept values are scaled by 1 / (1 - p); p = 1 zeroes everything.
 import { checkNumber, invalidRange, invalidType } from '../check';
 import { native } from '../native';
-import { Tensor, zeros } from '../tensor';
+import { Tensor, empty } from '../tensor';
 
 export interface DropoutNative {
   dropoutForward(
@@ -65,7 +65,7 @@ export function dropout(x: Tensor, options: DropoutOptions): { output: Tensor; m
   const p = checkProbability(op, options.p ?? 0.5);
   const seed = checkUint64(op, 'seed', options.seed);
   const counter = checkUint64(op, 'counter', options.counter ?? 0);
-  const output = zeros(x.shape);
+  const output = empty(x.shape);
   const mask = new Uint8Array(x.size);
   dropoutNative.dropoutForward(x.data, output.data, mask, x.size, p, seed, counter);
   return { output, mask };
@@ -79,7 +79,7 @@ export function dropoutBackward(dy: Tensor, mask: Uint8Array, p: number): Tensor
   if (mask.length !== dy.size)
     throw invalidRange(op, 'mask', `${dy.size} elements like dy`, `${mask.length} elements`);
   checkProbability(op, p);
-  const dx = zeros(dy.shape);
+  const dx = empty(dy.shape);
   dropoutNative.dropoutBackward(dy.data, mask, dx.data, dy.size, p);
   return dx;
 }

@@ -2,7 +2,7 @@
 // bias [out] -> y [N, out] = x W^T + b; backward gives dx = dy W, dW = dy^T x, db = sum_rows dy.
 import { invalidRange, invalidType } from '../check';
 import { native } from '../native';
-import { Tensor, zeros } from '../tensor';
+import { Tensor, empty, zeros } from '../tensor';
 
 export interface LinearNative {
   linearForward(
@@ -69,7 +69,7 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
     if (bias.ndim !== 1 || bias.shape[0] !== outFeatures)
       throw invalidRange(op, 'bias', `shape [${outFeatures}]`, `shape [${bias.shape}]`);
   }
-  const y = zeros([N, outFeatures]);
+  const y = empty([N, outFeatures]);
   linearNative.linearForward(
     x.data,
     weight.data,

@@ -4,7 +4,7 @@
 // of the targets' weights).
 import { checkInt, checkNumber, invalidRange, invalidType } from '../check';
 import { native } from '../native';
-import { Tensor, zeros } from '../tensor';
+import { Tensor, empty, zeros } from '../tensor';
 
 export type Reduction = 'mean' | 'sum' | 'none';
 
@@ -116,7 +116,7 @@ function lastAxis(op: string, x: Tensor): { rows: number; C: number } {
 export function softmax(x: Tensor): Tensor {
   requireTensor('softmax', 'x', x);
   const { rows, C } = lastAxis('softmax', x);
-  const y = zeros(x.shape);
+  const y = empty(x.shape);
   lossNative.softmaxForward(x.data, y.data, rows, C);
   return y;
 }
@@ -125,7 +125,7 @@ export function softmax(x: Tensor): Tensor {
 export function logSoftmax(x: Tensor): Tensor {
   requireTensor('logSoftmax', 'x', x);
   const { rows, C } = lastAxis('logSoftmax', x);
-  const y = zeros(x.shape);
+  const y = empty(x.shape);
   lossNative.logSoftmaxForward(x.data, y.data, rows, C);
   return y;
 }
@@ -136,7 +136,7 @@ function rowBackward(op: string, fn: RowBackwardFn, y: Tensor, dy: Tensor): Tens
   if (dy.shape.length !== y.shape.length || dy.shape.some((d, i) => d !== y.shape[i]))
     throw invalidRange(op, 'dy', `shape [${y.shape}] like y`, `shape [${dy.shape}]`);
   const { rows, C } = lastAxis(op, y);
-  const dx = zeros(y.shape);
+  const dx = empty(y.shape);
   fn(y.data, dy.data, dx.data, rows, C);
   return dx;
 }
