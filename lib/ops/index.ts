@@ -21,3 +21,8 @@ export { sum, mean } from './reduce';
 export { cat, split, permute, pad, flatten } from './shape';
 export { matmul } from './matmul';
 export type { Tensor } from '../tensor';
+export { linear } from './linear';
+export { dropout } from './dropout';
+export type { DropoutOptions } from './dropout';
+export { softmax, logSoftmax, crossEntropy, nllLoss, mseLoss } from './loss';
+export type { CrossEntropyOptions, Reduction, Labels } from './loss';
