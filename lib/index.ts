@@ -12,6 +12,7 @@ export {
 export type { Shape, NestedArray } from './tensor';
 export { Generator, manualSeed } from './random';
 export { matmul } from './ops/matmul';
+export * as F from './ops';
 export * as runtime from './runtime';
 export { memory } from './runtime';
 export * as io from './io';

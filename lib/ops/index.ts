@@ -1,4 +1,6 @@
 // The functional API (F): every op = native forward + its backward, recorded for autograd.
+// Importing it also attaches the Tensor methods (x.add(y), x.mean(), ...).
+import './tensor_methods';
 export { conv2d } from './conv';
 export type { Conv2dOptions } from './conv';
 export { batchNorm } from './batchnorm';

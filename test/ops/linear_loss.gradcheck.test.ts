@@ -61,3 +61,28 @@ test('mseLoss w.r.t. input and target', () => {
       { name: `mse ${reduction}` },
     );
 });
+
+test('matmul 2-D, batched, and batched with a shared right operand', () => {
+  assertGradcheck(F.matmul, [randomInput([3, 4], 10), randomInput([4, 2], 11)], {
+    name: 'matmul 2-D',
+  });
+  assertGradcheck(F.matmul, [randomInput([2, 3, 4], 12), randomInput([2, 4, 5], 13)], {
+    name: 'matmul 3-D',
+  });
+  assertGradcheck(F.matmul, [randomInput([2, 3, 4], 14), randomInput([4, 5], 15)], {
+    name: 'matmul shared',
+  });
+});
+
+test('tensor methods are the functional ops', () => {
+  const x = randomInput([2, 3], 16);
+  const y = randomInput([3], 17);
+  expect(Array.from(x.add(y).data)).toEqual(Array.from(F.add(x, y).data));
+  expect(x.mul(2).sum().item()).toBeCloseTo(2 * F.sum(x).item(), 5);
+  expect(x.mean([1], true).shape).toEqual([2, 1]);
+  expect(x.permute(1, 0).shape).toEqual([3, 2]);
+  assertGradcheck(
+    (a) => a.sub(1).div(3).relu().mean(),
+    [randomInput([4, 4], 18, { avoid: [1], margin: 0.1 })],
+  );
+});
