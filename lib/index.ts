@@ -16,3 +16,5 @@ export * as F from './ops';
 export * as runtime from './runtime';
 export { memory } from './runtime';
 export * as io from './io';
+export * as nn from './nn';
+export * as optim from './optim';

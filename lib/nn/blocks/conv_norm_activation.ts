@@ -1,0 +1,65 @@
+// torchvision.ops.Conv2dNormActivation: Sequential(conv, norm, activation) with keys 0, 1
+// (and 2 for the activation, which holds no parameters). When the norm is BatchNorm2d and the
+// activation ReLU/ReLU6, the activation runs fused inside the batch-norm kernel.
+import { checkInt } from '../../check';
+import type { Tensor } from '../../tensor';
+import { ActivationLayer, ReLU, ReLU6 } from '../layers/activation';
+import { Conv2d, pairOf, Size2 } from '../layers/conv';
+import { Sequential } from '../layers/containers';
+import { BatchNorm2d } from '../layers/norm';
+import { Module } from '../module';
+
+export interface Conv2dNormActivationOptions {
+  stride?: Size2;
+  /** Default (k - 1) / 2 * dilation, as torchvision. */
+  padding?: Size2;
+  groups?: number;
+  dilation?: Size2;
+  /** Default BatchNorm2d; null for none. */
+  normLayer?: ((channels: number) => Module) | null;
+  /** Default ReLU; null for none. */
+  activationLayer?: ActivationLayer | null;
+  /** Default: true only without a norm layer. */
+  bias?: boolean;
+}
+
+export class Conv2dNormActivation extends Sequential {
+  constructor(
+    inChannels: number,
+    outChannels: number,
+    kernelSize: Size2 = 3,
+    options: Conv2dNormActivationOptions = {},
+  ) {
+    const op = 'Conv2dNormActivation';
+    checkInt(op, 'outChannels', outChannels, 1);
+    const [kh, kw] = pairOf(op, 'kernelSize', kernelSize);
+    const [dh, dw] = pairOf(op, 'dilation', options.dilation ?? 1);
+    const padding =
+      options.padding ??
+      ([((kh - 1) / 2) * dh, ((kw - 1) / 2) * dw].map(Math.floor) as [number, number]);
+    const normLayer =
+      options.normLayer === undefined ? (c: number) => new BatchNorm2d(c) : options.normLayer;
+    const activationLayer = options.activationLayer === undefined ? ReLU : options.activationLayer;
+    const layers: Module[] = [
+      new Conv2d(inChannels, outChannels, kernelSize, {
+        stride: options.stride ?? 1,
+        padding,
+        dilation: [dh, dw],
+        groups: options.groups ?? 1,
+        bias: options.bias ?? normLayer === null,
+      }),
+    ];
+    if (normLayer) layers.push(normLayer(outChannels));
+    if (activationLayer) layers.push(new activationLayer());
+    super(...layers);
+  }
+
+  override forward(x: Tensor): Tensor {
+    const [conv, norm, act] = this.children();
+    if (norm instanceof BatchNorm2d && (act instanceof ReLU || act instanceof ReLU6)) {
+      norm.activation = act instanceof ReLU ? 'relu' : 'relu6';
+      return norm.forward(conv.forward(x));
+    }
+    return super.forward(x);
+  }
+}
