@@ -1,5 +1,5 @@
 """Generates test/fixtures/optim_torch113.json: parameters after each of 5 optimizer steps,
-computed once with PyTorch 1.13's torch.optim (SGD, Adam, AdamW) on float32 tensors, so the
+computed once with PyTorch 1.13's torch.optim (SGD, Adam, AdamW, RMSprop) on float32 tensors, so the
 tests can check convkit's fused updates against PyTorch without needing PyTorch.
 
 Run: OMP_NUM_THREADS=2 /usr/bin/python3 bench/torch/gen_optim_fixture.py
@@ -23,6 +23,8 @@ CONFIGS = [
     ("adamw", "AdamW", dict(lr=1e-2)),
     ("adamw_wd_amsgrad", "AdamW", dict(lr=3e-3, weight_decay=0.1, amsgrad=True)),
     ("adamw_maximize", "AdamW", dict(lr=1e-2, weight_decay=0.05, maximize=True)),
+    ("rmsprop", "RMSprop", dict(lr=1e-2)),
+    ("rmsprop_centered_momentum_wd", "RMSprop", dict(lr=1e-2, alpha=0.9, momentum=0.5, centered=True, weight_decay=1e-2)),
 ]
 
 

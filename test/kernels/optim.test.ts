@@ -187,7 +187,8 @@ describeEachIsa('fused optimizers', () => {
       }[];
     };
     expect(fixture.cases.length).toBeGreaterThanOrEqual(10);
-    for (const c of fixture.cases) {
+    // RMSprop cases are for the optimizer classes (test/optim), which have no fused kernel for it.
+    for (const c of fixture.cases.filter((x) => x.optimizer !== 'RMSprop')) {
       const o = c.options;
       const param = tensor(fixture.initial);
       const n = fixture.initial.length;
