@@ -18,3 +18,4 @@ export { memory } from './runtime';
 export * as io from './io';
 export * as nn from './nn';
 export * as optim from './optim';
+export * as models from './models';
