@@ -36,13 +36,30 @@ export function calculateGain(nonlinearity: Nonlinearity, param = 0.01): number 
   }
 }
 
+let skipping = 0;
+
+/**
+ * Builds modules without random initialisation (tensors stay zero): counting parameters or
+ * checking structure of big models in a fraction of the time, as torch.nn.utils.skip_init.
+ */
+export function skipInit<T>(fn: () => T): T {
+  skipping++;
+  try {
+    return fn();
+  } finally {
+    skipping--;
+  }
+}
+
 export function uniform_(t: Tensor, low = 0, high = 1, g: Generator = defaultGenerator): Tensor {
+  if (skipping) return t;
   const d = t.data;
   for (let i = 0; i < d.length; i++) d[i] = low + (high - low) * g.uniform();
   return t;
 }
 
 export function normal_(t: Tensor, mean = 0, std = 1, g: Generator = defaultGenerator): Tensor {
+  if (skipping) return t;
   const d = t.data;
   for (let i = 0; i < d.length; i++) d[i] = mean + std * g.normal();
   return t;
