@@ -21,3 +21,5 @@ export type {
   LoadOptions,
 } from './safetensors';
 export { writeFileAtomic } from './atomic';
+export { saveCheckpoint, loadCheckpoint, saveStateDict, stateDictEntries } from './checkpoint';
+export type { CheckpointParts, CheckpointInfo, Stateful } from './checkpoint';

@@ -12,7 +12,13 @@ const table = fs
   .split('\n')
   .slice(1)
   .map((line) => line.split('\t'))
-  .map(([name, params, entries, input, macs]) => ({ name, params: +params, entries: +entries, input: +input, macs: +macs }));
+  .map(([name, params, entries, input, macs]) => ({
+    name,
+    params: +params,
+    entries: +entries,
+    input: +input,
+    macs: +macs,
+  }));
 
 const registered = new Set(models.list().map((m) => m.name));
 
