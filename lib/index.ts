@@ -19,3 +19,4 @@ export * as io from './io';
 export * as nn from './nn';
 export * as optim from './optim';
 export * as models from './models';
+export * as profile from './profile';

@@ -3,6 +3,7 @@
 // release each node's saved tensors right after it ran (unless retainGraph).
 import type { Tensor } from '../tensor';
 import { Node } from './node';
+import { profiling } from './scope';
 
 export interface BackwardOptions {
   /** Keep the graph so backward can run through it again (PyTorch's retain_graph). */
@@ -58,7 +59,10 @@ export function runBackward(
     if (!output || !gradOutput) continue; // not on a path from the root
     pending.delete(output);
     if (output.retainsGrad) output.addToGrad(gradOutput);
+    const timer = profiling.backwardTimer;
+    const start = timer ? process.hrtime.bigint() : 0n;
     const gradInputs = node.apply(gradOutput);
+    if (timer) timer(node.scope, Number(process.hrtime.bigint() - start) / 1e9);
     if (!options.retainGraph) node.release();
     node.inputs.forEach((input, i) => {
       const grad = gradInputs[i];

@@ -2,11 +2,14 @@
 // and a closure computing those gradients from the output's gradient. The closure holds the
 // saved tensors; release() drops it so they can be freed as soon as backward has used them.
 import type { Tensor } from '../tensor';
+import { profiling } from './scope';
 
 export type BackwardFn = (gradOutput: Tensor) => ReadonlyArray<Tensor | null>;
 
 export class Node {
   private backwardFn: BackwardFn | null;
+  /** The module whose forward created this node (only while profiling). */
+  readonly scope: string | null = profiling.scope;
 
   constructor(
     readonly name: string,
