@@ -7,25 +7,26 @@
 
 #define CONVKIT_BN_UKERNELS(ISA)                                                              \
   /* Merges the statistics of rows [0, rows) into (count, mean[C], m2[C]) with Chan's      \
-     formula, one block of rows at a time, each block reduced around its own mean.         \
+     formula, one block of rows at a time, summed in float around the mean so far.        \
      scratch: 3*C floats. */                                                               \
   void f32_bn_stats__##ISA(const float* x, int64_t rows, int64_t C, double* count,         \
                            double* mean, double* m2, float* scratch);                      \
-  /* y = ((x - meanHi) - meanLo) * scale + beta, then the activation. */                   \
+  /* y = ((x - meanHi) - meanLo) * scale + beta, then the activation. stream: write y   \
+     with non-temporal stores (when C is whole vectors and y aligned). */                  \
   void f32_bn_apply__##ISA(const float* x, float* y, int64_t rows, int64_t C,              \
                            const float* meanHi, const float* meanLo, const float* scale,   \
-                           const float* beta, int activation);                             \
+                           const float* beta, int activation, bool stream);                \
   /* sumG += g, sumGX += g * (x - mean), g = dy masked by the activation of y.             \
      scratch: 2*C floats. */                                                               \
   void f32_bn_backward_sums__##ISA(const float* x, const float* dy, const float* y,        \
                                    int64_t rows, int64_t C, const float* mean,             \
                                    int activation, double* sumG, double* sumGX,            \
                                    float* scratch);                                        \
-  /* dx = a * g + b * (x - mean) + d. */                                                   \
+  /* dx = a * g + b * (x - mean) + d; stream as for apply. */                              \
   void f32_bn_backward_apply__##ISA(const float* x, const float* dy, const float* y,       \
                                     float* dx, int64_t rows, int64_t C, const float* mean, \
                                     const float* a, const float* b, const float* d,        \
-                                    int activation);
+                                    int activation, bool stream);
 
 namespace convkit::isa {
 CONVKIT_BN_UKERNELS(avx512)

@@ -9,6 +9,11 @@
 
 namespace convkit::isa {
 
+// Geometry of one max-pool output row (the same fields as convkit::Pool2dParams).
+struct PoolRowArgs {
+  int64_t H, W, C, OW, kh, kw, sh, sw, ph, pw, dh, dw;
+};
+
 struct PoolUkernels {
   // out[c] = max_k in[k][c]; index[c] = positions[k] of the first maximum (NaN wins, as
   // PyTorch). count == 0: -inf and index -1.
@@ -23,6 +28,12 @@ struct PoolUkernels {
   // gradIn[k][c] += scale * gradOut[c].
   void (*avgBackward)(size_t channels, size_t count, float* const* gradIn, float scale,
                       const float* gradOut);
+  // Output row oh of one sample (plane [H][W][C]): out / index rows [OW][C], as maxForward
+  // over each window (scan order row-major), with the window ranges computed inline.
+  void (*maxForwardRow)(const PoolRowArgs* args, const float* plane, int64_t oh, float* out,
+                        int32_t* index);
+  // acc[c] += sum over `rows` rows of x[r][c] (rows of C contiguous channels).
+  void (*sumRows)(const float* x, int64_t rows, int64_t C, float* acc);
 };
 
 #if defined(__x86_64__) || defined(_M_X64)

@@ -1,6 +1,6 @@
 // Batch-norm driver: one OpenMP region per call. Each thread owns a contiguous range of rows:
 // pass 1 reduces its rows into per-thread partials (Chan's (count, mean, M2) in double for the
-// forward, plain double sums for the backward), thread 0 merges them into per-channel
+// forward, double sums for the backward; float sums within blocks of rows), thread 0 merges them into per-channel
 // coefficients, pass 2 writes the output. Pass 2 walks the thread's rows backwards so it first
 // meets the rows pass 1 touched last, which are still in the caches.
 #include "batchnorm.h"
@@ -55,6 +55,13 @@ RowRange rowsOfThread(int64_t rows) {
   return {begin, std::min(rows, begin + per)};
 }
 
+// Outputs at least this large are written with non-temporal stores: they cannot stay in the
+// caches anyway, and skipping the read-for-ownership leaves the caches to the inputs that
+// pass 2 re-reads (walking backwards) — output bytes at copy speed instead of 2x traffic.
+bool streamOutput(int64_t rows, int64_t C) {
+  return rows * C * int64_t(sizeof(float)) >= (int64_t(8) << 20);
+}
+
 // Calls body(first, count) over [range) in blocks of ~64 KiB, last block first.
 template <typename Body>
 void forEachBlockBackwards(RowRange range, int64_t C, Body body) {
@@ -83,6 +90,7 @@ void batchNormForwardTraining(int64_t rows, int64_t C, const float* x, const flo
   float* scale = meanHi + 2 * C;
   float* shift = meanHi + 3 * C;
   float* threadScratch = meanHi + 4 * C;
+  const bool stream = streamOutput(rows, C);
 #pragma omp parallel num_threads(threads) if (threads > 1)
   {
     const int t = threadIndex();
@@ -123,7 +131,7 @@ void batchNormForwardTraining(int64_t rows, int64_t C, const float* x, const flo
 #pragma omp barrier
     forEachBlockBackwards(range, C, [&](int64_t first, int64_t n) {
       k.apply(x + first * C, y + first * C, n, C, meanHi, meanLo, scale, shift,
-              static_cast<int>(activation));
+              static_cast<int>(activation), stream);
     });
   }
 }
@@ -147,7 +155,7 @@ void batchNormForwardEval(int64_t rows, int64_t C, const float* x, const float* 
   {
     const RowRange range = rowsOfThread(rows);
     k.apply(x + range.begin * C, y + range.begin * C, range.end - range.begin, C, runningMean,
-            zero, scale, shift, static_cast<int>(activation));
+            zero, scale, shift, static_cast<int>(activation), streamOutput(rows, C));
   }
 }
 
@@ -166,6 +174,7 @@ void batchNormBackward(int64_t rows, int64_t C, const float* x, const float* dy,
   float* d = a + 2 * C;
   float* threadScratch = a + 3 * C;
   const int act = static_cast<int>(activation);
+  const bool stream = streamOutput(rows, C);
 #pragma omp parallel num_threads(threads) if (threads > 1)
   {
     const int t = threadIndex();
@@ -198,7 +207,7 @@ void batchNormBackward(int64_t rows, int64_t C, const float* x, const float* dy,
     forEachBlockBackwards(range, C, [&](int64_t row, int64_t n) {
       const int64_t offset = row * C;
       k.backwardApply(x + offset, dy + offset, y ? y + offset : nullptr, dx + offset, n, C,
-                      mean, a, b, d, act);
+                      mean, a, b, d, act, stream);
     });
   }
 }

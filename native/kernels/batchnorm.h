@@ -16,8 +16,9 @@ enum class BnActivation : int { none = 0, relu = 1, relu6 = 2 };
 // given: running = (1 - factor) * running + factor * batch, with the UNBIASED variance
 // (var * rows / (rows - 1)). factor = momentum, or 1/numBatchesTracked for momentum=None.
 // Requires rows >= 2 (the binding enforces it, as PyTorch does).
-// Statistics are exact to float rounding for any mean: each block of rows is reduced
-// around its own mean and blocks / threads are merged with Chan's formula in double.
+// Statistics are exact to float rounding for any mean: each block of rows is summed in float
+// shifted by the mean so far (the first row for the first block), and blocks / threads are
+// merged with Chan's formula in double. Outputs of 8 MiB and more use non-temporal stores.
 void batchNormForwardTraining(int64_t rows, int64_t C, const float* x, const float* gamma,
                               const float* beta, float* runningMean, float* runningVar,
                               double factor, double eps, BnActivation activation, float* y,

@@ -1,6 +1,8 @@
 // Pooling driver: per-axis window tables, threading and ISA dispatch. The microkernels see one
 // output pixel at a time as a list of input-row pointers (one per valid window position), so
-// max (with dilation), average (any divisor rule) and adaptive windows share one code path.
+// average (any divisor rule), adaptive windows and the backward share one code path. Max
+// forward has a row kernel (window ranges computed inline) and global average pooling a
+// sequential row sum: the two hot forward cases.
 //
 // Threads: forward splits the N * OH output rows (disjoint outputs). Backward windows overlap
 // when stride < kernel, so it splits (sample, channel block) pairs instead: each thread owns
@@ -200,10 +202,17 @@ void backward(Kind kind, const Geometry& g, const float* gradOutput, const int32
 
 }  // namespace
 
+// Max forward: the row kernel computes each window's range inline (no pointer tables).
 void maxPool2d(const Pool2dParams& p, const float* input, float* output, int32_t* indices) {
-  const AxisWindows wh = maxWindows(p.H, p.OH, p.kh, p.sh, p.ph, p.dh);
-  const AxisWindows ww = maxWindows(p.W, p.OW, p.kw, p.sw, p.pw, p.dw);
-  forward(Kind::max, Geometry{p, wh, ww}, input, output, indices);
+  const isa::PoolUkernels uk = selectUkernels();
+  const isa::PoolRowArgs a{p.H, p.W, p.C, p.OW, p.kh, p.kw, p.sh, p.sw, p.ph, p.pw, p.dh, p.dw};
+  const int64_t rows = p.N * p.OH;
+  const int threads = worthThreads(p, size_t(p.kh * p.kw));
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
+  for (int64_t row = 0; row < rows; ++row) {
+    const int64_t n = row / p.OH, oh = row % p.OH, o = row * p.OW * p.C;
+    uk.maxForwardRow(&a, input + n * p.H * p.W * p.C, oh, output + o, indices + o);
+  }
 }
 
 void maxPool2dBackward(const Pool2dParams& p, const float* gradOutput, const int32_t* indices,
@@ -229,6 +238,23 @@ void avgPool2dBackward(const Pool2dParams& p, bool countIncludePad, int64_t divi
 }
 
 void adaptiveAvgPool2d(const Pool2dParams& p, const float* input, float* output) {
+  if (p.OH == 1 && p.OW == 1 && p.H * p.W > 0) {
+    // Global average: each sample's rows summed in one sequential sweep (a window of pointers
+    // would walk the whole plane once per channel block).
+    const isa::PoolUkernels uk = selectUkernels();
+    const int64_t plane = p.H * p.W;
+    const float scale = 1.0f / float(plane);
+    const int threads = static_cast<int>(
+        std::min<int64_t>(p.N, p.N * plane * p.C >= (int64_t(1) << 16) ? kernelThreads() : 1));
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
+    for (int64_t n = 0; n < p.N; ++n) {
+      float* out = output + n * p.C;
+      std::fill(out, out + p.C, 0.0f);
+      uk.sumRows(input + n * plane * p.C, plane, p.C, out);
+      for (int64_t c = 0; c < p.C; ++c) out[c] *= scale;
+    }
+    return;
+  }
   const AxisWindows wh = adaptiveWindows(p.H, p.OH), ww = adaptiveWindows(p.W, p.OW);
   forward(Kind::avg, Geometry{p, wh, ww}, input, output, nullptr);
 }

@@ -1,104 +1,187 @@
-// Batch-norm row loops, compiled once per ISA: include inside `namespace convkit::isa::<isa>`.
-// Plain loops over the channel dimension with restrict pointers: GCC vectorizes each inner
-// loop at the TU's vector width (checked with -fopt-info-vec), so one body serves all paths.
+// Batch-norm row kernels, compiled once per ISA: include inside `namespace convkit::isa::<isa>`
+// after simd.h. Explicit vectors across channels (NHWC: channels innermost), a scalar loop for
+// the channel tail.
+//
+// Reductions are one pass over memory, register-blocked: rows are taken in tiles that stay in
+// L1 (about 16 KiB), and within a tile each group of 4 channel vectors accumulates over the
+// tile's rows in registers. Sums are float over a block of up to ~1024 rows, shifted by a
+// per-channel estimate K of the mean (the running mean, or the block's first row) so the float
+// sums of (x - K) and (x - K)^2 stay accurate for any mean; blocks merge in double.
 #pragma once
 
 namespace batchnorm_detail {
 
-// Rows per statistics block: the block is read twice (its mean, then deviations from it),
-// so it should stay in L1: about 16 KiB, between 8 and 256 rows.
+// Rows per float-accumulated block (~256 KiB of data) and per L1 tile (~16 KiB).
 static inline int64_t blockRows(int64_t C) {
-  int64_t rows = 4096 / (C > 0 ? C : 1);
-  return rows < 8 ? 8 : (rows > 256 ? 256 : rows);
+  const int64_t rows = 65536 / (C > 0 ? C : 1);
+  return rows < 64 ? 64 : (rows > 1024 ? 1024 : rows);
+}
+static inline int64_t tileRows(int64_t C) {
+  const int64_t rows = 4096 / (C > 0 ? C : 1);
+  return rows < 4 ? 4 : (rows > 64 ? 64 : rows);
 }
 
-static void stats(const float* __restrict x, int64_t rows, int64_t C, double* __restrict count,
-                  double* __restrict mean, double* __restrict m2, float* __restrict scratch) {
-  float* __restrict shift = scratch;
-  float* __restrict s1 = scratch + C;
-  float* __restrict s2 = scratch + 2 * C;
-  const int64_t step = blockRows(C);
+// Channels [c, c + V*kLanes) over n rows: s1 += x - K, s2 += (x - K)^2 (accumulators in memory,
+// loaded once per tile).
+template <int V>
+static inline void shiftedSums(const float* x, int64_t n, int64_t C, const float* K, float* s1,
+                               float* s2) {
+  vfloat k[V], a[V], b[V];
+  for (int v = 0; v < V; ++v) {
+    k[v] = loadv(K + v * kLanes);
+    a[v] = loadv(s1 + v * kLanes);
+    b[v] = loadv(s2 + v * kLanes);
+  }
+  for (int64_t r = 0; r < n; ++r)
+    for (int v = 0; v < V; ++v) {
+      const vfloat d = loadv(x + r * C + v * kLanes) - k[v];
+      a[v] += d;
+      b[v] += d * d;
+    }
+  for (int v = 0; v < V; ++v) {
+    storev(s1 + v * kLanes, a[v]);
+    storev(s2 + v * kLanes, b[v]);
+  }
+}
+
+static void stats(const float* x, int64_t rows, int64_t C, double* count, double* mean,
+                  double* m2, float* scratch) {
+  float* K = scratch;
+  float* s1 = scratch + C;
+  float* s2 = scratch + 2 * C;
+  const int64_t step = blockRows(C), tile = tileRows(C);
   for (int64_t r0 = 0; r0 < rows; r0 += step) {
     const int64_t n = rows - r0 < step ? rows - r0 : step;
-    const float* __restrict block = x + r0 * C;
-    for (int64_t c = 0; c < C; ++c) shift[c] = 0.0f;
-    for (int64_t r = 0; r < n; ++r)
-      for (int64_t c = 0; c < C; ++c) shift[c] += block[r * C + c];
-    const float inv = 1.0f / float(n);
+    const float* block = x + r0 * C;
     for (int64_t c = 0; c < C; ++c) {
-      shift[c] *= inv;
+      K[c] = *count > 0 ? float(mean[c]) : block[c];
       s1[c] = 0.0f;
       s2[c] = 0.0f;
     }
-    for (int64_t r = 0; r < n; ++r)
-      for (int64_t c = 0; c < C; ++c) {
-        const float d = block[r * C + c] - shift[c];
-        s1[c] += d;
-        s2[c] += d * d;
-      }
-    // Block mean = shift + s1/n exactly; block M2 = s2 - s1^2/n (shift is not the exact mean).
+    for (int64_t t0 = 0; t0 < n; t0 += tile) {
+      const int64_t tn = n - t0 < tile ? n - t0 : tile;
+      const float* xt = block + t0 * C;
+      int64_t c = 0;
+      for (; c + 4 * int64_t(kLanes) <= C; c += 4 * kLanes)
+        shiftedSums<4>(xt + c, tn, C, K + c, s1 + c, s2 + c);
+      for (; c + int64_t(kLanes) <= C; c += kLanes)
+        shiftedSums<1>(xt + c, tn, C, K + c, s1 + c, s2 + c);
+      for (; c < C; ++c)
+        for (int64_t r = 0; r < tn; ++r) {
+          const float d = xt[r * C + c] - K[c];
+          s1[c] += d;
+          s2[c] += d * d;
+        }
+    }
+    // Block mean = K + s1/n exactly; block M2 = s2 - s1^2/n. Merge with Chan's formula.
     const double nb = double(n), na = *count, total = na + nb;
-    const double wb = nb / total, wab = na * nb / total;
+    const double invNb = 1.0 / nb, wb = nb / total, wab = na * nb / total;
     for (int64_t c = 0; c < C; ++c) {
-      const double blockMean = double(shift[c]) + double(s1[c]) / nb;
-      const double blockM2 = double(s2[c]) - double(s1[c]) * double(s1[c]) / nb;
+      const double t1 = double(s1[c]);
+      const double blockMean = double(K[c]) + t1 * invNb;
+      const double blockM2 = double(s2[c]) - t1 * t1 * invNb;
       const double delta = blockMean - mean[c];
       mean[c] += delta * wb;
-      m2[c] += blockM2 + delta * delta * wab;
+      m2[c] += (blockM2 > 0 ? blockM2 : 0.0) + delta * delta * wab;
     }
     *count = total;
   }
 }
 
-template <int A>
-static inline float activate(float v) {
-  if (A == 1) return v < 0.0f ? 0.0f : v;
-  if (A == 2) return v < 0.0f ? 0.0f : (v > 6.0f ? 6.0f : v);
+template <int A, typename V>
+static inline V activate(V v, V zero, V six) {
+  if (A == 1) return v < zero ? zero : v;
+  if (A == 2) return v < zero ? zero : (v > six ? six : v);
   return v;
 }
 
-template <int A>
-static inline float maskGradient(float y, float dy) {
-  if (A == 1) return y > 0.0f ? dy : 0.0f;
-  if (A == 2) return (y > 0.0f) & (y < 6.0f) ? dy : 0.0f;
+template <int A, typename V>
+static inline V maskGradient(V y, V dy, V zero, V six) {
+  if (A == 1) return y > zero ? dy : zero;
+  if (A == 2) return (y > zero) & (y < six) ? dy : zero;
   return dy;
 }
 
-template <int A>
-static void apply(const float* __restrict x, float* __restrict y, int64_t rows, int64_t C,
-                  const float* __restrict meanHi, const float* __restrict meanLo,
-                  const float* __restrict scale, const float* __restrict beta) {
+// Whole vectors go through `Store` (storev or streamv); the channel tail is scalar.
+template <int A, bool kStream>
+static void apply(const float* x, float* y, int64_t rows, int64_t C, const float* meanHi,
+                  const float* meanLo, const float* scale, const float* beta) {
+  const vfloat zero = splat(0.0f), six = splat(6.0f);
   for (int64_t r = 0; r < rows; ++r) {
-    const float* __restrict xr = x + r * C;
-    float* __restrict yr = y + r * C;
-    for (int64_t c = 0; c < C; ++c)
-      yr[c] = activate<A>(((xr[c] - meanHi[c]) - meanLo[c]) * scale[c] + beta[c]);
+    const float* xr = x + r * C;
+    float* yr = y + r * C;
+    int64_t c = 0;
+    for (; c + int64_t(kLanes) <= C; c += kLanes) {
+      const vfloat v = ((loadv(xr + c) - loadv(meanHi + c)) - loadv(meanLo + c)) *
+                           loadv(scale + c) +
+                       loadv(beta + c);
+      if (kStream)
+        streamv(yr + c, activate<A>(v, zero, six));
+      else
+        storev(yr + c, activate<A>(v, zero, six));
+    }
+    for (; c < C; ++c)
+      yr[c] = activate<A>(((xr[c] - meanHi[c]) - meanLo[c]) * scale[c] + beta[c], 0.0f, 6.0f);
+  }
+  if (kStream) streamFence();
+}
+
+// Channels [c, c + V*kLanes) over n rows: sg += g, sgx += g * (x - mean).
+template <int A, int V>
+static inline void gradientSums(const float* x, const float* dy, const float* y, int64_t n,
+                                int64_t C, const float* mean, float* sg, float* sgx) {
+  const vfloat zero = splat(0.0f), six = splat(6.0f);
+  vfloat m[V], a[V], b[V];
+  for (int v = 0; v < V; ++v) {
+    m[v] = loadv(mean + v * kLanes);
+    a[v] = loadv(sg + v * kLanes);
+    b[v] = loadv(sgx + v * kLanes);
+  }
+  for (int64_t r = 0; r < n; ++r)
+    for (int v = 0; v < V; ++v) {
+      const int64_t o = r * C + v * kLanes;
+      const vfloat d = loadv(dy + o);
+      const vfloat g = A ? maskGradient<A>(loadv(y + o), d, zero, six) : d;
+      a[v] += g;
+      b[v] += g * (loadv(x + o) - m[v]);
+    }
+  for (int v = 0; v < V; ++v) {
+    storev(sg + v * kLanes, a[v]);
+    storev(sgx + v * kLanes, b[v]);
   }
 }
 
 template <int A>
-static void backwardSums(const float* __restrict x, const float* __restrict dy,
-                         const float* __restrict y, int64_t rows, int64_t C,
-                         const float* __restrict mean, double* __restrict sumG,
-                         double* __restrict sumGX, float* __restrict scratch) {
-  float* __restrict sg = scratch;
-  float* __restrict sgx = scratch + C;
-  const int64_t step = blockRows(C);
+static void backwardSums(const float* x, const float* dy, const float* y, int64_t rows,
+                         int64_t C, const float* mean, double* sumG, double* sumGX,
+                         float* scratch) {
+  float* sg = scratch;
+  float* sgx = scratch + C;
+  const int64_t step = blockRows(C), tile = tileRows(C);
   for (int64_t r0 = 0; r0 < rows; r0 += step) {
     const int64_t n = rows - r0 < step ? rows - r0 : step;
     for (int64_t c = 0; c < C; ++c) {
       sg[c] = 0.0f;
       sgx[c] = 0.0f;
     }
-    for (int64_t r = r0; r < r0 + n; ++r) {
-      const float* __restrict xr = x + r * C;
-      const float* __restrict dyr = dy + r * C;
-      const float* __restrict yr = A ? y + r * C : dyr;
-      for (int64_t c = 0; c < C; ++c) {
-        const float g = maskGradient<A>(yr[c], dyr[c]);
-        sg[c] += g;
-        sgx[c] += g * (xr[c] - mean[c]);
-      }
+    for (int64_t t0 = r0; t0 < r0 + n; t0 += tile) {
+      const int64_t tn = r0 + n - t0 < tile ? r0 + n - t0 : tile;
+      const int64_t o = t0 * C;
+      const float* yt = A ? y + o : nullptr;
+      int64_t c = 0;
+      for (; c + 4 * int64_t(kLanes) <= C; c += 4 * kLanes)
+        gradientSums<A, 4>(x + o + c, dy + o + c, A ? yt + c : nullptr, tn, C, mean + c, sg + c,
+                           sgx + c);
+      for (; c + int64_t(kLanes) <= C; c += kLanes)
+        gradientSums<A, 1>(x + o + c, dy + o + c, A ? yt + c : nullptr, tn, C, mean + c, sg + c,
+                           sgx + c);
+      for (; c < C; ++c)
+        for (int64_t r = 0; r < tn; ++r) {
+          const int64_t i = o + r * C + c;
+          const float g = A ? maskGradient<A>(y[i], dy[i], 0.0f, 6.0f) : dy[i];
+          sg[c] += g;
+          sgx[c] += g * (x[i] - mean[c]);
+        }
     }
     for (int64_t c = 0; c < C; ++c) {
       sumG[c] += sg[c];
@@ -107,19 +190,88 @@ static void backwardSums(const float* __restrict x, const float* __restrict dy,
   }
 }
 
-template <int A>
-static void backwardApply(const float* __restrict x, const float* __restrict dy,
-                          const float* __restrict y, float* __restrict dx, int64_t rows,
-                          int64_t C, const float* __restrict mean, const float* __restrict a,
-                          const float* __restrict b, const float* __restrict d) {
+template <int A, bool kStream>
+static void backwardApply(const float* x, const float* dy, const float* y, float* dx,
+                          int64_t rows, int64_t C, const float* mean, const float* a,
+                          const float* b, const float* d) {
+  const vfloat zero = splat(0.0f), six = splat(6.0f);
   for (int64_t r = 0; r < rows; ++r) {
-    const float* __restrict xr = x + r * C;
-    const float* __restrict dyr = dy + r * C;
-    const float* __restrict yr = A ? y + r * C : dyr;
-    float* __restrict dxr = dx + r * C;
-    for (int64_t c = 0; c < C; ++c)
-      dxr[c] = a[c] * maskGradient<A>(yr[c], dyr[c]) + b[c] * (xr[c] - mean[c]) + d[c];
+    const float* xr = x + r * C;
+    const float* dyr = dy + r * C;
+    const float* yr = A ? y + r * C : dyr;
+    float* dxr = dx + r * C;
+    int64_t c = 0;
+    for (; c + int64_t(kLanes) <= C; c += kLanes) {
+      const vfloat g = maskGradient<A>(loadv(yr + c), loadv(dyr + c), zero, six);
+      const vfloat v =
+          loadv(a + c) * g + loadv(b + c) * (loadv(xr + c) - loadv(mean + c)) + loadv(d + c);
+      if (kStream)
+        streamv(dxr + c, v);
+      else
+        storev(dxr + c, v);
+    }
+    for (; c < C; ++c)
+      dxr[c] = a[c] * maskGradient<A>(yr[c], dyr[c], 0.0f, 6.0f) + b[c] * (xr[c] - mean[c]) + d[c];
   }
+  if (kStream) streamFence();
+}
+
+// Calls run(integral_constant<int, activation>, bool_constant<stream>).
+template <typename Run>
+static inline void dispatchActivation(int activation, bool stream, Run run) {
+  auto go = [&](auto a) {
+    if (stream)
+      run(a, std::true_type{});
+    else
+      run(a, std::false_type{});
+  };
+  if (activation == 1) return go(std::integral_constant<int, 1>{});
+  if (activation == 2) return go(std::integral_constant<int, 2>{});
+  go(std::integral_constant<int, 0>{});
+}
+
+// Streaming needs every row's vectors aligned: C a whole number of vectors, out aligned.
+static inline bool canStream(const float* out, int64_t C) {
+  return C % int64_t(kLanes) == 0 && reinterpret_cast<uintptr_t>(out) % kVectorBytes == 0;
 }
 
 }  // namespace batchnorm_detail
+
+// Entry points with the activation and streaming choice resolved to template arguments.
+#define CONVKIT_BN_ISA_ENTRY_POINTS(ISA)                                                        \
+  void f32_bn_stats__##ISA(const float* x, int64_t rows, int64_t C, double* count,            \
+                           double* mean, double* m2, float* scratch) {                        \
+    ISA::batchnorm_detail::stats(x, rows, C, count, mean, m2, scratch);                       \
+  }                                                                                           \
+  void f32_bn_apply__##ISA(const float* x, float* y, int64_t rows, int64_t C,                 \
+                           const float* meanHi, const float* meanLo, const float* scale,      \
+                           const float* beta, int activation, bool stream) {                  \
+    using namespace ISA::batchnorm_detail;                                                    \
+    const bool s = stream && canStream(y, C);                                                 \
+    auto run = [&](auto a, auto st) {                                                         \
+      apply<decltype(a)::value, decltype(st)::value>(x, y, rows, C, meanHi, meanLo, scale,    \
+                                                     beta);                                   \
+    };                                                                                        \
+    dispatchActivation(activation, s, run);                                                   \
+  }                                                                                           \
+  void f32_bn_backward_sums__##ISA(const float* x, const float* dy, const float* y,           \
+                                   int64_t rows, int64_t C, const float* mean,                \
+                                   int activation, double* sumG, double* sumGX,               \
+                                   float* scratch) {                                          \
+    using namespace ISA::batchnorm_detail;                                                    \
+    if (activation == 1) return backwardSums<1>(x, dy, y, rows, C, mean, sumG, sumGX, scratch); \
+    if (activation == 2) return backwardSums<2>(x, dy, y, rows, C, mean, sumG, sumGX, scratch); \
+    backwardSums<0>(x, dy, y, rows, C, mean, sumG, sumGX, scratch);                           \
+  }                                                                                           \
+  void f32_bn_backward_apply__##ISA(const float* x, const float* dy, const float* y,          \
+                                    float* dx, int64_t rows, int64_t C, const float* mean,    \
+                                    const float* a, const float* b, const float* d,           \
+                                    int activation, bool stream) {                            \
+    using namespace ISA::batchnorm_detail;                                                    \
+    const bool s = stream && canStream(dx, C);                                                \
+    auto run = [&](auto act, auto st) {                                                       \
+      backwardApply<decltype(act)::value, decltype(st)::value>(x, dy, y, dx, rows, C, mean,   \
+                                                               a, b, d);                      \
+    };                                                                                        \
+    dispatchActivation(activation, s, run);                                                   \
+  }

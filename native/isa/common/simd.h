@@ -27,3 +27,25 @@ static inline float hsum(vfloat v) {
   for (size_t i = 0; i < kLanes; ++i) s += v[i];
   return s;
 }
+
+// Non-temporal (streaming) store of a whole aligned vector: for outputs larger than the caches,
+// it skips the read-for-ownership of the destination line and leaves the inputs in the cache.
+// `p` must be kVectorBytes-aligned. The includer includes <immintrin.h> first on x86.
+static inline void streamv(float* p, vfloat v) {
+#if defined(__AVX512F__)
+  if constexpr (kVectorBytes == 64) return _mm512_stream_ps(p, reinterpret_cast<__m512&>(v));
+#endif
+#if defined(__AVX__)
+  if constexpr (kVectorBytes == 32) return _mm256_stream_ps(p, reinterpret_cast<__m256&>(v));
+#endif
+#if defined(__SSE__)
+  if constexpr (kVectorBytes == 16) return _mm_stream_ps(p, reinterpret_cast<__m128&>(v));
+#endif
+  storev(p, v);
+}
+// Orders the streaming stores before whatever follows (another thread reading the output).
+static inline void streamFence() {
+#if defined(__SSE__)
+  _mm_sfence();
+#endif
+}

@@ -1,45 +1,20 @@
-// Batch-norm row kernels for the generic path: the shared body, vectorized by the compiler
-// with this TU's flags.
+// Batch-norm row kernels for the generic path (16-byte vectors); body in
+// ../common/batchnorm_impl.h.
 #include <cstdint>
+#include <cstring>
+#include <type_traits>
+#if defined(__x86_64__) || defined(_M_X64)
+#include <immintrin.h>
+#endif
 
 #include "../batchnorm_ukernels.h"
 
 namespace convkit::isa::generic {
+constexpr int kVectorBytes = 16;
+#include "../common/simd.h"
 #include "../common/batchnorm_impl.h"
 }  // namespace convkit::isa::generic
 
 namespace convkit::isa {
-
-void f32_bn_stats__generic(const float* x, int64_t rows, int64_t C, double* count, double* mean,
-                        double* m2, float* scratch) {
-  generic::batchnorm_detail::stats(x, rows, C, count, mean, m2, scratch);
-}
-
-void f32_bn_apply__generic(const float* x, float* y, int64_t rows, int64_t C, const float* meanHi,
-                        const float* meanLo, const float* scale, const float* beta,
-                        int activation) {
-  using namespace generic::batchnorm_detail;
-  if (activation == 1) return apply<1>(x, y, rows, C, meanHi, meanLo, scale, beta);
-  if (activation == 2) return apply<2>(x, y, rows, C, meanHi, meanLo, scale, beta);
-  apply<0>(x, y, rows, C, meanHi, meanLo, scale, beta);
-}
-
-void f32_bn_backward_sums__generic(const float* x, const float* dy, const float* y, int64_t rows,
-                                int64_t C, const float* mean, int activation, double* sumG,
-                                double* sumGX, float* scratch) {
-  using namespace generic::batchnorm_detail;
-  if (activation == 1) return backwardSums<1>(x, dy, y, rows, C, mean, sumG, sumGX, scratch);
-  if (activation == 2) return backwardSums<2>(x, dy, y, rows, C, mean, sumG, sumGX, scratch);
-  backwardSums<0>(x, dy, y, rows, C, mean, sumG, sumGX, scratch);
-}
-
-void f32_bn_backward_apply__generic(const float* x, const float* dy, const float* y, float* dx,
-                                 int64_t rows, int64_t C, const float* mean, const float* a,
-                                 const float* b, const float* d, int activation) {
-  using namespace generic::batchnorm_detail;
-  if (activation == 1) return backwardApply<1>(x, dy, y, dx, rows, C, mean, a, b, d);
-  if (activation == 2) return backwardApply<2>(x, dy, y, dx, rows, C, mean, a, b, d);
-  backwardApply<0>(x, dy, y, dx, rows, C, mean, a, b, d);
-}
-
+CONVKIT_BN_ISA_ENTRY_POINTS(generic)
 }  // namespace convkit::isa
