@@ -13,9 +13,12 @@
 // schedule) with its own im2col buffer and a one-thread GEMM — no barriers, and the buffer
 // (bounded, ~2 MB) is still in cache when the GEMM reads it. With few chunks the chunks run in
 // order with a multi-threaded GEMM instead.
+#define CONVKIT_CONV_TUNING 1
 #include "conv.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -27,7 +30,20 @@ namespace convkit {
 
 namespace {
 
-constexpr int64_t kChunkBytes = 2 << 20;  // im2col buffer per thread
+constexpr int64_t kChunkBytes = 2 << 20;  // im2col buffer per thread (backward passes)
+#ifdef CONVKIT_CONV_TUNING
+int64_t kColBytes = std::getenv("CONVKIT_COL_KB") ? std::atoi(std::getenv("CONVKIT_COL_KB")) * 1024 : 512 * 1024;
+#else
+constexpr int64_t kColBytes = 512 * 1024;  // forward im2col chunk: half of a 1 MiB L2
+#endif
+
+bool verbose() {
+  static const bool on = [] {
+    const char* v = std::getenv("CONVKIT_VERBOSE");
+    return v && *v && std::strcmp(v, "0") != 0;
+  }();
+  return on;
+}
 
 struct Geometry {
   int64_t OH, OW, M, cig, cog, Kg, Ktot;
@@ -127,10 +143,23 @@ int64_t chunkRows(const Geometry& g, int64_t M, int threads) {
   return std::min(rows, std::max<int64_t>(M, 1));
 }
 
+// Wp packed once per call for the GEMM (one PackedB per group), shared by every row chunk.
+struct PackedWeight {
+  Scratch buf;
+  std::vector<PackedB> groups;
+  PackedWeight(const Conv2dParams& p, const Geometry& g, const float* wp)
+      : buf(sizeof(float) * p.groups * sgemmPackedBFloats(g.cog, g.Kg)) {
+    const int64_t stride = sgemmPackedBFloats(g.cog, g.Kg);
+    for (int64_t gr = 0; gr < p.groups; ++gr)
+      groups.push_back(sgemmPackB(true, g.cog, g.Kg, 1.0f, wp + gr * g.cog * g.Kg, g.Kg,
+                                  buf.as<float>() + gr * stride));
+  }
+};
+
 // Y rows [r0, r1) = A rows x Wp^T per group, with the epilogue offset to those rows.
 void forwardRows(int threads, const Conv2dParams& p, const Geometry& g, const float* a,
-                 int64_t lda, const float* wp, const GemmEpilogue* epi, float* y, int64_t r0,
-                 int64_t r1) {
+                 int64_t lda, const PackedWeight& wp, const GemmEpilogue* epi, float* y,
+                 int64_t r0, int64_t r1) {
   for (int64_t gr = 0; gr < p.groups; ++gr) {
     GemmEpilogue e;
     if (epi) {
@@ -139,10 +168,19 @@ void forwardRows(int threads, const Conv2dParams& p, const Geometry& g, const fl
       e.ldResidual = p.Cout;
       e.activation = epi->activation;
     }
-    sgemmThreads(threads, false, true, r1 - r0, g.cog, g.Kg, 1.0f, a + gr * g.Kg, lda,
-                 wp + gr * g.cog * g.Kg, g.Kg, 0.0f, y + r0 * p.Cout + gr * g.cog, p.Cout,
-                 epi ? &e : nullptr);
+    sgemmPackedB(threads, r1 - r0, a + gr * g.Kg, lda, wp.groups[gr], 0.0f,
+                 y + r0 * p.Cout + gr * g.cog, p.Cout, epi ? &e : nullptr);
   }
+}
+
+// Rows per im2col chunk: about kColBytes of col (stays in L2 between im2col and the GEMM), a
+// multiple of the GEMM row tile, and small enough to give every thread a few chunks.
+int64_t forwardChunkRows(const Geometry& g, int threads, int mr) {
+  int64_t rows = kColBytes / (g.Ktot * int64_t(sizeof(float)));
+  const int64_t balanced = (g.M + 4 * threads - 1) / (4 * threads);
+  rows = std::min(rows, balanced);
+  rows = std::max<int64_t>(rows / mr * mr, 4 * mr);
+  return std::min(rows, std::max<int64_t>(g.M, 1));
 }
 
 void gemmForward(const Conv2dParams& p, const float* x, const float* w, const GemmEpilogue* epi,
@@ -150,39 +188,71 @@ void gemmForward(const Conv2dParams& p, const float* x, const float* w, const Ge
   const Geometry g = geometry(p);
   const int threads = kernelThreads();
   Scratch wpBuf(sizeof(float) * p.Cout * g.Kg);
-  float* wp = wpBuf.as<float>();
-  packWeight(p, g, w, wp);
+  packWeight(p, g, w, wpBuf.as<float>());
+  const PackedWeight wp(p, g, wpBuf.as<float>());
   if (isPointwise(p)) {
     forwardRows(threads, p, g, x, p.Cin, wp, epi, y, 0, g.M);
     return;
   }
-  const int64_t rows = chunkRows(g, g.M, threads);
+  const int64_t rows = forwardChunkRows(g, threads, wp.groups[0].mr);
   const int64_t chunks = (g.M + rows - 1) / rows;
   const size_t colBytes = sizeof(float) * rows * g.Ktot;
-  if (threads > 1 && chunks >= 2 * threads) {
-#pragma omp parallel num_threads(threads)
-    {
-      Scratch col(colBytes);
+  const int team = static_cast<int>(std::min<int64_t>(threads, chunks));
+  if (verbose())
+    std::fprintf(stderr, "convkit: conv2d forward im2col-gemm M=%lld K=%lld N=%lld chunk=%lld rows x %d threads\n",
+                 static_cast<long long>(g.M), static_cast<long long>(g.Ktot),
+                 static_cast<long long>(p.Cout), static_cast<long long>(rows), team);
+  // One region: each thread gathers a chunk of im2col rows into its own buffer and runs a
+  // one-thread GEMM on it while it is still in L2 (no barriers; B is already packed).
+#pragma omp parallel num_threads(team) if (team > 1)
+  {
+    Scratch col(colBytes);
 #pragma omp for schedule(dynamic, 1)
-      for (int64_t c = 0; c < chunks; ++c) {
-        const int64_t r0 = c * rows, r1 = std::min(g.M, r0 + rows);
-        im2col(p, g, x, r0, r1, col.as<float>());
-        forwardRows(1, p, g, col.as<float>(), g.Ktot, wp, epi, y, r0, r1);
-      }
+    for (int64_t c = 0; c < chunks; ++c) {
+      const int64_t r0 = c * rows, r1 = std::min(g.M, r0 + rows);
+      im2col(p, g, x, r0, r1, col.as<float>());
+      forwardRows(1, p, g, col.as<float>(), g.Ktot, wp, epi, y, r0, r1);
     }
-    return;
   }
-  Scratch col(colBytes);
-  for (int64_t c = 0; c < chunks; ++c) {
-    const int64_t r0 = c * rows, r1 = std::min(g.M, r0 + rows);
-    im2col(p, g, x, r0, r1, col.as<float>());
-    forwardRows(threads, p, g, col.as<float>(), g.Ktot, wp, epi, y, r0, r1);
-  }
+}
+
+// For stride 1, dx is the forward convolution of dy with the weight flipped in space and
+// transposed per group (w'[ci][jo][kh][kw] = w[co][j][KH-1-kh][KW-1-kw]) and padding
+// dilation*(K-1) - pad per side: the fast forward path, with no col2im scatter. Returns false
+// when that does not apply (stride > 1, or padding wider than the kernel's reach).
+bool backwardDataAsForward(const Conv2dParams& p, const float* dy, const float* w, float* dx) {
+  if (p.strideH != 1 || p.strideW != 1 || isPointwise(p)) return false;
+  const int64_t reachH = p.dilationH * (p.KH - 1), reachW = p.dilationW * (p.KW - 1);
+  if (p.padTop > reachH || p.padBottom > reachH || p.padLeft > reachW || p.padRight > reachW)
+    return false;
+  const Geometry g = geometry(p);
+  Conv2dParams q = p;
+  q.H = g.OH;
+  q.W = g.OW;
+  q.Cin = p.Cout;
+  q.Cout = p.Cin;
+  q.padTop = reachH - p.padTop;
+  q.padBottom = reachH - p.padBottom;
+  q.padLeft = reachW - p.padLeft;
+  q.padRight = reachW - p.padRight;
+  const int64_t taps = p.KH * p.KW;
+  Scratch wtBuf(sizeof(float) * p.Cin * g.cog * taps);
+  float* wt = wtBuf.as<float>();
+  for (int64_t gr = 0; gr < p.groups; ++gr)
+    for (int64_t jo = 0; jo < g.cog; ++jo)
+      for (int64_t j = 0; j < g.cig; ++j) {
+        const float* src = w + ((gr * g.cog + jo) * g.cig + j) * taps;
+        float* dst = wt + ((gr * g.cig + j) * g.cog + jo) * taps;
+        for (int64_t t = 0; t < taps; ++t) dst[t] = src[taps - 1 - t];
+      }
+  gemmForward(q, dy, wt, nullptr, dx);
+  return true;
 }
 
 // dcol rows = dY rows x Wp (per group), then scattered into dx. Images are split between
 // threads when there are enough of them; otherwise images run in order with a threaded GEMM.
 void gemmBackwardData(const Conv2dParams& p, const float* dy, const float* w, float* dx) {
+  if (backwardDataAsForward(p, dy, w, dx)) return;
   const Geometry g = geometry(p);
   const int threads = kernelThreads();
   Scratch wpBuf(sizeof(float) * p.Cout * g.Kg);
@@ -221,8 +291,9 @@ void gemmBackwardData(const Conv2dParams& p, const float* dy, const float* w, fl
   for (int64_t n = 0; n < p.N; ++n) image(threads, n, col.as<float>());
 }
 
-// dWt[g][Kg][cog] = col_g^T x dY_g summed over row chunks (per-thread partials, reduced at the
-// end and unpacked to [Cout][cig][KH][KW]); dbias = column sums of dY.
+// dWp[g][cog][Kg] = dY_g^T x col_g summed over row chunks (per-thread partials, reduced at the
+// end and unpacked to [Cout][cig][KH][KW]); dbias = column sums of dY. The large operand (col)
+// is the GEMM's B, whose packing is a vector copy; the transposed dY panels are the small one.
 void gemmBackwardWeights(const Conv2dParams& p, const float* x, const float* dy, float* dw,
                          float* dbias) {
   const Geometry g = geometry(p);
@@ -247,8 +318,8 @@ void gemmBackwardWeights(const Conv2dParams& p, const float* x, const float* dy,
       lda = g.Ktot;
     }
     for (int64_t gr = 0; gr < p.groups; ++gr)
-      sgemmThreads(t, true, false, g.Kg, g.cog, r1 - r0, 1.0f, a + gr * g.Kg, lda,
-                   dy + r0 * p.Cout + gr * g.cog, p.Cout, 1.0f, part + gr * g.Kg * g.cog, g.cog);
+      sgemmThreads(t, true, false, g.cog, g.Kg, r1 - r0, 1.0f, dy + r0 * p.Cout + gr * g.cog,
+                   p.Cout, a + gr * g.Kg, lda, 1.0f, part + gr * g.cog * g.Kg, g.Kg);
   };
   if (split) {
 #pragma omp parallel num_threads(threads)
@@ -269,7 +340,7 @@ void gemmBackwardWeights(const Conv2dParams& p, const float* x, const float* dy,
       for (int64_t t = 0; t < taps; ++t) {
         const int64_t k = t * g.cig + j;
         float s = 0;
-        for (int q = 0; q < parts; ++q) s += partials[q * partFloats + (gr * g.Kg + k) * g.cog + c];
+        for (int q = 0; q < parts; ++q) s += partials[q * partFloats + (gr * g.cog + c) * g.Kg + k];
         dw[(co * g.cig + j) * taps + t] = s;
       }
   }
