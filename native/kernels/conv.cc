@@ -135,13 +135,6 @@ void col2im(const Conv2dParams& p, const Geometry& g, const float* dcol, int64_t
   }
 }
 
-int64_t chunkRows(const Geometry& g, int64_t M, int threads) {
-  int64_t rows = std::max<int64_t>(64, kChunkBytes / (g.Ktot * int64_t(sizeof(float))));
-  // At least 4 chunks per thread when M allows, for balance; never below 64 rows (B packing).
-  const int64_t balanced = (M + 4 * threads - 1) / (4 * threads);
-  rows = std::min(rows, std::max<int64_t>(64, balanced));
-  return std::min(rows, std::max<int64_t>(M, 1));
-}
 
 // Wp packed once per call for the GEMM (one PackedB per group), shared by every row chunk.
 struct PackedWeight {
@@ -168,7 +161,7 @@ void forwardRows(int threads, const Conv2dParams& p, const Geometry& g, const fl
       e.ldResidual = p.Cout;
       e.activation = epi->activation;
     }
-    sgemmPackedB(threads, r1 - r0, a + gr * g.Kg, lda, wp.groups[gr], 0.0f,
+    sgemmPackedB(threads, false, r1 - r0, a + gr * g.Kg, lda, wp.groups[gr], 0.0f,
                  y + r0 * p.Cout + gr * g.cog, p.Cout, epi ? &e : nullptr);
   }
 }
@@ -291,47 +284,85 @@ void gemmBackwardData(const Conv2dParams& p, const float* dy, const float* w, fl
   for (int64_t n = 0; n < p.N; ++n) image(threads, n, col.as<float>());
 }
 
+// Rows per backward-weights chunk: one GEMM K block (the rows are the GEMM's reduction), so
+// each chunk's packed columns stay in L2 and each chunk adds into dW once.
+int64_t backwardWeightsChunkRows(const Geometry& g, int threads) {
+  const int64_t balanced = (g.M + 2 * threads - 1) / (2 * threads);
+  return std::max<int64_t>(1, std::min<int64_t>(256, balanced));
+}
+
+// Packs im2col rows [r0, r0 + pb.K), group gr's columns, straight from x into the GEMM's
+// packed-B layout (gemm.cc): no col matrix, one copy instead of im2col + packing.
+void packColumnsFromImage(const Conv2dParams& p, const Geometry& g, const float* x, int64_t r0,
+                          int64_t gr, const PackedB& pb, float* dst) {
+  const int NR = pb.nr;
+  const int64_t K = pb.K, Ncols = pb.N;
+  for (int64_t jc = 0; jc < Ncols; jc += pb.nc) {
+    const int64_t nc = std::min<int64_t>(pb.nc, Ncols - jc);
+    const int64_t panels = (nc + NR - 1) / NR;
+    for (int64_t pc = 0; pc < K; pc += pb.kc) {
+      const int64_t kc = std::min<int64_t>(pb.kc, K - pc);
+      float* block = dst + jc * K + pc * panels * NR;
+      for (int64_t k = 0; k < kc; ++k) {
+        const int64_t r = r0 + pc + k;
+        const int64_t n = r / (g.OH * g.OW), pix = r % (g.OH * g.OW);
+        const int64_t ih0 = (pix / g.OW) * p.strideH - p.padTop;
+        const int64_t iw0 = (pix % g.OW) * p.strideW - p.padLeft;
+        const float* image = x + n * p.H * p.W * p.Cin + gr * g.cig;
+        for (int64_t q = 0; q < panels; ++q) {
+          float* d = block + q * kc * NR + k * NR;
+          const int64_t c0 = jc + q * NR, end = std::min(c0 + NR, jc + nc);
+          int64_t c = c0;
+          while (c < end) {
+            const int64_t t = c / g.cig, j = c % g.cig;
+            const int64_t run = std::min(end - c, g.cig - j);
+            const int64_t ih = ih0 + (t / p.KW) * p.dilationH, iw = iw0 + (t % p.KW) * p.dilationW;
+            if (ih < 0 || ih >= p.H || iw < 0 || iw >= p.W)
+              std::memset(d + (c - c0), 0, sizeof(float) * run);
+            else
+              std::memcpy(d + (c - c0), image + (ih * p.W + iw) * p.Cin + j, sizeof(float) * run);
+            c += run;
+          }
+          if (end - c0 < NR) std::memset(d + (end - c0), 0, sizeof(float) * (NR - (end - c0)));
+        }
+      }
+    }
+  }
+}
+
 // dWp[g][cog][Kg] = dY_g^T x col_g summed over row chunks (per-thread partials, reduced at the
-// end and unpacked to [Cout][cig][KH][KW]); dbias = column sums of dY. The large operand (col)
-// is the GEMM's B, whose packing is a vector copy; the transposed dY panels are the small one.
+// end and unpacked to [Cout][cig][KH][KW]); dbias = column sums of dY. col is never formed:
+// each chunk's columns are packed from x as the GEMM's B, and dY^T is the small A operand.
 void gemmBackwardWeights(const Conv2dParams& p, const float* x, const float* dy, float* dw,
                          float* dbias) {
   const Geometry g = geometry(p);
-  int threads = kernelThreads();
-  const bool pointwise = isPointwise(p);
-  const int64_t rows = chunkRows(g, g.M, threads);
+  const int threads = kernelThreads();
+  const int64_t rows = backwardWeightsChunkRows(g, threads);
   const int64_t chunks = (g.M + rows - 1) / rows;
-  const bool split = threads > 1 && chunks >= 2 * threads;
-  const int parts = split ? threads : 1;
+  const int team = static_cast<int>(std::min<int64_t>(threads, chunks));
   const int64_t partFloats = (g.Kg * p.Cout + 15) / 16 * 16;
-  Scratch partBuf(sizeof(float) * partFloats * parts);
+  Scratch partBuf(sizeof(float) * partFloats * team);
   float* partials = partBuf.as<float>();
-  std::memset(partials, 0, sizeof(float) * partFloats * parts);
-  const size_t colBytes = pointwise ? 0 : sizeof(float) * rows * g.Ktot;
-  auto chunk = [&](int t, int64_t c, float* col, float* part) {
-    const int64_t r0 = c * rows, r1 = std::min(g.M, r0 + rows);
-    const float* a = x + r0 * p.Cin;
-    int64_t lda = p.Cin;
-    if (!pointwise) {
-      im2col(p, g, x, r0, r1, col);
-      a = col;
-      lda = g.Ktot;
-    }
-    for (int64_t gr = 0; gr < p.groups; ++gr)
-      sgemmThreads(t, true, false, g.cog, g.Kg, r1 - r0, 1.0f, dy + r0 * p.Cout + gr * g.cog,
-                   p.Cout, a + gr * g.Kg, lda, 1.0f, part + gr * g.cog * g.Kg, g.Kg);
-  };
-  if (split) {
-#pragma omp parallel num_threads(threads)
-    {
-      Scratch col(colBytes);
-      float* part = partials + threadIndex() * partFloats;
+  std::memset(partials, 0, sizeof(float) * partFloats * team);
+  const size_t packedBytes = sizeof(float) * sgemmPackedBFloats(g.Kg, rows);
+  int used = 1;
+#pragma omp parallel num_threads(team) if (team > 1)
+  {
+    Scratch packed(packedBytes);
+    float* part = partials + threadIndex() * partFloats;
+#pragma omp single
+    used = threadCount();
 #pragma omp for schedule(dynamic, 1)
-      for (int64_t c = 0; c < chunks; ++c) chunk(1, c, col.as<float>(), part);
+    for (int64_t c = 0; c < chunks; ++c) {
+      const int64_t r0 = c * rows, r1 = std::min(g.M, r0 + rows);
+      PackedB pb = sgemmPackedBLayout(g.Kg, r1 - r0);
+      pb.data = packed.as<float>();
+      for (int64_t gr = 0; gr < p.groups; ++gr) {
+        packColumnsFromImage(p, g, x, r0, gr, pb, packed.as<float>());
+        sgemmPackedB(1, true, g.cog, dy + r0 * p.Cout + gr * g.cog, p.Cout, pb, 1.0f,
+                     part + gr * g.cog * g.Kg, g.Kg);
+      }
     }
-  } else {
-    Scratch col(colBytes);
-    for (int64_t c = 0; c < chunks; ++c) chunk(threads, c, col.as<float>(), partials);
   }
   const int64_t taps = p.KH * p.KW;
   for (int64_t co = 0; co < p.Cout; ++co) {
@@ -340,7 +371,7 @@ void gemmBackwardWeights(const Conv2dParams& p, const float* x, const float* dy,
       for (int64_t t = 0; t < taps; ++t) {
         const int64_t k = t * g.cig + j;
         float s = 0;
-        for (int q = 0; q < parts; ++q) s += partials[q * partFloats + (gr * g.cog + c) * g.Kg + k];
+        for (int q = 0; q < used; ++q) s += partials[q * partFloats + (gr * g.cog + c) * g.Kg + k];
         dw[(co * g.cig + j) * taps + t] = s;
       }
   }

@@ -392,8 +392,7 @@ int64_t sgemmPackedBFloats(int64_t N, int64_t K) {
   return std::max<int64_t>(1, K * ((N + NR - 1) / NR * NR));
 }
 
-PackedB sgemmPackB(bool transB, int64_t N, int64_t K, float alpha, const float* B, int64_t ldb,
-                   float* dst) {
+PackedB sgemmPackedBLayout(int64_t N, int64_t K) {
   const GemmPath& P = selectPath();
   PackedB pb;
   pb.N = N;
@@ -402,6 +401,13 @@ PackedB sgemmPackB(bool transB, int64_t N, int64_t K, float alpha, const float* 
   pb.mr = P.mr;
   pb.kc = K > 0 ? balancedKc(P.kc, K) : 1;
   pb.nc = static_cast<int>(std::min<int64_t>(P.nc, (N + P.nr - 1) / P.nr * P.nr));
+  return pb;
+}
+
+PackedB sgemmPackB(bool transB, int64_t N, int64_t K, float alpha, const float* B, int64_t ldb,
+                   float* dst) {
+  const GemmPath& P = selectPath();
+  PackedB pb = sgemmPackedBLayout(N, K);
   pb.data = dst;
   for (int64_t jc = 0; jc < N; jc += pb.nc) {
     const int nc = static_cast<int>(std::min<int64_t>(pb.nc, N - jc));
@@ -415,7 +421,7 @@ PackedB sgemmPackB(bool transB, int64_t N, int64_t K, float alpha, const float* 
   return pb;
 }
 
-void sgemmPackedB(int threads, int64_t M, const float* A, int64_t lda, const PackedB& B,
+void sgemmPackedB(int threads, bool transA, int64_t M, const float* A, int64_t lda, const PackedB& B,
                   float beta, float* C, int64_t ldc, const GemmEpilogue* epilogue) {
   const int64_t N = B.N, K = B.K;
   if (M <= 0 || N <= 0) return;
@@ -435,7 +441,7 @@ void sgemmPackedB(int threads, int64_t M, const float* A, int64_t lda, const Pac
 #endif
   if (M * N * K < 128 * 128 * 32) threads = 1;
   threads = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(threads, mPanels)));
-  const Problem prob{false, false, M, N, K, 1.0f, A, lda, nullptr, 0, beta, C, ldc, epi, true};
+  const Problem prob{transA, false, M, N, K, 1.0f, A, lda, nullptr, 0, beta, C, ldc, epi, !transA};
   // Row panels are taken in groups so that, when a column block of B does not fit the L2
   // budget, its K blocks sweep a C block that stays in cache (instead of all of C).
   constexpr int64_t kGroupPanels = 16;

@@ -39,14 +39,16 @@ struct PackedB {
 };
 // Floats sgemmPackB writes for op(B) of K x N (64-byte aligned buffers).
 int64_t sgemmPackedBFloats(int64_t N, int64_t K);
+// The blocking sgemmPackB would use for op(B) of K x N (data = nullptr), for callers that
+// write the packed layout themselves (gemm.cc describes it).
+PackedB sgemmPackedBLayout(int64_t N, int64_t K);
 // Packs alpha * op(B) (K x N; B is N x K when transB) into dst (sgemmPackedBFloats floats),
 // with the active ISA path's layout. The returned handle points at dst.
 PackedB sgemmPackB(bool transB, int64_t N, int64_t K, float alpha, const float* B, int64_t ldb,
                    float* dst);
-// C[M x N] = A[M x K] (row stride lda, not transposed) x packed B + beta * C, then the
-// epilogue; on `threads` threads (1 inside a parallel region). The ISA path must be the one
-// that packed B.
-void sgemmPackedB(int threads, int64_t M, const float* A, int64_t lda, const PackedB& B,
+// C[M x N] = op(A)[M x K] (row stride lda) x packed B + beta * C, then the epilogue; on
+// `threads` threads (1 inside a parallel region). The ISA path must be the one that packed B.
+void sgemmPackedB(int threads, bool transA, int64_t M, const float* A, int64_t lda, const PackedB& B,
                   float beta, float* C, int64_t ldc, const GemmEpilogue* epilogue = nullptr);
 
 namespace ref {
