@@ -205,7 +205,9 @@ function main() {
     );
     return { layer: L.name, ...r, peak, torch: t };
   });
-  console.log(`${'layer'.padEnd(38)} ${'bwd-data'.padStart(8)} ${'%pk'.padStart(6)} ${'bwd-w'.padStart(8)} ${'%pk'.padStart(6)}`);
+  console.log(
+    `${'layer'.padEnd(38)} ${'bwd-data'.padStart(8)} ${'%pk'.padStart(6)} ${'bwd-w'.padStart(8)} ${'%pk'.padStart(6)}`,
+  );
   layers.forEach((L, i) => {
     const r = ours[i];
     console.log(
