@@ -117,6 +117,10 @@ void scaleOnly(int64_t M, int64_t N, float beta, float* C, int64_t ldc, const Ge
 void packA(bool transA, const float* A, int64_t lda, int64_t i0, int mr, int64_t pc, int kc,
            int MR, float* dst) {
   if (transA) {
+    if (mr == MR && MR == 14) {  // the avx512 tile: a constant-size copy the compiler inlines
+      for (int k = 0; k < kc; ++k) std::memcpy(dst + k * 14, A + (pc + k) * lda + i0, 14 * sizeof(float));
+      return;
+    }
     for (int k = 0; k < kc; ++k) {
       const float* s = A + (pc + k) * lda + i0;
       float* d = dst + k * MR;
