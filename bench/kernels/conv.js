@@ -132,6 +132,14 @@ function benchLayer(L, runs) {
     convNative.conv2dBackwardWeights(params, x.data, y.data, dw.data, db.data, algorithm);
   };
   const tf = timeMedian(fwd, { runs });
+  const tbd = timeMedian(
+    () => convNative.conv2dBackwardData(params, y.data, w.data, dx.data, algorithm),
+    { runs },
+  );
+  const tbw = timeMedian(
+    () => convNative.conv2dBackwardWeights(params, x.data, y.data, dw.data, db.data, algorithm),
+    { runs },
+  );
   const tb = timeMedian(
     () => {
       fwd();
@@ -143,6 +151,8 @@ function benchLayer(L, runs) {
   return {
     fwd: (2 * macs) / tf / 1e9,
     fwdbwd: (6 * macs) / tb / 1e9,
+    bwdData: (2 * macs) / tbd / 1e9,
+    bwdWeights: (2 * macs) / tbw / 1e9,
     path: convNative.conv2dAlgorithm(params, algorithm),
   };
 }
@@ -173,6 +183,15 @@ function main() {
   const threads = runtime.getNumThreads();
   const peak = native.fmaPeak(info.isa, threads, 0.4);
   console.log(`conv2d on ${info.isa}, ${threads} threads; FMA peak ${peak.toFixed(1)} GFLOP/s`);
+  // --only=0,3 runs a subset of the layers (by index).
+  const only = argv.find((a) => a.startsWith('--only='));
+  const picked = only
+    ? only
+        .slice(7)
+        .split(',')
+        .map((i) => layers[Number(i)])
+    : layers;
+  layers.splice(0, layers.length, ...picked);
   const ours = layers.map((L) => benchLayer(L, runs));
   const torch = argv.includes('--no-torch') ? null : torchFigures(runs);
   const head = `${'layer'.padEnd(38)} ${'path'.padEnd(15)} ${'fwd'.padStart(7)} ${'%pk'.padStart(6)} ${'torch'.padStart(6)} ${'ratio'.padStart(6)} | ${'fwd+bwd'.padStart(7)} ${'%pk'.padStart(6)} ${'torch'.padStart(6)} ${'ratio'.padStart(6)}`;
@@ -185,6 +204,15 @@ function main() {
       `${L.name.padEnd(38)} ${r.path.padEnd(15)} ${f(r.fwd).padStart(7)} ${pct(r.fwd / peak).padStart(6)} ${f(t && t.fwd).padStart(6)} ${(t ? (r.fwd / t.fwd).toFixed(2) + 'x' : '-').padStart(6)} | ${f(r.fwdbwd).padStart(7)} ${pct(r.fwdbwd / peak).padStart(6)} ${f(t && t.fwdbwd).padStart(6)} ${(t ? (r.fwdbwd / t.fwdbwd).toFixed(2) + 'x' : '-').padStart(6)}`,
     );
     return { layer: L.name, ...r, peak, torch: t };
+  });
+  console.log(
+    `${'layer'.padEnd(38)} ${'bwd-data'.padStart(8)} ${'%pk'.padStart(6)} ${'bwd-w'.padStart(8)} ${'%pk'.padStart(6)}`,
+  );
+  layers.forEach((L, i) => {
+    const r = ours[i];
+    console.log(
+      `${L.name.padEnd(38)} ${r.bwdData.toFixed(1).padStart(8)} ${pct(r.bwdData / peak).padStart(6)} ${r.bwdWeights.toFixed(1).padStart(8)} ${pct(r.bwdWeights / peak).padStart(6)}`,
+    );
   });
   console.log('GFLOP/s; 1 MAC = 2 FLOPs; fwd+bwd counts 3x the forward MACs.');
   writeResults('conv', { results });

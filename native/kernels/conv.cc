@@ -6,16 +6,20 @@
 // so channels stay innermost (NHWC copies are contiguous runs of Cin/groups floats, and for
 // groups = 1 and dilation 1 a whole kernel row is one run of KW*Cin floats), and each group's
 // block of columns is a plain sub-matrix (lda = Ktot) the GEMM reads in place. The weight is
-// packed once per call to Wp [Cout][kh][kw][cin/g], the same column order, and used
-// transposed: Y[M, Cout] = col x Wp^T. 1x1 stride-1 unpadded convolutions skip im2col.
+// reordered to Wp [Cout][kh][kw][cin/g], the same column order, and packed once per call as
+// the GEMM's B (sgemmPackB): Y[M, Cout] = col x Wp^T. 1x1 stride-1 unpadded convs skip im2col.
 //
-// Threading: when there are enough row chunks, each thread takes whole chunks (dynamic
-// schedule) with its own im2col buffer and a one-thread GEMM — no barriers, and the buffer
-// (bounded, ~2 MB) is still in cache when the GEMM reads it. With few chunks the chunks run in
-// order with a multi-threaded GEMM instead.
+// Forward: one parallel region; each thread takes chunks of rows (dynamic schedule), gathers
+// them into its own L2-sized col buffer and runs a one-thread GEMM on it against the shared
+// packed weight -- no barriers, no re-packing. Backward-data with stride 1 is the forward
+// conv of dy with the flipped, transposed weight; other strides use dcol = dY x Wp + col2im.
+// Backward-weights packs each chunk's columns straight from x into the GEMM's B layout and
+// accumulates dY^T x B into per-thread partials.
 #include "conv.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -27,7 +31,18 @@ namespace convkit {
 
 namespace {
 
-constexpr int64_t kChunkBytes = 2 << 20;  // im2col buffer per thread
+constexpr int64_t kChunkBytes = 2 << 20;  // im2col buffer per thread (backward passes)
+// Forward im2col chunk per thread: half of a 1 MiB L2 (384 KiB - 1 MiB measured within noise,
+// 2 MiB 5-10% slower on the 64-channel layers).
+constexpr int64_t kColBytes = 512 * 1024;
+
+bool verbose() {
+  static const bool on = [] {
+    const char* v = std::getenv("CONVKIT_VERBOSE");
+    return v && *v && std::strcmp(v, "0") != 0;
+  }();
+  return on;
+}
 
 struct Geometry {
   int64_t OH, OW, M, cig, cog, Kg, Ktot;
@@ -119,18 +134,24 @@ void col2im(const Conv2dParams& p, const Geometry& g, const float* dcol, int64_t
   }
 }
 
-int64_t chunkRows(const Geometry& g, int64_t M, int threads) {
-  int64_t rows = std::max<int64_t>(64, kChunkBytes / (g.Ktot * int64_t(sizeof(float))));
-  // At least 4 chunks per thread when M allows, for balance; never below 64 rows (B packing).
-  const int64_t balanced = (M + 4 * threads - 1) / (4 * threads);
-  rows = std::min(rows, std::max<int64_t>(64, balanced));
-  return std::min(rows, std::max<int64_t>(M, 1));
-}
+
+// Wp packed once per call for the GEMM (one PackedB per group), shared by every row chunk.
+struct PackedWeight {
+  Scratch buf;
+  std::vector<PackedB> groups;
+  PackedWeight(const Conv2dParams& p, const Geometry& g, const float* wp)
+      : buf(sizeof(float) * p.groups * sgemmPackedBFloats(g.cog, g.Kg)) {
+    const int64_t stride = sgemmPackedBFloats(g.cog, g.Kg);
+    for (int64_t gr = 0; gr < p.groups; ++gr)
+      groups.push_back(sgemmPackB(true, g.cog, g.Kg, 1.0f, wp + gr * g.cog * g.Kg, g.Kg,
+                                  buf.as<float>() + gr * stride));
+  }
+};
 
 // Y rows [r0, r1) = A rows x Wp^T per group, with the epilogue offset to those rows.
 void forwardRows(int threads, const Conv2dParams& p, const Geometry& g, const float* a,
-                 int64_t lda, const float* wp, const GemmEpilogue* epi, float* y, int64_t r0,
-                 int64_t r1) {
+                 int64_t lda, const PackedWeight& wp, const GemmEpilogue* epi, float* y,
+                 int64_t r0, int64_t r1) {
   for (int64_t gr = 0; gr < p.groups; ++gr) {
     GemmEpilogue e;
     if (epi) {
@@ -139,10 +160,19 @@ void forwardRows(int threads, const Conv2dParams& p, const Geometry& g, const fl
       e.ldResidual = p.Cout;
       e.activation = epi->activation;
     }
-    sgemmThreads(threads, false, true, r1 - r0, g.cog, g.Kg, 1.0f, a + gr * g.Kg, lda,
-                 wp + gr * g.cog * g.Kg, g.Kg, 0.0f, y + r0 * p.Cout + gr * g.cog, p.Cout,
-                 epi ? &e : nullptr);
+    sgemmPackedB(threads, false, r1 - r0, a + gr * g.Kg, lda, wp.groups[gr], 0.0f,
+                 y + r0 * p.Cout + gr * g.cog, p.Cout, epi ? &e : nullptr);
   }
+}
+
+// Rows per im2col chunk: about kColBytes of col (stays in L2 between im2col and the GEMM), a
+// multiple of the GEMM row tile, and small enough to give every thread a few chunks.
+int64_t forwardChunkRows(const Geometry& g, int threads, int mr) {
+  int64_t rows = kColBytes / (g.Ktot * int64_t(sizeof(float)));
+  const int64_t balanced = (g.M + 4 * threads - 1) / (4 * threads);
+  rows = std::min(rows, balanced);
+  rows = std::max<int64_t>(rows / mr * mr, 4 * mr);
+  return std::min(rows, std::max<int64_t>(g.M, 1));
 }
 
 void gemmForward(const Conv2dParams& p, const float* x, const float* w, const GemmEpilogue* epi,
@@ -150,39 +180,71 @@ void gemmForward(const Conv2dParams& p, const float* x, const float* w, const Ge
   const Geometry g = geometry(p);
   const int threads = kernelThreads();
   Scratch wpBuf(sizeof(float) * p.Cout * g.Kg);
-  float* wp = wpBuf.as<float>();
-  packWeight(p, g, w, wp);
+  packWeight(p, g, w, wpBuf.as<float>());
+  const PackedWeight wp(p, g, wpBuf.as<float>());
   if (isPointwise(p)) {
     forwardRows(threads, p, g, x, p.Cin, wp, epi, y, 0, g.M);
     return;
   }
-  const int64_t rows = chunkRows(g, g.M, threads);
+  const int64_t rows = forwardChunkRows(g, threads, wp.groups[0].mr);
   const int64_t chunks = (g.M + rows - 1) / rows;
   const size_t colBytes = sizeof(float) * rows * g.Ktot;
-  if (threads > 1 && chunks >= 2 * threads) {
-#pragma omp parallel num_threads(threads)
-    {
-      Scratch col(colBytes);
+  const int team = static_cast<int>(std::min<int64_t>(threads, chunks));
+  if (verbose())
+    std::fprintf(stderr, "convkit: conv2d forward im2col-gemm M=%lld K=%lld N=%lld chunk=%lld rows x %d threads\n",
+                 static_cast<long long>(g.M), static_cast<long long>(g.Ktot),
+                 static_cast<long long>(p.Cout), static_cast<long long>(rows), team);
+  // One region: each thread gathers a chunk of im2col rows into its own buffer and runs a
+  // one-thread GEMM on it while it is still in L2 (no barriers; B is already packed).
+#pragma omp parallel num_threads(team) if (team > 1)
+  {
+    Scratch col(colBytes);
 #pragma omp for schedule(dynamic, 1)
-      for (int64_t c = 0; c < chunks; ++c) {
-        const int64_t r0 = c * rows, r1 = std::min(g.M, r0 + rows);
-        im2col(p, g, x, r0, r1, col.as<float>());
-        forwardRows(1, p, g, col.as<float>(), g.Ktot, wp, epi, y, r0, r1);
-      }
+    for (int64_t c = 0; c < chunks; ++c) {
+      const int64_t r0 = c * rows, r1 = std::min(g.M, r0 + rows);
+      im2col(p, g, x, r0, r1, col.as<float>());
+      forwardRows(1, p, g, col.as<float>(), g.Ktot, wp, epi, y, r0, r1);
     }
-    return;
   }
-  Scratch col(colBytes);
-  for (int64_t c = 0; c < chunks; ++c) {
-    const int64_t r0 = c * rows, r1 = std::min(g.M, r0 + rows);
-    im2col(p, g, x, r0, r1, col.as<float>());
-    forwardRows(threads, p, g, col.as<float>(), g.Ktot, wp, epi, y, r0, r1);
-  }
+}
+
+// For stride 1, dx is the forward convolution of dy with the weight flipped in space and
+// transposed per group (w'[ci][jo][kh][kw] = w[co][j][KH-1-kh][KW-1-kw]) and padding
+// dilation*(K-1) - pad per side: the fast forward path, with no col2im scatter. Returns false
+// when that does not apply (stride > 1, or padding wider than the kernel's reach).
+bool backwardDataAsForward(const Conv2dParams& p, const float* dy, const float* w, float* dx) {
+  if (p.strideH != 1 || p.strideW != 1 || isPointwise(p)) return false;
+  const int64_t reachH = p.dilationH * (p.KH - 1), reachW = p.dilationW * (p.KW - 1);
+  if (p.padTop > reachH || p.padBottom > reachH || p.padLeft > reachW || p.padRight > reachW)
+    return false;
+  const Geometry g = geometry(p);
+  Conv2dParams q = p;
+  q.H = g.OH;
+  q.W = g.OW;
+  q.Cin = p.Cout;
+  q.Cout = p.Cin;
+  q.padTop = reachH - p.padTop;
+  q.padBottom = reachH - p.padBottom;
+  q.padLeft = reachW - p.padLeft;
+  q.padRight = reachW - p.padRight;
+  const int64_t taps = p.KH * p.KW;
+  Scratch wtBuf(sizeof(float) * p.Cin * g.cog * taps);
+  float* wt = wtBuf.as<float>();
+  for (int64_t gr = 0; gr < p.groups; ++gr)
+    for (int64_t jo = 0; jo < g.cog; ++jo)
+      for (int64_t j = 0; j < g.cig; ++j) {
+        const float* src = w + ((gr * g.cog + jo) * g.cig + j) * taps;
+        float* dst = wt + ((gr * g.cig + j) * g.cog + jo) * taps;
+        for (int64_t t = 0; t < taps; ++t) dst[t] = src[taps - 1 - t];
+      }
+  gemmForward(q, dy, wt, nullptr, dx);
+  return true;
 }
 
 // dcol rows = dY rows x Wp (per group), then scattered into dx. Images are split between
 // threads when there are enough of them; otherwise images run in order with a threaded GEMM.
 void gemmBackwardData(const Conv2dParams& p, const float* dy, const float* w, float* dx) {
+  if (backwardDataAsForward(p, dy, w, dx)) return;
   const Geometry g = geometry(p);
   const int threads = kernelThreads();
   Scratch wpBuf(sizeof(float) * p.Cout * g.Kg);
@@ -221,46 +283,85 @@ void gemmBackwardData(const Conv2dParams& p, const float* dy, const float* w, fl
   for (int64_t n = 0; n < p.N; ++n) image(threads, n, col.as<float>());
 }
 
-// dWt[g][Kg][cog] = col_g^T x dY_g summed over row chunks (per-thread partials, reduced at the
-// end and unpacked to [Cout][cig][KH][KW]); dbias = column sums of dY.
+// Rows per backward-weights chunk: one GEMM K block (the rows are the GEMM's reduction), so
+// each chunk's packed columns stay in L2 and each chunk adds into dW once.
+int64_t backwardWeightsChunkRows(const Geometry& g, int threads) {
+  const int64_t balanced = (g.M + 2 * threads - 1) / (2 * threads);
+  return std::max<int64_t>(1, std::min<int64_t>(256, balanced));
+}
+
+// Packs im2col rows [r0, r0 + pb.K), group gr's columns, straight from x into the GEMM's
+// packed-B layout (gemm.cc): no col matrix, one copy instead of im2col + packing.
+void packColumnsFromImage(const Conv2dParams& p, const Geometry& g, const float* x, int64_t r0,
+                          int64_t gr, const PackedB& pb, float* dst) {
+  const int NR = pb.nr;
+  const int64_t K = pb.K, Ncols = pb.N;
+  for (int64_t jc = 0; jc < Ncols; jc += pb.nc) {
+    const int64_t nc = std::min<int64_t>(pb.nc, Ncols - jc);
+    const int64_t panels = (nc + NR - 1) / NR;
+    for (int64_t pc = 0; pc < K; pc += pb.kc) {
+      const int64_t kc = std::min<int64_t>(pb.kc, K - pc);
+      float* block = dst + jc * K + pc * panels * NR;
+      for (int64_t k = 0; k < kc; ++k) {
+        const int64_t r = r0 + pc + k;
+        const int64_t n = r / (g.OH * g.OW), pix = r % (g.OH * g.OW);
+        const int64_t ih0 = (pix / g.OW) * p.strideH - p.padTop;
+        const int64_t iw0 = (pix % g.OW) * p.strideW - p.padLeft;
+        const float* image = x + n * p.H * p.W * p.Cin + gr * g.cig;
+        for (int64_t q = 0; q < panels; ++q) {
+          float* d = block + q * kc * NR + k * NR;
+          const int64_t c0 = jc + q * NR, end = std::min(c0 + NR, jc + nc);
+          int64_t c = c0;
+          while (c < end) {
+            const int64_t t = c / g.cig, j = c % g.cig;
+            const int64_t run = std::min(end - c, g.cig - j);
+            const int64_t ih = ih0 + (t / p.KW) * p.dilationH, iw = iw0 + (t % p.KW) * p.dilationW;
+            if (ih < 0 || ih >= p.H || iw < 0 || iw >= p.W)
+              std::memset(d + (c - c0), 0, sizeof(float) * run);
+            else
+              std::memcpy(d + (c - c0), image + (ih * p.W + iw) * p.Cin + j, sizeof(float) * run);
+            c += run;
+          }
+          if (end - c0 < NR) std::memset(d + (end - c0), 0, sizeof(float) * (NR - (end - c0)));
+        }
+      }
+    }
+  }
+}
+
+// dWp[g][cog][Kg] = dY_g^T x col_g summed over row chunks (per-thread partials, reduced at the
+// end and unpacked to [Cout][cig][KH][KW]); dbias = column sums of dY. col is never formed:
+// each chunk's columns are packed from x as the GEMM's B, and dY^T is the small A operand.
 void gemmBackwardWeights(const Conv2dParams& p, const float* x, const float* dy, float* dw,
                          float* dbias) {
   const Geometry g = geometry(p);
-  int threads = kernelThreads();
-  const bool pointwise = isPointwise(p);
-  const int64_t rows = chunkRows(g, g.M, threads);
+  const int threads = kernelThreads();
+  const int64_t rows = backwardWeightsChunkRows(g, threads);
   const int64_t chunks = (g.M + rows - 1) / rows;
-  const bool split = threads > 1 && chunks >= 2 * threads;
-  const int parts = split ? threads : 1;
+  const int team = static_cast<int>(std::min<int64_t>(threads, chunks));
   const int64_t partFloats = (g.Kg * p.Cout + 15) / 16 * 16;
-  Scratch partBuf(sizeof(float) * partFloats * parts);
+  Scratch partBuf(sizeof(float) * partFloats * team);
   float* partials = partBuf.as<float>();
-  std::memset(partials, 0, sizeof(float) * partFloats * parts);
-  const size_t colBytes = pointwise ? 0 : sizeof(float) * rows * g.Ktot;
-  auto chunk = [&](int t, int64_t c, float* col, float* part) {
-    const int64_t r0 = c * rows, r1 = std::min(g.M, r0 + rows);
-    const float* a = x + r0 * p.Cin;
-    int64_t lda = p.Cin;
-    if (!pointwise) {
-      im2col(p, g, x, r0, r1, col);
-      a = col;
-      lda = g.Ktot;
-    }
-    for (int64_t gr = 0; gr < p.groups; ++gr)
-      sgemmThreads(t, true, false, g.Kg, g.cog, r1 - r0, 1.0f, a + gr * g.Kg, lda,
-                   dy + r0 * p.Cout + gr * g.cog, p.Cout, 1.0f, part + gr * g.Kg * g.cog, g.cog);
-  };
-  if (split) {
-#pragma omp parallel num_threads(threads)
-    {
-      Scratch col(colBytes);
-      float* part = partials + threadIndex() * partFloats;
+  std::memset(partials, 0, sizeof(float) * partFloats * team);
+  const size_t packedBytes = sizeof(float) * sgemmPackedBFloats(g.Kg, rows);
+  int used = 1;
+#pragma omp parallel num_threads(team) if (team > 1)
+  {
+    Scratch packed(packedBytes);
+    float* part = partials + threadIndex() * partFloats;
+#pragma omp single
+    used = threadCount();
 #pragma omp for schedule(dynamic, 1)
-      for (int64_t c = 0; c < chunks; ++c) chunk(1, c, col.as<float>(), part);
+    for (int64_t c = 0; c < chunks; ++c) {
+      const int64_t r0 = c * rows, r1 = std::min(g.M, r0 + rows);
+      PackedB pb = sgemmPackedBLayout(g.Kg, r1 - r0);
+      pb.data = packed.as<float>();
+      for (int64_t gr = 0; gr < p.groups; ++gr) {
+        packColumnsFromImage(p, g, x, r0, gr, pb, packed.as<float>());
+        sgemmPackedB(1, true, g.cog, dy + r0 * p.Cout + gr * g.cog, p.Cout, pb, 1.0f,
+                     part + gr * g.cog * g.Kg, g.Kg);
+      }
     }
-  } else {
-    Scratch col(colBytes);
-    for (int64_t c = 0; c < chunks; ++c) chunk(threads, c, col.as<float>(), partials);
   }
   const int64_t taps = p.KH * p.KW;
   for (int64_t co = 0; co < p.Cout; ++co) {
@@ -269,7 +370,7 @@ void gemmBackwardWeights(const Conv2dParams& p, const float* x, const float* dy,
       for (int64_t t = 0; t < taps; ++t) {
         const int64_t k = t * g.cig + j;
         float s = 0;
-        for (int q = 0; q < parts; ++q) s += partials[q * partFloats + (gr * g.Kg + k) * g.cog + c];
+        for (int q = 0; q < used; ++q) s += partials[q * partFloats + (gr * g.cog + c) * g.Kg + k];
         dw[(co * g.cig + j) * taps + t] = s;
       }
   }

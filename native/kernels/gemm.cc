@@ -117,6 +117,10 @@ void scaleOnly(int64_t M, int64_t N, float beta, float* C, int64_t ldc, const Ge
 void packA(bool transA, const float* A, int64_t lda, int64_t i0, int mr, int64_t pc, int kc,
            int MR, float* dst) {
   if (transA) {
+    if (mr == MR && MR == 14) {  // the avx512 tile: a constant-size copy the compiler inlines
+      for (int k = 0; k < kc; ++k) std::memcpy(dst + k * 14, A + (pc + k) * lda + i0, 14 * sizeof(float));
+      return;
+    }
     for (int k = 0; k < kc; ++k) {
       const float* s = A + (pc + k) * lda + i0;
       float* d = dst + k * MR;
@@ -376,5 +380,110 @@ void sgemmThreads(int threads, bool transA, bool transB, int64_t M, int64_t N, i
 }
 
 const char* sgemmKernelName() { return selectPath().name; }
+
+// Packed layout: N blocks of nc columns (block jc starts at jc * K floats); inside a block,
+// K blocks of kc rows (block pc at pc * panels * NR); inside those, NR-column panels
+// (panel q at q * kc * NR) -- exactly what worker()'s resident mode reads.
+namespace {
+int balancedKc(int kcMax, int64_t K) {
+  const int64_t kBlocks = (K + kcMax - 1) / kcMax;
+  return static_cast<int>(std::min<int64_t>((K + kBlocks - 1) / kBlocks, K));
+}
+}  // namespace
+
+int64_t sgemmPackedBFloats(int64_t N, int64_t K) {
+  const int64_t NR = selectPath().nr;
+  return std::max<int64_t>(1, K * ((N + NR - 1) / NR * NR));
+}
+
+PackedB sgemmPackedBLayout(int64_t N, int64_t K) {
+  const GemmPath& P = selectPath();
+  PackedB pb;
+  pb.N = N;
+  pb.K = K;
+  pb.nr = P.nr;
+  pb.mr = P.mr;
+  pb.kc = K > 0 ? balancedKc(P.kc, K) : 1;
+  pb.nc = static_cast<int>(std::min<int64_t>(P.nc, (N + P.nr - 1) / P.nr * P.nr));
+  return pb;
+}
+
+PackedB sgemmPackB(bool transB, int64_t N, int64_t K, float alpha, const float* B, int64_t ldb,
+                   float* dst) {
+  const GemmPath& P = selectPath();
+  PackedB pb = sgemmPackedBLayout(N, K);
+  pb.data = dst;
+  for (int64_t jc = 0; jc < N; jc += pb.nc) {
+    const int nc = static_cast<int>(std::min<int64_t>(pb.nc, N - jc));
+    const int64_t panels = (nc + P.nr - 1) / P.nr;
+    for (int64_t pc = 0; pc < K; pc += pb.kc) {
+      const int kc = static_cast<int>(std::min<int64_t>(pb.kc, K - pc));
+      const float* bsrc = transB ? B + jc * ldb + pc : B + pc * ldb + jc;
+      P.packB(transB, kc, nc, bsrc, ldb, alpha, dst + jc * K + pc * panels * P.nr, 0, panels);
+    }
+  }
+  return pb;
+}
+
+void sgemmPackedB(int threads, bool transA, int64_t M, const float* A, int64_t lda, const PackedB& B,
+                  float beta, float* C, int64_t ldc, const GemmEpilogue* epilogue) {
+  const int64_t N = B.N, K = B.K;
+  if (M <= 0 || N <= 0) return;
+  const GemmEpilogue* epi = epilogue;
+  if (epi && !epi->bias && !epi->residual && epi->activation == Activation::none) epi = nullptr;
+  if (K <= 0) {
+    scaleOnly(M, N, beta, C, ldc, epi);
+    return;
+  }
+  const GemmPath& P = selectPath();
+  const int MR = P.mr, NR = P.nr;
+  const int64_t mPanels = (M + MR - 1) / MR;
+#ifdef _OPENMP
+  if (omp_in_parallel()) threads = 1;
+#else
+  threads = 1;
+#endif
+  if (M * N * K < 128 * 128 * 32) threads = 1;
+  threads = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(threads, mPanels)));
+  const Problem prob{transA, false, M, N, K, 1.0f, A, lda, nullptr, 0, beta, C, ldc, epi, !transA};
+  // Row panels are taken in groups so that, when a column block of B does not fit the L2
+  // budget, its K blocks sweep a C block that stays in cache (instead of all of C).
+  constexpr int64_t kGroupPanels = 16;
+  auto body = [&](int tid, int nt) {
+    alignas(64) float Ap[256 * kMaxMR];  // partial last row panel, packed k-major
+    alignas(64) float tile[kMaxMR * kMaxNR];
+    const int64_t rp0 = mPanels * tid / nt, rp1 = mPanels * (tid + 1) / nt;
+    for (int64_t jc = 0; jc < N; jc += B.nc) {
+      const int nc = static_cast<int>(std::min<int64_t>(B.nc, N - jc));
+      const int64_t panels = (nc + NR - 1) / NR;
+      const float* Bj = B.data + jc * K;
+      const bool resident = K * panels * NR * static_cast<int64_t>(sizeof(float)) <= kResidentBytes;
+      if (resident) {
+        for (int64_t rp = rp0; rp < rp1; ++rp)
+          for (int64_t pc = 0; pc < K; pc += B.kc) {
+            const int kc = static_cast<int>(std::min<int64_t>(B.kc, K - pc));
+            rowPanel(P, prob, rp, rp1, pc, kc, jc, nc, Bj + pc * panels * NR, Ap, tile);
+          }
+        continue;
+      }
+      for (int64_t g0 = rp0; g0 < rp1; g0 += kGroupPanels) {
+        const int64_t g1 = std::min(rp1, g0 + kGroupPanels);
+        for (int64_t pc = 0; pc < K; pc += B.kc) {
+          const int kc = static_cast<int>(std::min<int64_t>(B.kc, K - pc));
+          for (int64_t rp = g0; rp < g1; ++rp)
+            rowPanel(P, prob, rp, g1, pc, kc, jc, nc, Bj + pc * panels * NR, Ap, tile);
+        }
+      }
+    }
+  };
+  if (threads == 1) {
+    body(0, 1);
+    return;
+  }
+#ifdef _OPENMP
+#pragma omp parallel num_threads(threads)
+  { body(omp_get_thread_num(), omp_get_num_threads()); }
+#endif
+}
 
 }  // namespace convkit
