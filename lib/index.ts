@@ -20,3 +20,4 @@ export * as nn from './nn';
 export * as optim from './optim';
 export * as models from './models';
 export * as profile from './profile';
+export * as data from './data';
