@@ -36,7 +36,10 @@ export interface ModelListEntry extends Omit<ModelInfo, 'create'> {
 export function list(): ModelListEntry[] {
   return [...models.values()].map(({ create, ...info }) => ({
     ...info,
-    parameters: () => create().parameters().reduce((n, p) => n + p.size, 0),
+    parameters: () =>
+      create()
+        .parameters()
+        .reduce((n, p) => n + p.size, 0),
   }));
 }
 
@@ -48,7 +51,9 @@ export function info(name: string): ModelInfo {
 
 export function create(name: string, options: ModelOptions = {}): Module {
   if (typeof name !== 'string')
-    throw new TypeError(`convkit.models.create: expected a model name (string) but received ${typeof name}`);
+    throw new TypeError(
+      `convkit.models.create: expected a model name (string) but received ${typeof name}`,
+    );
   return info(name).create(options);
 }
 
