@@ -38,3 +38,11 @@ export {
   efficientnet_b6,
   efficientnet_b7,
 } from './efficientnet';
+export type { MobileNetV1Options, MobileNetV2Options } from './mobilenet';
+export type { InvertedResidualV3Config, MobileNetV3Options } from './mobilenet_v3';
+export type {
+  MBConvConfig,
+  EfficientNetOptions,
+  CompoundScaling,
+  CompoundEfficientNetOptions,
+} from './efficientnet';
