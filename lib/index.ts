@@ -21,3 +21,4 @@ export * as optim from './optim';
 export * as models from './models';
 export * as profile from './profile';
 export * as data from './data';
+export * as train from './train';

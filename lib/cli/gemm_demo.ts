@@ -1,4 +1,4 @@
-// A short GEMM benchmark for `convkit start`: the machine's FMA peak, then 1024^3 GEMMs.
+// A short GEMM benchmark for `convkit info --bench`: the machine's FMA peak, then 1024^3 GEMMs.
 import { native } from '../native';
 import { info } from '../runtime';
 import { rand, zeros } from '../tensor';
