@@ -1,9 +1,9 @@
 // Datasets for the CLI: name -> (train loader, test loader, classes, image shape), over
 // lib/data. Normalization with each dataset's channel statistics happens here, on the batch
-// in place, so the CLI depends only on the minimal loader contract; random crop + flip come
-// from lib/data's transforms for the CIFAR sets.
-import { tensor } from '../tensor';
-import type { Batch, Loader } from '../train/types';
+// in the loader's transform (torchvision's ToTensor + Normalize); random crop + flip for CIFAR.
+import { DataLoader, datasets, Subset, transforms } from '../data';
+import type { Dataset } from '../data';
+import type { Loader } from '../train/types';
 import { UsageError } from './options';
 
 export interface DatasetSpec {
@@ -16,7 +16,7 @@ export interface DatasetSpec {
   augment: boolean;
 }
 
-export const datasets: Record<string, DatasetSpec> = {
+export const datasetSpecs: Record<string, DatasetSpec> = {
   'fashion-mnist': { classes: 10, shape: [28, 28, 1], mean: [0.286], std: [0.353], augment: false },
   mnist: { classes: 10, shape: [28, 28, 1], mean: [0.1307], std: [0.3081], augment: false },
   cifar10: {
@@ -35,50 +35,7 @@ export const datasets: Record<string, DatasetSpec> = {
   },
 };
 
-export const datasetNames = Object.keys(datasets);
-
-// What the CLI uses of lib/data (written in parallel). It is loaded at run time so this
-// branch builds on its own; once lib/data is merged, a static import makes tsc check it.
-type Dataset = unknown;
-type Transform = unknown;
-interface DataModule {
-  fashionMnist(o: { root?: string; train: boolean }): Dataset;
-  mnist(o: { root?: string; train: boolean }): Dataset;
-  cifar10(o: { root?: string; train: boolean }): Dataset;
-  cifar100(o: { root?: string; train: boolean }): Dataset;
-  DataLoader: new (
-    dataset: Dataset,
-    o: {
-      batchSize: number;
-      shuffle?: boolean;
-      seed?: number;
-      dropLast?: boolean;
-      transform?: Transform;
-    },
-  ) => Loader;
-  transforms: {
-    compose(ts: Transform[]): Transform;
-    randomCrop(size: number, o: { padding: number }): Transform;
-    randomHorizontalFlip(): Transform;
-  };
-}
-
-function dataModule(): DataModule {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return require('../data') as DataModule;
-  } catch (error) {
-    const reason = (error as Error).message.split('\n')[0];
-    throw new Error(`the data module (lib/data) is not available: ${reason}`);
-  }
-}
-
-const constructors: Record<string, keyof DataModule> = {
-  'fashion-mnist': 'fashionMnist',
-  mnist: 'mnist',
-  cifar10: 'cifar10',
-  cifar100: 'cifar100',
-};
+export const datasetNames = Object.keys(datasetSpecs);
 
 export interface DataOptions {
   data: string;
@@ -95,84 +52,45 @@ export interface Data {
   test: Loader;
 }
 
+const constructors = {
+  'fashion-mnist': (o: { root?: string; train: boolean }) => datasets.fashionMnist(o),
+  mnist: (o: { root?: string; train: boolean }) => datasets.mnist({ ...o, root: requireRoot(o.root) }),
+  cifar10: (o: { root?: string; train: boolean }) => datasets.cifar10({ ...o, root: requireRoot(o.root) }),
+  cifar100: (o: { root?: string; train: boolean }) => datasets.cifar100({ ...o, root: requireRoot(o.root) }),
+} as const;
+
+function requireRoot(root: string | undefined): string {
+  if (!root) throw new UsageError('this dataset is not bundled: pass --data-dir DIR with its files');
+  return root;
+}
+
+/** The first `limit` samples (quick runs), or the whole set. */
+function limited(dataset: Dataset, limit: number | undefined): Dataset {
+  if (limit === undefined || limit >= dataset.length) return dataset;
+  return new Subset(dataset, Array.from({ length: limit }, (_, i) => i));
+}
+
 export function loadData(o: DataOptions): Data {
-  const spec = datasets[o.data];
+  const spec = datasetSpecs[o.data];
   if (!spec)
     throw new UsageError(`unknown dataset '${o.data}' (choose from ${datasetNames.join(', ')})`);
-  const module = dataModule();
-  const make = module[constructors[o.data]] as (x: { root?: string; train: boolean }) => Dataset;
+  const make = constructors[o.data as keyof typeof constructors];
   const root = o.dataDir;
-  const trainSet = make({ ...(root ? { root } : {}), train: true });
-  const testSet = make({ ...(root ? { root } : {}), train: false });
-  const t = module.transforms;
+  const trainSet = limited(make({ ...(root ? { root } : {}), train: true }), o.limitTrain);
+  const testSet = limited(make({ ...(root ? { root } : {}), train: false }), o.limitTest);
+  // uint8 -> (x / 255 - mean) / std, with random crop + flip first for the CIFAR sets.
+  const normalize = transforms.normalize(spec.mean, spec.std);
   const augment = spec.augment
-    ? t.compose([t.randomCrop(spec.shape[0], { padding: 4 }), t.randomHorizontalFlip()])
-    : undefined;
-  const train = new module.DataLoader(trainSet, {
+    ? [transforms.randomCrop(spec.shape[0], { padding: 4 }), transforms.randomHorizontalFlip()]
+    : [];
+  const train = new DataLoader(trainSet, {
     batchSize: o.batchSize,
     shuffle: true,
     seed: o.seed,
     dropLast: false,
-    ...(augment ? { transform: augment } : {}),
+    transform: transforms.compose([...augment, normalize]),
   });
   const testBatch = Math.max(o.batchSize, 256);
-  const test = new module.DataLoader(testSet, { batchSize: testBatch, shuffle: false });
-  return {
-    spec,
-    train: normalized(limited(train, o.limitTrain, o.batchSize), spec),
-    test: normalized(limited(test, o.limitTest, testBatch), spec),
-  };
-}
-
-/** The first `limit` images of each pass (the last batch cut to fit). */
-export function limited(loader: Loader, limit: number | undefined, batchSize: number): Loader {
-  if (limit === undefined) return loader;
-  return {
-    get length() {
-      return Math.min(loader.length, Math.ceil(limit / batchSize));
-    },
-    setEpoch: (e: number) => loader.setEpoch?.(e),
-    *[Symbol.iterator]() {
-      let seen = 0;
-      for (const batch of loader) {
-        if (seen >= limit) return;
-        const keep = Math.min(batch.labels.length, limit - seen);
-        seen += keep;
-        if (keep === batch.labels.length) yield batch;
-        else {
-          const [, ...rest] = batch.x.shape;
-          const per = batch.x.size / batch.labels.length;
-          yield {
-            x: tensor(batch.x.data.slice(0, keep * per), [keep, ...rest]),
-            labels: batch.labels.slice(0, keep),
-          };
-        }
-      }
-    },
-  };
-}
-
-/**
- * (x - mean) / std per channel, in place on each batch (NHWC: the channel is innermost). Each
- * batch is a fresh tensor from the loader, so normalizing it in place touches nothing else.
- */
-export function normalized(loader: Loader, spec: Pick<DatasetSpec, 'mean' | 'std'>): Loader {
-  const scale = spec.std.map((s) => 1 / s);
-  return {
-    get length() {
-      return loader.length;
-    },
-    setEpoch: (e: number) => loader.setEpoch?.(e),
-    *[Symbol.iterator](): Iterator<Batch> {
-      for (const batch of loader) {
-        const d = batch.x.data;
-        const C = spec.mean.length;
-        for (let i = 0; i < d.length; i++) {
-          const c = i % C;
-          d[i] = (d[i] - spec.mean[c]) * scale[c];
-        }
-        yield batch;
-      }
-    },
-  };
+  const test = new DataLoader(testSet, { batchSize: testBatch, shuffle: false, transform: normalize });
+  return { spec, train, test };
 }
