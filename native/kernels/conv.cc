@@ -351,7 +351,9 @@ void gemmBackwardWeights(const Conv2dParams& p, const float* x, const float* dy,
     float* part = partials + threadIndex() * partFloats;
 #pragma omp single
     used = threadCount();
-#pragma omp for schedule(dynamic, 1)
+    // Static: which chunks land in which thread's partial sum must not depend on timing, or
+    // dW would differ in the last bits from run to run (training must be reproducible).
+#pragma omp for schedule(static)
     for (int64_t c = 0; c < chunks; ++c) {
       const int64_t r0 = c * rows, r1 = std::min(g.M, r0 + rows);
       PackedB pb = sgemmPackedBLayout(g.Kg, r1 - r0);
