@@ -2,3 +2,45 @@
 // available through models.create(name) and models.list().
 export { registerModel, list, info, create } from './registry';
 export type { ModelOptions, ModelInfo, ModelListEntry } from './registry';
+import './lenet';
+export { LeNet, lenet5 } from './lenet';
+import './alexnet';
+export { AlexNet, alexnet } from './alexnet';
+import './vgg';
+export {
+  VGG,
+  makeVGGLayers,
+  vggConfigs,
+  vgg11,
+  vgg11_bn,
+  vgg13,
+  vgg13_bn,
+  vgg16,
+  vgg16_bn,
+  vgg19,
+  vgg19_bn,
+} from './vgg';
+import './densenet';
+export {
+  DenseLayer,
+  DenseBlock,
+  Transition,
+  DenseNet,
+  densenet121,
+  densenet161,
+  densenet169,
+  densenet201,
+} from './densenet';
+import './googlenet';
+export { BasicConv2d, Inception, InceptionAux, GoogLeNet, googlenet } from './googlenet';
+import './inception_v3';
+export {
+  InceptionA,
+  InceptionB,
+  InceptionC,
+  InceptionD,
+  InceptionE,
+  InceptionAuxV3,
+  Inception3,
+  inception_v3,
+} from './inception_v3';
