@@ -15,7 +15,7 @@ import {
   ReLU,
   Sequential,
 } from '../nn';
-import { checkOptionNames, intOption, probabilityOption } from './check_options';
+import { checkOptionNames, intOption, probabilityOption } from './builder_utils';
 import { registerModel, type ModelOptions } from './registry';
 
 export interface AlexNetOptions extends ModelOptions {

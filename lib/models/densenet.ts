@@ -14,7 +14,7 @@ import * as F from '../ops';
 import type { Tensor } from '../tensor';
 import { AvgPool2d, BatchNorm2d, Conv2d, init, Linear, MaxPool2d, Module, ReLU } from '../nn';
 import { batchNormRelu, forwardFused, NamedSequential } from '../nn/blocks/fused_sequential';
-import { boolOption, checkOptionNames, intOption, probabilityOption } from './check_options';
+import { boolOption, checkOptionNames, intOption, probabilityOption } from './builder_utils';
 import { registerModel, type ModelOptions } from './registry';
 import { checkNumber } from '../check';
 
@@ -141,48 +141,64 @@ export class DenseNet extends Module {
       );
     blockConfig.forEach((n, i) => intOption(op, `blockConfig[${i}]`, n, 1, 1));
 
-    this.features = new NamedSequential([
-      ['conv0', new Conv2d(inChannels, numInitFeatures, 7, { stride: 2, padding: 3, bias: false })],
-      ['norm0', new BatchNorm2d(numInitFeatures)],
-      ['relu0', new ReLU()],
-      ['pool0', new MaxPool2d(3, { stride: 2, padding: 1 })],
-    ]);
-    let numFeatures = numInitFeatures;
-    blockConfig.forEach((numLayers, i) => {
-      this.features.addModule(
-        `denseblock${i + 1}`,
-        new DenseBlock(numLayers, numFeatures, bnSize, growthRate, dropRate),
-      );
-      numFeatures += numLayers * growthRate;
-      if (i !== blockConfig.length - 1) {
-        const out = Math.floor(compression * numFeatures);
-        if (out < 1)
-          throw new RangeError(
-            `convkit.${op}: compression ${compression} leaves no channels after block ${i + 1}`,
-          );
-        this.features.addModule(`transition${i + 1}`, new Transition(numFeatures, out));
-        numFeatures = out;
-      }
+    // Every conv is redrawn by initDenseNetWeights: skip the default init (drawn once).
+    const { features, classifier } = init.skipInit(() => {
+      const features = new NamedSequential([
+        [
+          'conv0',
+          new Conv2d(inChannels, numInitFeatures, 7, { stride: 2, padding: 3, bias: false }),
+        ],
+        ['norm0', new BatchNorm2d(numInitFeatures)],
+        ['relu0', new ReLU()],
+        ['pool0', new MaxPool2d(3, { stride: 2, padding: 1 })],
+      ]);
+      let numFeatures = numInitFeatures;
+      blockConfig.forEach((numLayers, i) => {
+        features.addModule(
+          `denseblock${i + 1}`,
+          new DenseBlock(numLayers, numFeatures, bnSize, growthRate, dropRate),
+        );
+        numFeatures += numLayers * growthRate;
+        if (i !== blockConfig.length - 1) {
+          const out = Math.floor(compression * numFeatures);
+          if (out < 1)
+            throw new RangeError(
+              `convkit.${op}: compression ${compression} leaves no channels after block ${i + 1}`,
+            );
+          features.addModule(`transition${i + 1}`, new Transition(numFeatures, out));
+          numFeatures = out;
+        }
+      });
+      features.addModule('norm5', new BatchNorm2d(numFeatures));
+      return { features, classifier: new Linear(numFeatures, numClasses) };
     });
-    this.features.addModule('norm5', new BatchNorm2d(numFeatures));
-    this.classifier = new Linear(numFeatures, numClasses);
-
-    for (const m of this.modules()) {
-      if (m instanceof Conv2d) {
-        init.kaimingNormal_(m.weight);
-      } else if (m instanceof BatchNorm2d) {
-        if (m.weight) init.ones_(m.weight);
-        if (m.bias) init.zeros_(m.bias);
-      } else if (m instanceof Linear) {
-        if (m.bias) init.zeros_(m.bias);
-      }
-    }
+    this.features = features;
+    this.classifier = classifier;
+    initDenseNetWeights(this);
   }
 
   forward(x: Tensor): Tensor {
     // features, then ReLU fused into norm5, global average pool, classifier.
     const out = forwardFused([...this.features.children(), finalRelu], x);
     return this.classifier.forward(F.flatten(F.adaptiveAvgPool2d(out, 1)));
+  }
+}
+
+/**
+ * torchvision's DenseNet init: kaiming normal (fan_in) for convs, BN 1/0, and the classifier
+ * with PyTorch's default weight and a zero bias.
+ */
+export function initDenseNetWeights(model: Module): void {
+  for (const m of model.modules()) {
+    if (m instanceof Conv2d) {
+      init.kaimingNormal_(m.weight);
+    } else if (m instanceof BatchNorm2d) {
+      if (m.weight) init.ones_(m.weight);
+      if (m.bias) init.zeros_(m.bias);
+    } else if (m instanceof Linear) {
+      init.resetLinearLike(m.weight, null);
+      if (m.bias) init.zeros_(m.bias);
+    }
   }
 }
 

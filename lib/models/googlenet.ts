@@ -22,7 +22,15 @@ import {
 } from '../nn';
 import type { Conv2dLayerOptions, Size2 } from '../nn';
 import { batchNormRelu } from '../nn/blocks/fused_sequential';
-import { boolOption, checkOptionNames, intOption, probabilityOption } from './check_options';
+import {
+  boolOption,
+  buildSkippingDefaultInit,
+  checkOptionNames,
+  defaultBiasInit,
+  truncNormalInit,
+  intOption,
+  probabilityOption,
+} from './builder_utils';
 import { registerModel, type ModelOptions } from './registry';
 
 /** conv (no bias) + BatchNorm2d(eps 0.001) + ReLU, the unit of both Inception networks. */
@@ -140,27 +148,27 @@ export interface GoogLeNetOutputs {
 }
 
 export class GoogLeNet extends Module {
-  conv1: BasicConv2d;
-  maxpool1: MaxPool2d;
-  conv2: BasicConv2d;
-  conv3: BasicConv2d;
-  maxpool2: MaxPool2d;
-  inception3a: Inception;
-  inception3b: Inception;
-  maxpool3: MaxPool2d;
-  inception4a: Inception;
-  inception4b: Inception;
-  inception4c: Inception;
-  inception4d: Inception;
-  inception4e: Inception;
-  maxpool4: MaxPool2d;
-  inception5a: Inception;
-  inception5b: Inception;
-  aux1: InceptionAux | null;
-  aux2: InceptionAux | null;
-  avgpool: AdaptiveAvgPool2d;
-  dropout: Dropout;
-  fc: Linear;
+  conv1!: BasicConv2d;
+  maxpool1!: MaxPool2d;
+  conv2!: BasicConv2d;
+  conv3!: BasicConv2d;
+  maxpool2!: MaxPool2d;
+  inception3a!: Inception;
+  inception3b!: Inception;
+  maxpool3!: MaxPool2d;
+  inception4a!: Inception;
+  inception4b!: Inception;
+  inception4c!: Inception;
+  inception4d!: Inception;
+  inception4e!: Inception;
+  maxpool4!: MaxPool2d;
+  inception5a!: Inception;
+  inception5b!: Inception;
+  aux1!: InceptionAux | null;
+  aux2!: InceptionAux | null;
+  avgpool!: AdaptiveAvgPool2d;
+  dropout!: Dropout;
+  fc!: Linear;
   readonly transformInput: boolean;
 
   constructor(options: GoogLeNetOptions = {}) {
@@ -188,37 +196,31 @@ export class GoogLeNet extends Module {
     const dropoutAux = probabilityOption(op, 'dropoutAux', options.dropoutAux, 0.7);
     const pool = (k: number) => new MaxPool2d(k, { stride: 2, ceilMode: true });
 
-    this.conv1 = new BasicConv2d(inChannels, 64, 7, { stride: 2, padding: 3 });
-    this.maxpool1 = pool(3);
-    this.conv2 = new BasicConv2d(64, 64, 1);
-    this.conv3 = new BasicConv2d(64, 192, 3, { padding: 1 });
-    this.maxpool2 = pool(3);
-    this.inception3a = new Inception(192, 64, 96, 128, 16, 32, 32);
-    this.inception3b = new Inception(256, 128, 128, 192, 32, 96, 64);
-    this.maxpool3 = pool(3);
-    this.inception4a = new Inception(480, 192, 96, 208, 16, 48, 64);
-    this.inception4b = new Inception(512, 160, 112, 224, 24, 64, 64);
-    this.inception4c = new Inception(512, 128, 128, 256, 24, 64, 64);
-    this.inception4d = new Inception(512, 112, 144, 288, 32, 64, 64);
-    this.inception4e = new Inception(528, 256, 160, 320, 32, 128, 128);
-    this.maxpool4 = pool(2);
-    this.inception5a = new Inception(832, 256, 160, 320, 32, 128, 128);
-    this.inception5b = new Inception(832, 384, 192, 384, 48, 128, 128);
-    this.aux1 = auxLogits ? new InceptionAux(512, numClasses, dropoutAux) : null;
-    this.aux2 = auxLogits ? new InceptionAux(528, numClasses, dropoutAux) : null;
-    this.avgpool = new AdaptiveAvgPool2d(1);
-    this.dropout = new Dropout(dropout);
-    this.fc = new Linear(1024, numClasses);
-
-    if (initWeights)
-      for (const m of this.modules()) {
-        if (m instanceof Conv2d || m instanceof Linear) {
-          init.truncNormal_(m.weight, 0, 0.01, -2, 2);
-        } else if (m instanceof BatchNorm2d) {
-          if (m.weight) init.ones_(m.weight);
-          if (m.bias) init.zeros_(m.bias);
-        }
-      }
+    // Every weight is redrawn by the init loop: skip the layers' default init (drawn once).
+    buildSkippingDefaultInit(initWeights, () => {
+      this.conv1 = new BasicConv2d(inChannels, 64, 7, { stride: 2, padding: 3 });
+      this.maxpool1 = pool(3);
+      this.conv2 = new BasicConv2d(64, 64, 1);
+      this.conv3 = new BasicConv2d(64, 192, 3, { padding: 1 });
+      this.maxpool2 = pool(3);
+      this.inception3a = new Inception(192, 64, 96, 128, 16, 32, 32);
+      this.inception3b = new Inception(256, 128, 128, 192, 32, 96, 64);
+      this.maxpool3 = pool(3);
+      this.inception4a = new Inception(480, 192, 96, 208, 16, 48, 64);
+      this.inception4b = new Inception(512, 160, 112, 224, 24, 64, 64);
+      this.inception4c = new Inception(512, 128, 128, 256, 24, 64, 64);
+      this.inception4d = new Inception(512, 112, 144, 288, 32, 64, 64);
+      this.inception4e = new Inception(528, 256, 160, 320, 32, 128, 128);
+      this.maxpool4 = pool(2);
+      this.inception5a = new Inception(832, 256, 160, 320, 32, 128, 128);
+      this.inception5b = new Inception(832, 384, 192, 384, 48, 128, 128);
+      this.aux1 = auxLogits ? new InceptionAux(512, numClasses, dropoutAux) : null;
+      this.aux2 = auxLogits ? new InceptionAux(528, numClasses, dropoutAux) : null;
+      this.avgpool = new AdaptiveAvgPool2d(1);
+      this.dropout = new Dropout(dropout);
+      this.fc = new Linear(1024, numClasses);
+    });
+    if (initWeights) initGoogLeNetWeights(this);
   }
 
   /** The logits, and in training the aux heads' logits (null without auxLogits or in eval). */
@@ -243,6 +245,22 @@ export class GoogLeNet extends Module {
     x = this.inception5b.forward(this.inception5a.forward(x));
     x = F.flatten(this.avgpool.forward(x));
     return { logits: this.fc.forward(this.dropout.forward(x)), aux2, aux1 };
+  }
+}
+
+/**
+ * torchvision's GoogLeNet init: truncated normal std 0.01 in [-2, 2] for conv and linear
+ * weights, linear biases as PyTorch's default, BN 1/0.
+ */
+export function initGoogLeNetWeights(model: Module): void {
+  for (const m of model.modules()) {
+    if (m instanceof Conv2d || m instanceof Linear) {
+      truncNormalInit(m.weight, 0.01);
+      if (m.bias) defaultBiasInit(m.weight, m.bias);
+    } else if (m instanceof BatchNorm2d) {
+      if (m.weight) init.ones_(m.weight);
+      if (m.bias) init.zeros_(m.bias);
+    }
   }
 }
 

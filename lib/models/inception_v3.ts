@@ -22,7 +22,15 @@ import {
   Module,
 } from '../nn';
 import { BasicConv2d, transformImageNetInput } from './googlenet';
-import { boolOption, checkOptionNames, intOption, probabilityOption } from './check_options';
+import {
+  boolOption,
+  buildSkippingDefaultInit,
+  checkOptionNames,
+  defaultBiasInit,
+  truncNormalInit,
+  intOption,
+  probabilityOption,
+} from './builder_utils';
 import { registerModel, type ModelOptions } from './registry';
 
 const avgPool3x3 = (x: Tensor): Tensor => F.avgPool2d(x, { kernelSize: 3, stride: 1, padding: 1 });
@@ -243,28 +251,28 @@ export interface InceptionOutputs {
 }
 
 export class Inception3 extends Module {
-  Conv2d_1a_3x3: BasicConv2d;
-  Conv2d_2a_3x3: BasicConv2d;
-  Conv2d_2b_3x3: BasicConv2d;
-  maxpool1: MaxPool2d;
-  Conv2d_3b_1x1: BasicConv2d;
-  Conv2d_4a_3x3: BasicConv2d;
-  maxpool2: MaxPool2d;
-  Mixed_5b: InceptionA;
-  Mixed_5c: InceptionA;
-  Mixed_5d: InceptionA;
-  Mixed_6a: InceptionB;
-  Mixed_6b: InceptionC;
-  Mixed_6c: InceptionC;
-  Mixed_6d: InceptionC;
-  Mixed_6e: InceptionC;
-  AuxLogits: InceptionAuxV3 | null;
-  Mixed_7a: InceptionD;
-  Mixed_7b: InceptionE;
-  Mixed_7c: InceptionE;
-  avgpool: AdaptiveAvgPool2d;
-  dropout: Dropout;
-  fc: Linear;
+  Conv2d_1a_3x3!: BasicConv2d;
+  Conv2d_2a_3x3!: BasicConv2d;
+  Conv2d_2b_3x3!: BasicConv2d;
+  maxpool1!: MaxPool2d;
+  Conv2d_3b_1x1!: BasicConv2d;
+  Conv2d_4a_3x3!: BasicConv2d;
+  maxpool2!: MaxPool2d;
+  Mixed_5b!: InceptionA;
+  Mixed_5c!: InceptionA;
+  Mixed_5d!: InceptionA;
+  Mixed_6a!: InceptionB;
+  Mixed_6b!: InceptionC;
+  Mixed_6c!: InceptionC;
+  Mixed_6d!: InceptionC;
+  Mixed_6e!: InceptionC;
+  AuxLogits!: InceptionAuxV3 | null;
+  Mixed_7a!: InceptionD;
+  Mixed_7b!: InceptionE;
+  Mixed_7c!: InceptionE;
+  avgpool!: AdaptiveAvgPool2d;
+  dropout!: Dropout;
+  fc!: Linear;
   readonly transformInput: boolean;
 
   constructor(options: Inception3Options = {}) {
@@ -289,39 +297,32 @@ export class Inception3 extends Module {
     const initWeights = boolOption(op, 'initWeights', options.initWeights, true);
     const dropout = probabilityOption(op, 'dropout', options.dropout, 0.5);
 
-    this.Conv2d_1a_3x3 = new BasicConv2d(inChannels, 32, 3, { stride: 2 });
-    this.Conv2d_2a_3x3 = new BasicConv2d(32, 32, 3);
-    this.Conv2d_2b_3x3 = new BasicConv2d(32, 64, 3, { padding: 1 });
-    this.maxpool1 = new MaxPool2d(3, { stride: 2 });
-    this.Conv2d_3b_1x1 = new BasicConv2d(64, 80, 1);
-    this.Conv2d_4a_3x3 = new BasicConv2d(80, 192, 3);
-    this.maxpool2 = new MaxPool2d(3, { stride: 2 });
-    this.Mixed_5b = new InceptionA(192, 32);
-    this.Mixed_5c = new InceptionA(256, 64);
-    this.Mixed_5d = new InceptionA(288, 64);
-    this.Mixed_6a = new InceptionB(288);
-    this.Mixed_6b = new InceptionC(768, 128);
-    this.Mixed_6c = new InceptionC(768, 160);
-    this.Mixed_6d = new InceptionC(768, 160);
-    this.Mixed_6e = new InceptionC(768, 192);
-    this.AuxLogits = auxLogits ? new InceptionAuxV3(768, numClasses) : null;
-    this.Mixed_7a = new InceptionD(768);
-    this.Mixed_7b = new InceptionE(1280);
-    this.Mixed_7c = new InceptionE(2048);
-    this.avgpool = new AdaptiveAvgPool2d(1);
-    this.dropout = new Dropout(dropout);
-    this.fc = new Linear(2048, numClasses);
-
-    if (initWeights)
-      for (const m of this.modules()) {
-        if (m instanceof Conv2d || m instanceof Linear) {
-          const std = m === this.AuxLogits?.fc ? 0.001 : 0.1;
-          init.truncNormal_(m.weight, 0, std, -2, 2);
-        } else if (m instanceof BatchNorm2d) {
-          if (m.weight) init.ones_(m.weight);
-          if (m.bias) init.zeros_(m.bias);
-        }
-      }
+    // Every weight is redrawn by the init loop: skip the layers' default init (drawn once).
+    buildSkippingDefaultInit(initWeights, () => {
+      this.Conv2d_1a_3x3 = new BasicConv2d(inChannels, 32, 3, { stride: 2 });
+      this.Conv2d_2a_3x3 = new BasicConv2d(32, 32, 3);
+      this.Conv2d_2b_3x3 = new BasicConv2d(32, 64, 3, { padding: 1 });
+      this.maxpool1 = new MaxPool2d(3, { stride: 2 });
+      this.Conv2d_3b_1x1 = new BasicConv2d(64, 80, 1);
+      this.Conv2d_4a_3x3 = new BasicConv2d(80, 192, 3);
+      this.maxpool2 = new MaxPool2d(3, { stride: 2 });
+      this.Mixed_5b = new InceptionA(192, 32);
+      this.Mixed_5c = new InceptionA(256, 64);
+      this.Mixed_5d = new InceptionA(288, 64);
+      this.Mixed_6a = new InceptionB(288);
+      this.Mixed_6b = new InceptionC(768, 128);
+      this.Mixed_6c = new InceptionC(768, 160);
+      this.Mixed_6d = new InceptionC(768, 160);
+      this.Mixed_6e = new InceptionC(768, 192);
+      this.AuxLogits = auxLogits ? new InceptionAuxV3(768, numClasses) : null;
+      this.Mixed_7a = new InceptionD(768);
+      this.Mixed_7b = new InceptionE(1280);
+      this.Mixed_7c = new InceptionE(2048);
+      this.avgpool = new AdaptiveAvgPool2d(1);
+      this.dropout = new Dropout(dropout);
+      this.fc = new Linear(2048, numClasses);
+    });
+    if (initWeights) initInception3Weights(this);
   }
 
   /** The logits, and in training the AuxLogits head's (null without auxLogits or in eval). */
@@ -361,6 +362,25 @@ export class Inception3 extends Module {
     for (const m of [this.Mixed_7a, this.Mixed_7b, this.Mixed_7c]) x = m.forward(x);
     x = this.dropout.forward(F.flatten(this.avgpool.forward(x)));
     return { logits: this.fc.forward(x), aux };
+  }
+}
+
+/**
+ * torchvision 0.14's Inception3 init: truncated normal std 0.1 in [-2, 2] for conv and linear
+ * weights, except the aux head's fc (std 0.001); linear biases as PyTorch's default; BN 1/0.
+ */
+export function initInception3Weights(model: Module): void {
+  const auxFc = new Set(
+    model.modules().flatMap((m) => (m instanceof InceptionAuxV3 ? [m.fc] : [])),
+  );
+  for (const m of model.modules()) {
+    if (m instanceof Conv2d || m instanceof Linear) {
+      truncNormalInit(m.weight, auxFc.has(m as Linear) ? 0.001 : 0.1);
+      if (m.bias) defaultBiasInit(m.weight, m.bias);
+    } else if (m instanceof BatchNorm2d) {
+      if (m.weight) init.ones_(m.weight);
+      if (m.bias) init.zeros_(m.bias);
+    }
   }
 }
 

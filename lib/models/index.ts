@@ -9,6 +9,7 @@ export { AlexNet, alexnet } from './alexnet';
 import './vgg';
 export {
   VGG,
+  initVGGWeights,
   makeVGGLayers,
   vggConfigs,
   vgg11,
@@ -26,13 +27,22 @@ export {
   DenseBlock,
   Transition,
   DenseNet,
+  initDenseNetWeights,
   densenet121,
   densenet161,
   densenet169,
   densenet201,
 } from './densenet';
 import './googlenet';
-export { BasicConv2d, Inception, InceptionAux, GoogLeNet, googlenet } from './googlenet';
+export {
+  BasicConv2d,
+  Inception,
+  InceptionAux,
+  GoogLeNet,
+  initGoogLeNetWeights,
+  transformImageNetInput,
+  googlenet,
+} from './googlenet';
 import './inception_v3';
 export {
   InceptionA,
@@ -42,5 +52,6 @@ export {
   InceptionE,
   InceptionAuxV3,
   Inception3,
+  initInception3Weights,
   inception_v3,
 } from './inception_v3';

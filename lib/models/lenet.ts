@@ -14,7 +14,7 @@
 import * as F from '../ops';
 import type { Tensor } from '../tensor';
 import { Conv2d, Linear, Sequential, Tanh, ReLU, AvgPool2d, MaxPool2d, Module } from '../nn';
-import { checkOptionNames, choiceOption, intOption } from './check_options';
+import { checkOptionNames, choiceOption, intOption } from './builder_utils';
 import { registerModel, type ModelOptions } from './registry';
 
 export interface LeNetOptions extends ModelOptions {

@@ -18,39 +18,24 @@ import {
   Sequential,
 } from '../nn';
 import { FusedSequential } from '../nn/blocks/fused_sequential';
-import { boolOption, checkOptionNames, intOption, probabilityOption } from './check_options';
+import {
+  boolOption,
+  buildSkippingDefaultInit,
+  checkOptionNames,
+  intOption,
+  probabilityOption,
+} from './builder_utils';
 import { registerModel, type ModelOptions } from './registry';
 
 /** Output channels of each 3x3 conv, 'M' for a 2x2 max pool. */
 export type VGGConfig = ReadonlyArray<number | 'M'>;
 
+// prettier-ignore
 export const vggConfigs: Record<'A' | 'B' | 'D' | 'E', VGGConfig> = {
   A: [64, 'M', 128, 'M', 256, 256, 'M', 512, 512, 'M', 512, 512, 'M'],
   B: [64, 64, 'M', 128, 128, 'M', 256, 256, 'M', 512, 512, 'M', 512, 512, 'M'],
   D: [64, 64, 'M', 128, 128, 'M', 256, 256, 256, 'M', 512, 512, 512, 'M', 512, 512, 512, 'M'],
-  E: [
-    64,
-    64,
-    'M',
-    128,
-    128,
-    'M',
-    256,
-    256,
-    256,
-    256,
-    'M',
-    512,
-    512,
-    512,
-    512,
-    'M',
-    512,
-    512,
-    512,
-    512,
-    'M',
-  ],
+  E: [64, 64, 'M', 128, 128, 'M', 256, 256, 256, 256, 'M', 512, 512, 512, 512, 'M', 512, 512, 512, 512, 'M'],
 };
 
 export interface VGGOptions extends ModelOptions {
@@ -96,28 +81,21 @@ export class VGG extends Module {
     const initWeights = boolOption(op, 'initWeights', options.initWeights, true);
     this.features = features;
     this.avgpool = new AdaptiveAvgPool2d(7);
-    this.classifier = new Sequential(
-      new Linear(512 * 7 * 7, 4096),
-      new ReLU(),
-      new Dropout(dropout),
-      new Linear(4096, 4096),
-      new ReLU(),
-      new Dropout(dropout),
-      new Linear(4096, numClasses),
+    // Every weight is redrawn by initVGGWeights: skip the layers' default init (drawn once).
+    this.classifier = buildSkippingDefaultInit(
+      initWeights,
+      () =>
+        new Sequential(
+          new Linear(512 * 7 * 7, 4096),
+          new ReLU(),
+          new Dropout(dropout),
+          new Linear(4096, 4096),
+          new ReLU(),
+          new Dropout(dropout),
+          new Linear(4096, numClasses),
+        ),
     );
-    if (initWeights)
-      for (const m of this.modules()) {
-        if (m instanceof Conv2d) {
-          init.kaimingNormal_(m.weight, { mode: 'fan_out', nonlinearity: 'relu' });
-          if (m.bias) init.zeros_(m.bias);
-        } else if (m instanceof BatchNorm2d) {
-          if (m.weight) init.ones_(m.weight);
-          if (m.bias) init.zeros_(m.bias);
-        } else if (m instanceof Linear) {
-          init.normal_(m.weight, 0, 0.01);
-          if (m.bias) init.zeros_(m.bias);
-        }
-      }
+    if (initWeights) initVGGWeights(this);
   }
 
   forward(x: Tensor): Tensor {
@@ -130,9 +108,29 @@ export class VGG extends Module {
   }
 }
 
+/** torchvision's VGG init: kaiming normal (fan_out, relu) for convs, N(0, 0.01) for linears, zero biases, BN 1/0. */
+export function initVGGWeights(model: Module): void {
+  for (const m of model.modules()) {
+    if (m instanceof Conv2d) {
+      init.kaimingNormal_(m.weight, { mode: 'fan_out', nonlinearity: 'relu' });
+      if (m.bias) init.zeros_(m.bias);
+    } else if (m instanceof BatchNorm2d) {
+      if (m.weight) init.ones_(m.weight);
+      if (m.bias) init.zeros_(m.bias);
+    } else if (m instanceof Linear) {
+      init.normal_(m.weight, 0, 0.01);
+      if (m.bias) init.zeros_(m.bias);
+    }
+  }
+}
+
 function _vgg(name: string, config: VGGConfig, batchNorm: boolean, options: VGGOptions): VGG {
   const inChannels = intOption(name, 'inChannels', options.inChannels, 3);
-  return new VGG(makeVGGLayers(config, batchNorm, inChannels), options, name);
+  const initWeights = boolOption(name, 'initWeights', options.initWeights, true);
+  const features = buildSkippingDefaultInit(initWeights, () =>
+    makeVGGLayers(config, batchNorm, inChannels),
+  );
+  return new VGG(features, options, name);
 }
 
 export const vgg11 = (options: VGGOptions = {}): VGG => _vgg('vgg11', vggConfigs.A, false, options);

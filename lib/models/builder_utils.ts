@@ -1,6 +1,10 @@
-// Option checks shared by the model constructors: unknown option names fail early (a typo such
-// as `numclasses` would otherwise be ignored silently), values are checked with one sentence.
+// Helpers shared by the model constructors: option checks (unknown option names fail early, as
+// a typo such as `numclasses` would otherwise be ignored silently; values are checked with one
+// sentence) and initialisation helpers for torchvision's init loops.
 import { checkInt, checkNumber, describe, invalidRange, invalidType } from '../check';
+import * as init from '../nn/init';
+import { defaultGenerator } from '../random';
+import type { Tensor } from '../tensor';
 import type { ModelOptions } from './registry';
 
 /** Throws when options has a key outside `known`, naming the closest ones. */
@@ -63,4 +67,34 @@ export function choiceOption<T extends string>(
   if (typeof v !== 'string' || !choices.includes(v as T))
     throw invalidRange(model, name, `one of ${choices.map((c) => describe(c)).join(', ')}`, v);
   return v as T;
+}
+
+/**
+ * Builds with the layers' default initialisation skipped when the caller re-initialises every
+ * tensor afterwards (torchvision's init loops), so each weight is drawn once, not twice.
+ */
+export function buildSkippingDefaultInit<T>(skip: boolean, build: () => T): T {
+  return skip ? init.skipInit(build) : build();
+}
+
+/**
+ * torch.nn.init.trunc_normal_(t, 0, std, a, b) by rejection, through init.normal_ so that it
+ * honours init.skipInit (the tensor then stays zero, inside [a, b]).
+ */
+export function truncNormalInit(t: Tensor, std: number, a = -2, b = 2): Tensor {
+  init.normal_(t, 0, std);
+  const d = t.data;
+  for (let i = 0; i < d.length; i++) {
+    let v = d[i];
+    while (v < a || v > b) v = std * defaultGenerator.normal();
+    d[i] = v;
+  }
+  return t;
+}
+
+/** PyTorch's default bias of a Conv2d/Linear: uniform in ±1/sqrt(fan_in). */
+export function defaultBiasInit(weight: Tensor, bias: Tensor): Tensor {
+  const { fanIn } = init.fans(weight);
+  const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
+  return init.uniform_(bias, -bound, bound);
 }
