@@ -4,8 +4,10 @@ export { registerModel, list, info, create } from './registry';
 export type { ModelOptions, ModelInfo, ModelListEntry } from './registry';
 import './lenet';
 export { LeNet, lenet5 } from './lenet';
+export type { LeNetOptions } from './lenet';
 import './alexnet';
 export { AlexNet, alexnet } from './alexnet';
+export type { AlexNetOptions } from './alexnet';
 import './vgg';
 export {
   VGG,
@@ -21,6 +23,7 @@ export {
   vgg19,
   vgg19_bn,
 } from './vgg';
+export type { VGGOptions, VGGConfig } from './vgg';
 import './densenet';
 export {
   DenseLayer,
@@ -33,6 +36,7 @@ export {
   densenet169,
   densenet201,
 } from './densenet';
+export type { DenseNetOptions } from './densenet';
 import './googlenet';
 export {
   BasicConv2d,
@@ -43,6 +47,7 @@ export {
   transformImageNetInput,
   googlenet,
 } from './googlenet';
+export type { GoogLeNetOptions, GoogLeNetOutputs } from './googlenet';
 import './inception_v3';
 export {
   InceptionA,
@@ -55,3 +60,4 @@ export {
   initInception3Weights,
   inception_v3,
 } from './inception_v3';
+export type { Inception3Options, InceptionOutputs } from './inception_v3';
