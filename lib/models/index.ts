@@ -46,3 +46,62 @@ export type {
   CompoundScaling,
   CompoundEfficientNetOptions,
 } from './efficientnet';
+import './lenet';
+export { LeNet, lenet5 } from './lenet';
+export type { LeNetOptions } from './lenet';
+import './alexnet';
+export { AlexNet, alexnet } from './alexnet';
+export type { AlexNetOptions } from './alexnet';
+import './vgg';
+export {
+  VGG,
+  initVGGWeights,
+  makeVGGLayers,
+  vggConfigs,
+  vgg11,
+  vgg11_bn,
+  vgg13,
+  vgg13_bn,
+  vgg16,
+  vgg16_bn,
+  vgg19,
+  vgg19_bn,
+} from './vgg';
+export type { VGGOptions, VGGConfig } from './vgg';
+import './densenet';
+export {
+  DenseLayer,
+  DenseBlock,
+  Transition,
+  DenseNet,
+  initDenseNetWeights,
+  densenet121,
+  densenet161,
+  densenet169,
+  densenet201,
+} from './densenet';
+export type { DenseNetOptions } from './densenet';
+import './googlenet';
+export {
+  BasicConv2d,
+  Inception,
+  InceptionAux,
+  GoogLeNet,
+  initGoogLeNetWeights,
+  transformImageNetInput,
+  googlenet,
+} from './googlenet';
+export type { GoogLeNetOptions, GoogLeNetOutputs } from './googlenet';
+import './inception_v3';
+export {
+  InceptionA,
+  InceptionB,
+  InceptionC,
+  InceptionD,
+  InceptionE,
+  InceptionAuxV3,
+  Inception3,
+  initInception3Weights,
+  inception_v3,
+} from './inception_v3';
+export type { Inception3Options, InceptionOutputs } from './inception_v3';

@@ -1,0 +1,186 @@
+// DenseNet: gradient checks of its blocks, a tiny DenseNet against torchvision's count, forward
+// shapes, BN running statistics and dropout in train vs eval, compression, init, and a few
+// training steps on a fixed batch. (torchvision names: torchvision_keys.test.ts.)
+import { assertGradcheck } from '../../lib/autograd';
+import {
+  F,
+  manualSeed,
+  models,
+  nn,
+  noGrad,
+  optim,
+  rand,
+  randn,
+  tidy,
+  type Tensor,
+} from '../../lib';
+import { randomInput } from '../ops/inputs';
+import { quickFill } from './quick_fill';
+
+const count = (m: nn.Module): number => m.parameters().reduce((n, p) => n + p.size, 0);
+const tiny = (options: models.DenseNetOptions = {}) =>
+  new models.DenseNet({
+    growthRate: 4,
+    blockConfig: [2, 2],
+    numInitFeatures: 8,
+    numClasses: 3,
+    ...options,
+  });
+
+// eps 1e-3 instead of 1e-2: with hundreds of BN + ReLU outputs, a step of 1e-2 moves some of
+// them across the ReLU's kink, and the difference then measures neither side (the fused BN +
+// ReLU gradient equals the unfused one exactly).
+const eps = 1e-3;
+
+describe('gradients of the blocks (train mode: batch statistics)', () => {
+  beforeEach(() => manualSeed(7));
+
+  test('DenseLayer: input (one tensor and a list to concatenate) and conv weights', () => {
+    const layer = new models.DenseLayer(6, 4, 2, 0);
+    const x = randomInput([2, 5, 5, 6], 1, { scale: 2 });
+    assertGradcheck((xi) => layer.forward(xi), [x, layer.conv1.weight, layer.conv2.weight], {
+      name: 'DenseLayer',
+      eps,
+    });
+    const a = randomInput([2, 5, 5, 4], 2, { scale: 2 });
+    const b = randomInput([2, 5, 5, 2], 3, { scale: 2 });
+    assertGradcheck((ai, bi) => layer.forward(ai, bi), [a, b], { name: 'DenseLayer([a, b])', eps });
+  });
+
+  test('DenseBlock', () => {
+    const block = new models.DenseBlock(3, 4, 2, 3, 0);
+    const x = randomInput([2, 4, 5, 4], 4, { scale: 2 });
+    const y = block.forward(x);
+    expect(y.shape).toEqual([2, 4, 5, 4 + 3 * 3]);
+    // the block's output starts with its input, unchanged
+    for (let i = 0; i < 20; i++) expect(y.data[i * 13]).toBe(x.data[i * 4]);
+    const conv = (block.children()[1] as models.DenseLayer).conv1.weight;
+    assertGradcheck((xi) => block.forward(xi), [x, conv], { name: 'DenseBlock', eps });
+  });
+
+  test('Transition', () => {
+    const transition = new models.Transition(6, 3);
+    const x = randomInput([2, 6, 6, 6], 5, { scale: 2 });
+    expect(transition.forward(x).shape).toEqual([2, 3, 3, 3]);
+    assertGradcheck((xi) => transition.forward(xi), [x, transition.conv.weight], {
+      name: 'Transition',
+      eps,
+    });
+  });
+});
+
+describe('a tiny DenseNet (growthRate 4, blockConfig [2, 2], 8 initial features)', () => {
+  test("parameters and state-dict entries equal torchvision's DenseNet(4, (2, 2), 8, num_classes=3)", () => {
+    const model = tiny();
+    expect(count(model)).toBe(4587);
+    expect(model.stateDict().size).toBe(67);
+    expect([...model.stateDict().keys()].slice(0, 8)).toEqual([
+      'features.conv0.weight',
+      'features.norm0.weight',
+      'features.norm0.bias',
+      'features.norm0.running_mean',
+      'features.norm0.running_var',
+      'features.norm0.num_batches_tracked',
+      'features.denseblock1.denselayer1.norm1.weight',
+      'features.denseblock1.denselayer1.norm1.bias',
+    ]);
+    // transition1: 8 + 2 * 4 = 16 channels -> floor(0.5 * 16)
+    expect(model.stateDict().get('features.transition1.conv.weight')!.shape).toEqual([8, 16, 1, 1]);
+    expect(model.stateDict().get('classifier.weight')!.shape).toEqual([3, 16]);
+  });
+
+  test('compression: transition channels = floor(compression * C)', () => {
+    const model = tiny({ compression: 0.3 });
+    expect(model.stateDict().get('features.transition1.conv.weight')!.shape).toEqual([4, 16, 1, 1]);
+    expect(model.stateDict().get('classifier.weight')!.shape).toEqual([3, 4 + 2 * 4]);
+    expect(() => tiny({ compression: 0 })).toThrow(/compression must be in \(0, 1\]/);
+  });
+
+  test('BN running statistics move in training only; dropRate is active in training only', () => {
+    tidy(() => {
+      manualSeed(8);
+      const model = tiny({ dropRate: 0.5 });
+      const x = randn([2, 16, 16, 3]);
+      const mean = model.stateDict().get('features.norm0.running_mean')!;
+      const before = mean.data.slice();
+      model.eval();
+      const a = model.forward(x).toArray();
+      expect(model.forward(x).toArray()).toEqual(a);
+      expect(mean.data).toEqual(before);
+      model.train();
+      const b = noGrad(() => model.forward(x)).toArray();
+      expect(mean.data).not.toEqual(before);
+      expect(noGrad(() => model.forward(x)).toArray()).not.toEqual(b);
+    });
+  });
+
+  test('loss falls over a few SGD steps on a fixed 16x16 batch', () => {
+    manualSeed(9);
+    const model = tiny();
+    const opt = new optim.SGD(model.parameters(), { lr: 0.1, momentum: 0.9 });
+    const x = randn([8, 16, 16, 3]);
+    const labels = [0, 1, 2, 0, 1, 2, 0, 1];
+    const losses: number[] = [];
+    for (let step = 0; step < 15; step++)
+      losses.push(
+        tidy(() => {
+          opt.zeroGrad();
+          const loss = F.crossEntropy(model.forward(x), labels);
+          loss.backward();
+          opt.step();
+          return loss.item();
+        }),
+      );
+    expect(losses[losses.length - 1]).toBeLessThan(losses[0] * 0.5);
+  });
+
+  test("torchvision's init: kaiming normal (fan_in) convs, BN 1/0, zero classifier bias", () => {
+    manualSeed(10);
+    const model = new models.DenseNet({
+      growthRate: 32,
+      blockConfig: [2],
+      numInitFeatures: 64,
+      numClasses: 10,
+    });
+    const sd = model.stateDict();
+    const std = (t: Tensor) => Math.sqrt(t.data.reduce((s, v) => s + v * v, 0) / t.size);
+    const conv2 = sd.get('features.denseblock1.denselayer1.conv2.weight')!; // [32, 128, 3, 3]
+    expect(std(conv2) / Math.sqrt(2 / (128 * 9))).toBeCloseTo(1, 1);
+    expect(sd.get('classifier.bias')!.data.every((v) => v === 0)).toBe(true);
+    const w = sd.get('classifier.weight')!;
+    expect(Math.max(...w.data.map(Math.abs))).toBeLessThanOrEqual(1 / Math.sqrt(128)); // default kaiming uniform
+    expect(std(w)).toBeGreaterThan(0);
+  });
+});
+
+test('densenet121 forward at 64x64 (batch 1, eval) and 2 in training', () => {
+  tidy(() =>
+    noGrad(() => {
+      const model = nn.init.skipInit(() => quickFill(models.densenet121({ numClasses: 10 })));
+      model.eval();
+      const y = model.forward(rand([1, 64, 64, 3]));
+      expect(y.shape).toEqual([1, 10]);
+      expect(Array.from(y.data).every(Number.isFinite)).toBe(true);
+      model.train();
+      expect(model.forward(rand([2, 64, 64, 3])).shape).toEqual([2, 10]);
+    }),
+  );
+});
+
+test('named builders fix their architecture; options fail early with a sentence', () => {
+  expect(() => models.densenet121({ growthRate: 12 })).toThrow(
+    /growthRate is fixed by the architecture/,
+  );
+  expect(() => tiny({ blockConfig: [] })).toThrow(/blockConfig/);
+  expect(() => tiny({ dropRate: -1 })).toThrow(/probability/);
+  expect(() => tiny({ growth_rate: 4 })).toThrow(/unknown option 'growth_rate'/);
+  expect(() => tiny({ memoryEfficient: true })).not.toThrow();
+});
+
+test('registry entries', () => {
+  for (const name of ['densenet121', 'densenet161', 'densenet169', 'densenet201'])
+    expect(models.info(name)).toMatchObject({ family: 'densenet', inputSize: 224, inChannels: 3 });
+  expect(models.info('densenet121').paper).toMatch(
+    /Densely Connected Convolutional Networks \(Huang et al., 2017\)/,
+  );
+});
