@@ -49,6 +49,8 @@ export interface NativeAddon {
   sgemmReference: NativeAddon['sgemm'];
   sgemmKernelName(): string;
   fmaPeak(isa: string, threads: number, seconds: number): number;
+  fillUniform(out: Float32Array, low: number, high: number, seedHi: number, seedLo: number): void;
+  fillNormal(out: Float32Array, mean: number, std: number, seedHi: number, seedLo: number): void;
   memoryBandwidth(kind: 'copy' | 'triad', bytes: number, threads: number, repeats: number): number;
 }
 

@@ -1,6 +1,7 @@
 // The seedable generator behind every random tensor, init and shuffle: xoshiro128**
 // (fast, 128-bit state, passes BigCrush), seeded through splitmix32 as its authors advise.
 import { checkInt } from './check';
+import { native } from './native';
 
 export class Generator {
   private s = new Uint32Array(4);
@@ -62,6 +63,20 @@ export class Generator {
   /** Integer in [0, n). */
   integer(n: number): number {
     return Math.floor(this.uniform() * n);
+  }
+
+  /**
+   * Fills `out` with uniform values on [low, high) in native code: one 64-bit seed is drawn
+   * from this generator and element i gets hash(seed, i) — reproducible after manualSeed,
+   * independent of the thread count, and fast enough for initialising big networks.
+   */
+  fillUniform(out: Float32Array, low = 0, high = 1): void {
+    native.fillUniform(out, low, high, this.nextUint32(), this.nextUint32());
+  }
+
+  /** Fills `out` with Normal(mean, std) values in native code (see fillUniform). */
+  fillNormal(out: Float32Array, mean = 0, std = 1): void {
+    native.fillNormal(out, mean, std, this.nextUint32(), this.nextUint32());
   }
 
   getState(): number[] {

@@ -329,16 +329,14 @@ export function ones(shape: Shape): Tensor {
 /** Uniform on [0, 1), as torch.rand. */
 export function rand(shape: Shape, generator: Generator = defaultGenerator): Tensor {
   const out = allocate(shape, 'rand', false);
-  const data = out.data;
-  for (let i = 0; i < data.length; i++) data[i] = generator.uniform();
+  generator.fillUniform(out.data);
   return out;
 }
 
 /** Standard normal, as torch.randn. */
 export function randn(shape: Shape, generator: Generator = defaultGenerator): Tensor {
   const out = allocate(shape, 'randn', false);
-  const data = out.data;
-  for (let i = 0; i < data.length; i++) data[i] = generator.normal();
+  generator.fillNormal(out.data);
   return out;
 }
 

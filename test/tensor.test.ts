@@ -7,6 +7,7 @@ import {
   ones,
   rand,
   randn,
+  runtime,
   tensor,
   Tensor,
   zeros,
@@ -63,6 +64,20 @@ describe('seeded generators', () => {
     expect(Array.from(randn([100]).data)).toEqual(b);
     manualSeed(43);
     expect(Array.from(rand([100]).data)).not.toEqual(a);
+  });
+  test('native fills give the same values on 1 and 2 threads', () => {
+    const draw = (threads: number) => {
+      runtime.setNumThreads(threads);
+      manualSeed(9);
+      return [
+        Array.from(rand([100000]).data.slice(99990)),
+        Array.from(randn([100001]).data.slice(99990)),
+      ];
+    };
+    const one = draw(1);
+    const two = draw(2);
+    runtime.setNumThreads(runtime.info().maxThreads);
+    expect(two).toEqual(one);
   });
   test('rand is uniform on [0, 1) and randn is standard normal', () => {
     manualSeed(1);

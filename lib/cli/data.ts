@@ -54,20 +54,27 @@ export interface Data {
 
 const constructors = {
   'fashion-mnist': (o: { root?: string; train: boolean }) => datasets.fashionMnist(o),
-  mnist: (o: { root?: string; train: boolean }) => datasets.mnist({ ...o, root: requireRoot(o.root) }),
-  cifar10: (o: { root?: string; train: boolean }) => datasets.cifar10({ ...o, root: requireRoot(o.root) }),
-  cifar100: (o: { root?: string; train: boolean }) => datasets.cifar100({ ...o, root: requireRoot(o.root) }),
+  mnist: (o: { root?: string; train: boolean }) =>
+    datasets.mnist({ ...o, root: requireRoot(o.root) }),
+  cifar10: (o: { root?: string; train: boolean }) =>
+    datasets.cifar10({ ...o, root: requireRoot(o.root) }),
+  cifar100: (o: { root?: string; train: boolean }) =>
+    datasets.cifar100({ ...o, root: requireRoot(o.root) }),
 } as const;
 
 function requireRoot(root: string | undefined): string {
-  if (!root) throw new UsageError('this dataset is not bundled: pass --data-dir DIR with its files');
+  if (!root)
+    throw new UsageError('this dataset is not bundled: pass --data-dir DIR with its files');
   return root;
 }
 
 /** The first `limit` samples (quick runs), or the whole set. */
 function limited(dataset: Dataset, limit: number | undefined): Dataset {
   if (limit === undefined || limit >= dataset.length) return dataset;
-  return new Subset(dataset, Array.from({ length: limit }, (_, i) => i));
+  return new Subset(
+    dataset,
+    Array.from({ length: limit }, (_, i) => i),
+  );
 }
 
 export function loadData(o: DataOptions): Data {
@@ -91,6 +98,10 @@ export function loadData(o: DataOptions): Data {
     transform: transforms.compose([...augment, normalize]),
   });
   const testBatch = Math.max(o.batchSize, 256);
-  const test = new DataLoader(testSet, { batchSize: testBatch, shuffle: false, transform: normalize });
+  const test = new DataLoader(testSet, {
+    batchSize: testBatch,
+    shuffle: false,
+    transform: normalize,
+  });
   return { spec, train, test };
 }

@@ -53,15 +53,13 @@ export function skipInit<T>(fn: () => T): T {
 
 export function uniform_(t: Tensor, low = 0, high = 1, g: Generator = defaultGenerator): Tensor {
   if (skipping) return t;
-  const d = t.data;
-  for (let i = 0; i < d.length; i++) d[i] = low + (high - low) * g.uniform();
+  g.fillUniform(t.data, low, high);
   return t;
 }
 
 export function normal_(t: Tensor, mean = 0, std = 1, g: Generator = defaultGenerator): Tensor {
   if (skipping) return t;
-  const d = t.data;
-  for (let i = 0; i < d.length; i++) d[i] = mean + std * g.normal();
+  g.fillNormal(t.data, mean, std);
   return t;
 }
 

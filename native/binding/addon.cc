@@ -8,6 +8,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   convkit::binding::registerMemory(env, exports);
   convkit::binding::registerGemm(env, exports);
   convkit::binding::registerPeak(env, exports);
+  convkit::binding::registerRandom(env, exports);
   convkit::binding::registerBatchNorm(env, exports);
   convkit::binding::registerActivation(env, exports);
   convkit::binding::registerConv(env, exports);
