@@ -105,3 +105,56 @@ export {
   inception_v3,
 } from './inception_v3';
 export type { Inception3Options, InceptionOutputs } from './inception_v3';
+import './resnet';
+import './resnet_cifar';
+import './resnet_preact';
+export {
+  BasicBlock,
+  Bottleneck,
+  ResNet,
+  resnet18,
+  resnet34,
+  resnet50,
+  resnet101,
+  resnet152,
+  resnext50_32x4d,
+  resnext101_32x8d,
+  resnext101_64x4d,
+  wide_resnet50_2,
+  wide_resnet101_2,
+  se_resnet18,
+  se_resnet34,
+  se_resnet50,
+  se_resnet101,
+  se_resnet152,
+  se_resnext50_32x4d,
+} from './resnet';
+export type { BlockOptions, ResNetOptions, ResNetBlock } from './resnet';
+export {
+  CifarResNet,
+  PadShortcut,
+  resnet20,
+  resnet32,
+  resnet44,
+  resnet56,
+  resnet110,
+  resnet1202,
+  plain20,
+  plain32,
+  plain44,
+  plain56,
+  plain110,
+} from './resnet_cifar';
+export type { CifarResNetOptions } from './resnet_cifar';
+export {
+  PreActBlock,
+  PreActBottleneck,
+  PreActResNet,
+  preact_resnet18,
+  preact_resnet34,
+  preact_resnet50,
+  preact_resnet101,
+  preact_resnet110,
+  preact_resnet164,
+} from './resnet_preact';
+export type { PreActBlockOptions, PreActResNetOptions } from './resnet_preact';
