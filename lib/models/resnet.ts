@@ -2,7 +2,7 @@
 // v1.5: the stride of a Bottleneck sits on its 3x3 conv). Attribute names are torchvision's, so
 // `layer1.0.conv1.weight` ... `fc.bias` load from torchvision state dicts unchanged. Additions
 // over torchvision: cifarStem, seBlock (SE-ResNet) and stochasticDepthProb.
-import { checkInt, checkNumber, invalidRange, invalidType } from '../check';
+import { checkInt, invalidRange } from '../check';
 import * as F from '../ops';
 import type { Tensor } from '../tensor';
 import * as init from '../nn/init';
@@ -16,6 +16,7 @@ import { BatchNorm2d } from '../nn/layers/norm';
 import { AdaptiveAvgPool2d, MaxPool2d } from '../nn/layers/pooling';
 import { Identity } from '../nn/layers/shape';
 import { SqueezeExcitation } from '../nn/blocks/squeeze_excitation';
+import { checkOptionNames, probabilityOption } from './builder_utils';
 import { ModelOptions, registerModel } from './registry';
 
 export const PAPERS = {
@@ -200,23 +201,6 @@ export interface ResNetOptions extends ModelOptions {
   stochasticDepthProb?: number;
 }
 
-/** Rejects option names a builder does not know, so `num_classes` fails instead of being ignored. */
-export function checkOptionNames(op: string, options: object, known: readonly string[]): void {
-  if (options === null || typeof options !== 'object')
-    throw invalidType(op, 'options', 'an options object', options);
-  for (const key of Object.keys(options))
-    if (!known.includes(key))
-      throw new RangeError(
-        `convkit.${op}: unknown option '${key}'; the options are ${known.join(', ')}`,
-      );
-}
-
-export function checkProbability(op: string, name: string, p: number): number {
-  checkNumber(op, name, p);
-  if (!(p >= 0 && p < 1)) throw invalidRange(op, name, 'a probability in [0, 1)', p);
-  return p;
-}
-
 /** torchvision's init: kaiming normal (fan_out, relu) convs, BN 1/0, Linear left at its default. */
 export function initResNetWeights(model: Module, zeroInitResidual: boolean): void {
   for (const m of model.modules()) {
@@ -292,7 +276,7 @@ export class ResNet extends Module {
     const seReduction = options.seBlock
       ? checkInt(op, 'seReduction', options.seReduction ?? 16, 1)
       : null;
-    const sdProb = checkProbability(op, 'stochasticDepthProb', options.stochasticDepthProb ?? 0);
+    const sdProb = probabilityOption(op, 'stochasticDepthProb', options.stochasticDepthProb, 0);
     const totalBlocks = layers.reduce((a, b) => a + b, 0);
 
     this.conv1 = options.cifarStem

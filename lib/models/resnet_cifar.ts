@@ -13,15 +13,8 @@ import { Sequential } from '../nn/layers/containers';
 import { Linear } from '../nn/layers/linear';
 import { BatchNorm2d } from '../nn/layers/norm';
 import { AdaptiveAvgPool2d } from '../nn/layers/pooling';
-import {
-  BasicBlock,
-  checkImageInput,
-  checkOptionNames,
-  checkProbability,
-  conv1x1,
-  initResNetWeights,
-  PAPERS,
-} from './resnet';
+import { BasicBlock, checkImageInput, conv1x1, initResNetWeights, PAPERS } from './resnet';
+import { checkOptionNames, probabilityOption } from './builder_utils';
 import { ModelOptions, registerModel } from './registry';
 
 /**
@@ -120,7 +113,7 @@ export class CifarResNet extends Module {
     if (!Array.isArray(widths) || widths.length !== 3)
       throw invalidRange(op, 'widths', 'three channel counts', widths);
     widths.forEach((w, i) => checkInt(op, `widths[${i}]`, w, 1));
-    const sdProb = checkProbability(op, 'stochasticDepthProb', options.stochasticDepthProb ?? 0);
+    const sdProb = probabilityOption(op, 'stochasticDepthProb', options.stochasticDepthProb, 0);
 
     this.conv1 = new Conv2d(this.inChannels, widths[0], 3, { padding: 1, bias: false });
     this.bn1 = new BatchNorm2d(widths[0]);

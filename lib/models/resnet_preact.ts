@@ -19,14 +19,13 @@ import { AdaptiveAvgPool2d, MaxPool2d } from '../nn/layers/pooling';
 import { Identity } from '../nn/layers/shape';
 import {
   checkImageInput,
-  checkOptionNames,
-  checkProbability,
   conv1x1,
   conv3x3,
   initResNetWeights,
   PAPERS,
   stochasticDepth,
 } from './resnet';
+import { checkOptionNames, probabilityOption } from './builder_utils';
 import { ModelOptions, registerModel } from './registry';
 
 export interface PreActBlockOptions {
@@ -177,7 +176,7 @@ export class PreActResNet extends Module {
       1,
     );
     this.inChannels = checkInt(op, 'inChannels', options.inChannels ?? 3, 1);
-    const sdProb = checkProbability(op, 'stochasticDepthProb', options.stochasticDepthProb ?? 0);
+    const sdProb = probabilityOption(op, 'stochasticDepthProb', options.stochasticDepthProb, 0);
     const totalBlocks = layers.reduce((a, b) => a + b, 0);
     const base = layout === 'cifar' ? 16 : 64;
     const smallStem = layout === 'cifar' || options.cifarStem;
