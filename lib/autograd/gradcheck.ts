@@ -9,7 +9,12 @@
 // rounding error O(eps32 * |L| / h). With eps32 ~ 6e-8 and inputs of order 1, h = 1e-2 balances
 // the two near 1e-4 relative; accumulation in the kernels adds ~1e-5. So the default test is
 // |analytic - numeric| <= atol + rtol * max(|analytic|, |numeric|) with rtol = 1e-2 and
-// atol = 1e-3 * (1 + |L|). Ops with kinks (relu, max) are checked away from them by the caller.
+// atol = 1e-3 * (1 + |L|).
+//
+// Kinks (relu, relu6, hardswish, max): a step that carries some pre-activation across a kink
+// measures neither side's derivative. Each direction is therefore tried with steps h, h/4 and
+// h/16 and passes if any agrees: fewer elements sit within h|v| of a kink as h shrinks, while
+// a wrong gradient disagrees at every step. (At h/16 float32 rounding is still ~1e-4 |L|.)
 import { noGrad } from './grad_mode';
 import { Generator } from '../random';
 import type { Tensor } from '../tensor';
@@ -96,9 +101,16 @@ export function gradcheck(
       const v = fillRandom(new Float32Array(input.size), g);
       let analytic = 0;
       if (grad) for (let i = 0; i < v.length; i++) analytic += grad[i] * v[i];
-      const numeric = numericDerivative(fn, inputs, index, v, r, eps);
-      const tolerance = atol + rtol * Math.max(Math.abs(analytic), Math.abs(numeric));
-      const ratio = Math.abs(analytic - numeric) / tolerance;
+      let numeric = 0;
+      let tolerance = 0;
+      let ratio = Infinity;
+      for (const step of [eps, eps / 4, eps / 16]) {
+        const n = numericDerivative(fn, inputs, index, v, r, step);
+        const tol = atol + rtol * Math.max(Math.abs(analytic), Math.abs(n));
+        const q = Math.abs(analytic - n) / tol;
+        if (q < ratio) [numeric, tolerance, ratio] = [n, tol, q];
+        if (q <= 1) break;
+      }
       if (ratio > worst) {
         worst = ratio;
         if (ratio > 1)
