@@ -20,5 +20,9 @@ const list = JSON.parse(fs.readFileSync(file, 'utf8'));
 list.baseline = ['runtime', 'kernels', 'binding'].flatMap((d) => walk(`native/${d}`));
 for (const isa of Object.keys(list.isa)) list.isa[isa].sources = walk(`native/isa/${isa}`);
 fs.writeFileSync(file, JSON.stringify(list, null, 2) + '\n');
-console.log(`update-sources: ${list.baseline.length} baseline sources, ` +
-  Object.entries(list.isa).map(([k, v]) => `${k} ${v.sources.length}`).join(', '));
+console.log(
+  `update-sources: ${list.baseline.length} baseline sources, ` +
+    Object.entries(list.isa)
+      .map(([k, v]) => `${k} ${v.sources.length}`)
+      .join(', '),
+);

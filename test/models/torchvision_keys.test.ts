@@ -43,3 +43,23 @@ test('every torchvision name of the reference table is in the zoo', () => {
   const missing = table.map((r) => r.name).filter((n) => !registered.has(n));
   expect(missing).toEqual([]);
 });
+
+describe('registry', () => {
+  test('list() describes every model; create() builds by name', () => {
+    const entries = models.list();
+    expect(entries.length).toBeGreaterThanOrEqual(table.length);
+    for (const e of entries) {
+      expect(typeof e.family).toBe('string');
+      expect(e.inputSize).toBeGreaterThan(0);
+      expect(e.paper.length).toBeGreaterThan(5);
+    }
+    const lenet = entries.find((e) => e.name === 'lenet5')!;
+    expect(lenet.parameters()).toBe(61706);
+  });
+  test('an unknown name is an error listing the close matches', () => {
+    expect(() => models.create('resnet19')).toThrow(
+      /unknown model 'resnet19'; did you mean resnet18/,
+    );
+    expect(() => models.create('mobilenetv2')).toThrow(/did you mean mobilenet_v2/);
+  });
+});
