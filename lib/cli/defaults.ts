@@ -6,7 +6,7 @@ export const trainDefaults = {
   /** Extra constructor options for the model (JSON on the command line: --model-options). */
   modelOptions: { widths: [8, 16, 32] } as Record<string, unknown>,
   data: 'fashion-mnist',
-  epochs: 4,
+  epochs: 6,
   batchSize: 128,
   optimizer: 'sgd',
   lr: 0.1,
