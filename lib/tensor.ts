@@ -359,3 +359,10 @@ export function arange(startOrEnd: number, end?: number, step = 1): Tensor {
 export function isTensor(value: unknown): value is Tensor {
   return value instanceof Tensor;
 }
+
+/** The tensor argument `name` of op `op`, checked: a Tensor that has not been disposed. */
+export function requireTensor(op: string, name: string, value: unknown): Tensor {
+  if (!(value instanceof Tensor)) throw invalidType(op, name, 'a Tensor', value);
+  value.assertAlive(op);
+  return value;
+}

@@ -3,7 +3,7 @@
 // F.hardsigmoid, F.gelu with approximate 'none' | 'tanh'). Backward takes the forward INPUT.
 import { invalidRange, invalidType } from '../check';
 import { native } from '../native';
-import { Tensor, empty } from '../tensor';
+import { Tensor, empty, requireTensor } from '../tensor';
 
 export type ActivationName =
   | 'relu'
@@ -51,12 +51,6 @@ const names: readonly ActivationName[] = [
   'hardsigmoid',
   'gelu',
 ];
-
-function requireTensor(op: string, name: string, value: unknown): Tensor {
-  if (!(value instanceof Tensor)) throw invalidType(op, name, 'a Tensor', value);
-  value.assertAlive(op);
-  return value;
-}
 
 /** The native kind and parameter for an activation name and its options (validated). */
 export function resolveActivation(

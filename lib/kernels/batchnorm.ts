@@ -4,7 +4,7 @@
 // ReLU / ReLU6 is fused after the affine transform (and into the backward).
 import { invalidRange, invalidType } from '../check';
 import { native } from '../native';
-import { Tensor, empty } from '../tensor';
+import { Tensor, empty, requireTensor } from '../tensor';
 
 export type BatchNormActivation = 'none' | 'relu' | 'relu6';
 
@@ -96,12 +96,6 @@ export interface BatchNormBackwardOptions {
   y?: Tensor | null;
   /** Compute dweight / dbias (default true). */
   parameterGradients?: boolean;
-}
-
-function requireTensor(op: string, name: string, value: unknown): Tensor {
-  if (!(value instanceof Tensor)) throw invalidType(op, name, 'a Tensor', value);
-  value.assertAlive(op);
-  return value;
 }
 
 function requireInput(op: string, name: string, x: unknown): { rows: number; C: number } {

@@ -3,7 +3,7 @@
 // layout [Cout, Cin/groups, KH, KW], output NHWC [N, OH, OW, Cout]. Semantics are PyTorch's.
 import { describe as describeValue, invalidRange, invalidType } from '../check';
 import { native } from '../native';
-import { Shape, Tensor, empty } from '../tensor';
+import { Shape, Tensor, empty, requireTensor } from '../tensor';
 
 /** [N, H, W, Cin, Cout, KH, KW, sH, sW, padTop, padBottom, padLeft, padRight, dH, dW, groups] */
 export type Conv2dParamsArray = number[];
@@ -67,12 +67,6 @@ export interface Conv2dFusion {
 /** 'gemm' or 'groupedDirect' force a path (benchmarks); default 'auto'. */
 export type Conv2dAlgorithm = 'auto' | 'gemm' | 'groupedDirect';
 const algorithmCodes: Record<Conv2dAlgorithm, number> = { auto: 0, gemm: 1, groupedDirect: 2 };
-
-function requireTensor(op: string, name: string, value: unknown): Tensor {
-  if (!(value instanceof Tensor)) throw invalidType(op, name, 'a Tensor', value);
-  value.assertAlive(op);
-  return value;
-}
 
 function requireRank(op: string, name: string, t: Tensor, rank: number, layout: string): void {
   if (t.ndim !== rank)

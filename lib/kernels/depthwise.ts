@@ -4,7 +4,7 @@
 // and backward weights (+ bias gradient) on the native direct kernels.
 import { invalidRange, invalidType } from '../check';
 import { native } from '../native';
-import { Shape, Tensor, empty } from '../tensor';
+import { Shape, Tensor, empty, requireTensor } from '../tensor';
 
 /** The addon's depthwise surface (geometry = the 15 integers of DepthwiseGeometry). */
 type Geometry = [
@@ -58,12 +58,6 @@ export interface DepthwiseConv2dOptions {
 }
 
 const activationCodes: Record<DepthwiseActivation, number> = { none: 0, relu: 1, relu6: 2 };
-
-function requireTensor(op: string, name: string, value: unknown): Tensor {
-  if (!(value instanceof Tensor)) throw invalidType(op, name, 'a Tensor', value);
-  value.assertAlive(op);
-  return value;
-}
 
 function intPair(
   op: string,

@@ -2,7 +2,7 @@
 // thread count or ISA path. Kept values are scaled by 1 / (1 - p); p = 1 zeroes everything.
 import { checkNumber, invalidRange, invalidType } from '../check';
 import { native } from '../native';
-import { Tensor, empty } from '../tensor';
+import { Tensor, empty, requireTensor } from '../tensor';
 
 export interface DropoutNative {
   dropoutForward(
@@ -20,12 +20,6 @@ export interface DropoutNative {
 }
 
 export const dropoutNative = native as unknown as DropoutNative;
-
-function requireTensor(op: string, name: string, value: unknown): Tensor {
-  if (!(value instanceof Tensor)) throw invalidType(op, name, 'a Tensor', value);
-  value.assertAlive(op);
-  return value;
-}
 
 function checkProbability(op: string, p: unknown): number {
   checkNumber(op, 'p', p);

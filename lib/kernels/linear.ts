@@ -1,8 +1,8 @@
 // Fully connected layer on the native GEMM, PyTorch layout: x [N, in], weight [out, in],
 // bias [out] -> y [N, out] = x W^T + b; backward gives dx = dy W, dW = dy^T x, db = sum_rows dy.
-import { invalidRange, invalidType } from '../check';
+import { invalidRange } from '../check';
 import { native } from '../native';
-import { Tensor, empty, zeros } from '../tensor';
+import { Tensor, empty, zeros, requireTensor } from '../tensor';
 
 export interface LinearNative {
   linearForward(
@@ -31,12 +31,6 @@ export interface LinearNative {
 }
 
 export const linearNative = native as unknown as LinearNative;
-
-function requireTensor(op: string, name: string, value: unknown): Tensor {
-  if (!(value instanceof Tensor)) throw invalidType(op, name, 'a Tensor', value);
-  value.assertAlive(op);
-  return value;
-}
 
 function shapes(
   op: string,

@@ -4,7 +4,7 @@
 // of the targets' weights).
 import { checkInt, checkNumber, invalidRange, invalidType } from '../check';
 import { native } from '../native';
-import { Tensor, empty, zeros } from '../tensor';
+import { Tensor, empty, zeros, requireTensor } from '../tensor';
 
 export type Reduction = 'mean' | 'sum' | 'none';
 
@@ -99,12 +99,6 @@ export interface LossNative {
 }
 
 export const lossNative = native as unknown as LossNative;
-
-function requireTensor(op: string, name: string, value: unknown): Tensor {
-  if (!(value instanceof Tensor)) throw invalidType(op, name, 'a Tensor', value);
-  value.assertAlive(op);
-  return value;
-}
 
 function lastAxis(op: string, x: Tensor): { rows: number; C: number } {
   if (x.ndim < 1) throw invalidRange(op, 'x', 'a tensor of rank >= 1', `shape [${x.shape}]`);

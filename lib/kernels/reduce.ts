@@ -2,7 +2,7 @@
 // gradient of a broadcasting op back into its operand's shape.
 import { invalidRange, invalidType } from '../check';
 import { native } from '../native';
-import { Shape, Tensor, empty } from '../tensor';
+import { Shape, Tensor, empty, requireTensor } from '../tensor';
 
 export interface ReduceNative {
   reduceSum(
@@ -16,12 +16,6 @@ export interface ReduceNative {
 }
 
 export const reduceNative = native as unknown as ReduceNative;
-
-function requireTensor(op: string, name: string, x: unknown): Tensor {
-  if (!(x instanceof Tensor)) throw invalidType(op, name, 'a Tensor', x);
-  x.assertAlive(op);
-  return x;
-}
 
 /** Axes as distinct non-negative integers, sorted (negative ones count from the end). */
 export function normalizeAxes(

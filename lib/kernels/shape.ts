@@ -2,7 +2,7 @@
 // NHWC <-> NCHW helpers), constant pad and channel-major flatten, each with its backward.
 import { checkInt, invalidRange, invalidType } from '../check';
 import { native } from '../native';
-import { Shape, Tensor, empty } from '../tensor';
+import { Shape, Tensor, empty, requireTensor } from '../tensor';
 
 export interface ShapeNative {
   concatRows(
@@ -36,12 +36,6 @@ export interface ShapeNative {
 }
 
 export const shapeNative = native as unknown as ShapeNative;
-
-function requireTensor(op: string, name: string, x: unknown): Tensor {
-  if (!(x instanceof Tensor)) throw invalidType(op, name, 'a Tensor', x);
-  x.assertAlive(op);
-  return x;
-}
 
 function axisOf(op: string, ndim: number, axis: unknown): number {
   if (typeof axis !== 'number') throw invalidType(op, 'axis', 'an integer', axis);

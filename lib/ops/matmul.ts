@@ -1,15 +1,9 @@
 // matmul for 2-D [M,K]x[K,N] and batched 3-D [B,M,K]x[B,K,N] (or x[K,N]) on the native GEMM,
 // with autograd: dA = g B^T, dB = A^T g (summed over the batch when B was shared).
-import { invalidRange, invalidType } from '../check';
+import { invalidRange } from '../check';
 import { native } from '../native';
-import { empty, Tensor, zeros } from '../tensor';
+import { empty, Tensor, zeros, requireTensor } from '../tensor';
 import { record } from './record';
-
-function requireTensor(op: string, name: string, value: unknown): Tensor {
-  if (!(value instanceof Tensor)) throw invalidType(op, name, 'a Tensor', value);
-  value.assertAlive(op);
-  return value;
-}
 
 /** op(A) x op(B) per batch entry; stride 0 reuses one matrix for every entry. */
 function batchedGemm(
