@@ -38,6 +38,22 @@ export interface OptimNative {
     step: number,
   ): void;
   adamStepReference: OptimNative['adamStep'];
+  rmspropStep(
+    param: Float32Array,
+    grad: Float32Array,
+    squareAvg: Float32Array,
+    gradAvg: Float32Array | null,
+    momentumBuffer: Float32Array | null,
+    n: number,
+    lr: number,
+    alpha: number,
+    eps: number,
+    weightDecay: number,
+    momentum: number,
+    centered: boolean,
+    maximize: boolean,
+  ): void;
+  rmspropStepReference: OptimNative['rmspropStep'];
 }
 
 export const optimNative = native as unknown as OptimNative;
@@ -210,4 +226,63 @@ export function adamwStep(
   step: number,
 ): void {
   adam('adamwStep', true, param, grad, state, options, step);
+}
+
+export interface RmspropOptions {
+  lr?: number;
+  alpha?: number;
+  eps?: number;
+  weightDecay?: number;
+  momentum?: number;
+  centered?: boolean;
+  maximize?: boolean;
+}
+
+export interface RmspropState {
+  squareAvg: Tensor;
+  /** Needed when centered. */
+  gradAvg?: Tensor | null;
+  /** Needed when momentum > 0. */
+  momentumBuffer?: Tensor | null;
+}
+
+/** One RMSprop step in place (torch.optim.RMSprop's rule), one fused native pass. */
+export function rmspropStep(
+  param: Tensor,
+  grad: Tensor,
+  state: RmspropState,
+  options: RmspropOptions = {},
+  reference = false,
+): void {
+  const op = 'rmspropStep';
+  checkParam(op, param);
+  requireLike(op, 'grad', grad, param);
+  if (typeof state !== 'object' || state === null)
+    throw invalidType(op, 'state', 'an object', state);
+  const squareAvg = requireLike(op, 'state.squareAvg', state.squareAvg, param);
+  const lr = nonNegative(op, 'lr', options.lr ?? 1e-2);
+  const alpha = nonNegative(op, 'alpha', options.alpha ?? 0.99);
+  const eps = nonNegative(op, 'eps', options.eps ?? 1e-8);
+  const weightDecay = nonNegative(op, 'weightDecay', options.weightDecay ?? 0);
+  const momentum = nonNegative(op, 'momentum', options.momentum ?? 0);
+  const centered = options.centered ?? false;
+  const maximize = options.maximize ?? false;
+  const gradAvg = centered ? requireLike(op, 'state.gradAvg', state.gradAvg, param).data : null;
+  const buffer =
+    momentum > 0 ? requireLike(op, 'state.momentumBuffer', state.momentumBuffer, param).data : null;
+  (reference ? optimNative.rmspropStepReference : optimNative.rmspropStep)(
+    param.data,
+    grad.data,
+    squareAvg.data,
+    gradAvg,
+    buffer,
+    param.size,
+    lr,
+    alpha,
+    eps,
+    weightDecay,
+    momentum,
+    centered,
+    maximize,
+  );
 }

@@ -1,6 +1,6 @@
-// torch.optim.RMSprop. No fused kernel yet: a single JS pass per parameter (RMSprop is rarely
-// the hot path in convnet training; SGD and Adam/AdamW run natively).
+// torch.optim.RMSprop on the fused native update (kernels/optim: one pass per parameter).
 import { checkNumber, invalidRange } from '../check';
+import { rmspropStep } from '../kernels/optim';
 import type { Tensor } from '../tensor';
 import { GroupOptions, Optimizer, OptimizerGroup, ParamGroupSpec, ParamState } from './optimizer';
 
@@ -39,34 +39,25 @@ export class RMSprop extends Optimizer {
   }
 
   protected update(p: Tensor, grad: Tensor, g: OptimizerGroup, s: ParamState): void {
-    const { lr } = g;
-    const alpha = g.alpha as number,
-      eps = g.eps as number,
-      wd = g.weightDecay as number;
-    const momentum = g.momentum as number,
-      centered = g.centered as boolean;
-    const sign = g.maximize ? -1 : 1;
-    const x = p.data,
-      dx = grad.data;
-    const sq = this.buffer(s, 'square_avg', p).data;
-    const gAvg = centered ? this.buffer(s, 'grad_avg', p).data : null;
-    const buf = momentum > 0 ? this.buffer(s, 'momentum_buffer', p).data : null;
-    for (let i = 0; i < x.length; i++) {
-      const d = sign * dx[i] + wd * x[i];
-      sq[i] = alpha * sq[i] + (1 - alpha) * d * d;
-      let avg: number;
-      if (gAvg) {
-        gAvg[i] = alpha * gAvg[i] + (1 - alpha) * d;
-        avg = Math.sqrt(sq[i] - gAvg[i] * gAvg[i]) + eps;
-      } else {
-        avg = Math.sqrt(sq[i]) + eps;
-      }
-      if (buf) {
-        buf[i] = momentum * buf[i] + d / avg;
-        x[i] -= lr * buf[i];
-      } else {
-        x[i] -= (lr * d) / avg;
-      }
-    }
+    const momentum = g.momentum as number;
+    const centered = g.centered as boolean;
+    rmspropStep(
+      p,
+      grad,
+      {
+        squareAvg: this.buffer(s, 'square_avg', p),
+        gradAvg: centered ? this.buffer(s, 'grad_avg', p) : null,
+        momentumBuffer: momentum > 0 ? this.buffer(s, 'momentum_buffer', p) : null,
+      },
+      {
+        lr: g.lr,
+        alpha: g.alpha as number,
+        eps: g.eps as number,
+        weightDecay: g.weightDecay as number,
+        momentum,
+        centered,
+        maximize: g.maximize as boolean,
+      },
+    );
   }
 }

@@ -86,9 +86,37 @@ Napi::Value AdamStep(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// rmspropStep(param, grad, squareAvg, gradAvg|null, momentumBuffer|null, n, lr, alpha, eps,
+//             weightDecay, momentum, centered, maximize)
+template <bool kReference>
+Napi::Value RmspropStep(const Napi::CallbackInfo& info) {
+  const char* op = kReference ? "rmspropStepReference" : "rmspropStep";
+  requireArgs(info, op, 13);
+  const int64_t n = getIndex(info, 5, op, "n");
+  RmspropOptions o;
+  o.lr = getNonNegative(info, 6, op, "lr");
+  o.alpha = getNonNegative(info, 7, op, "alpha");
+  o.eps = getNonNegative(info, 8, op, "eps");
+  o.weightDecay = getNonNegative(info, 9, op, "weightDecay");
+  o.momentum = getNonNegative(info, 10, op, "momentum");
+  o.centered = getBool(info, 11, op, "centered");
+  o.maximize = getBool(info, 12, op, "maximize");
+  float* p = getFloats(info, 0, op, "param", n).data;
+  const float* g = getFloats(info, 1, op, "grad", n).data;
+  float* sq = getFloats(info, 2, op, "squareAvg", n).data;
+  float* ga = o.centered ? getFloats(info, 3, op, "gradAvg", n).data : nullptr;
+  float* buf = o.momentum > 0 ? getFloats(info, 4, op, "momentumBuffer", n).data : nullptr;
+  KernelCallScope scope;
+  (kReference ? ref::rmspropStep : rmspropStep)(p, g, sq, ga, buf, n, o);
+  return info.Env().Undefined();
+}
+
 }  // namespace
 
 void registerOptim(Napi::Env env, Napi::Object exports) {
+  exports.Set("rmspropStep", Napi::Function::New(env, RmspropStep<false>, "rmspropStep"));
+  exports.Set("rmspropStepReference",
+              Napi::Function::New(env, RmspropStep<true>, "rmspropStepReference"));
   exports.Set("sgdStep", Napi::Function::New(env, SgdStep<false>, "sgdStep"));
   exports.Set("sgdStepReference", Napi::Function::New(env, SgdStep<true>, "sgdStepReference"));
   exports.Set("adamStep", Napi::Function::New(env, AdamStep<false>, "adamStep"));

@@ -79,4 +79,40 @@ void adamStep(float* param, const float* grad, float* expAvg, float* expAvgSq,
   });
 }
 
+
+// One fused pass of torch.optim.RMSprop (1.13's single-tensor order of operations). A plain
+// loop at baseline: RMSprop is rarely the hot path, so it has no per-ISA microkernel.
+void rmspropStep(float* param, const float* grad, float* squareAvg, float* gradAvg,
+                 float* momentumBuffer, int64_t n, const RmspropOptions& o) {
+  const float lr = static_cast<float>(o.lr), alpha = static_cast<float>(o.alpha);
+  const float oneMinusAlpha = static_cast<float>(1.0 - o.alpha), eps = static_cast<float>(o.eps);
+  const float weightDecay = static_cast<float>(o.weightDecay);
+  const float momentum = static_cast<float>(o.momentum);
+  const bool centered = o.centered && gradAvg, useMomentum = o.momentum > 0 && momentumBuffer;
+  const float sign = o.maximize ? -1.0f : 1.0f;
+  forChunks(n, [&](int64_t begin, int64_t count) {
+    for (int64_t i = begin; i < begin + count; ++i) {
+      float g = sign * grad[i];
+      if (weightDecay != 0.0f) g = g + weightDecay * param[i];
+      const float sq = squareAvg[i] * alpha + oneMinusAlpha * (g * g);
+      squareAvg[i] = sq;
+      float avg;
+      if (centered) {
+        const float ga = gradAvg[i] * alpha + oneMinusAlpha * g;
+        gradAvg[i] = ga;
+        avg = std::sqrt(sq - ga * ga) + eps;
+      } else {
+        avg = std::sqrt(sq) + eps;
+      }
+      if (useMomentum) {
+        const float b = momentumBuffer[i] * momentum + g / avg;
+        momentumBuffer[i] = b;
+        param[i] = param[i] - lr * b;
+      } else {
+        param[i] = param[i] - lr * (g / avg);
+      }
+    }
+  });
+}
+
 }  // namespace convkit

@@ -4,9 +4,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { runtime, tensor, zeros } from '../../lib';
-import { adamStep, adamwStep, optimNative, sgdStep } from '../../lib/kernels/optim';
+import { adamStep, adamwStep, optimNative, rmspropStep, sgdStep } from '../../lib/kernels/optim';
 import { Generator } from '../../lib/random';
-import { describeEachIsa, maxRelativeError, randomArray } from '../helpers';
+import { describeEachIsa, expectThrows, maxRelativeError, randomArray } from '../helpers';
 
 interface SgdConfig {
   lr: number;
@@ -288,5 +288,55 @@ describe('optimizer arguments', () => {
         1,
       ),
     ).toThrow(/beta2/);
+  });
+});
+
+describeEachIsa('rmspropStep vs the scalar reference', () => {
+  const configs = [
+    {},
+    { weightDecay: 1e-2, maximize: true },
+    { momentum: 0.5, centered: true, alpha: 0.9 },
+  ];
+  test.each(configs.map((c) => [JSON.stringify(c), c] as const))(
+    '%s, 5 steps, odd sizes',
+    (_name, options) => {
+      for (const n of [1, 13, 70001]) {
+        const g = new Generator(n);
+        const make = () => {
+          const values = randomArray(n, g);
+          return [tensor(values), tensor(values.slice())];
+        };
+        const [p, pRef] = make();
+        const zeros3 = () => [0, 1, 2].map(() => tensor(new Float32Array(n)));
+        const [sq, ga, mb] = zeros3();
+        const [sqRef, gaRef, mbRef] = zeros3();
+        for (let step = 0; step < 5; step++) {
+          const grad = tensor(randomArray(n, g));
+          rmspropStep(p, grad, { squareAvg: sq, gradAvg: ga, momentumBuffer: mb }, options);
+          rmspropStep(
+            pRef,
+            grad,
+            { squareAvg: sqRef, gradAvg: gaRef, momentumBuffer: mbRef },
+            options,
+            true,
+          );
+        }
+        const { error, index } = maxRelativeError(p.data, pRef.data);
+        if (!(error <= 2e-6)) throw new Error(`n ${n}: error ${error} at ${index}`);
+      }
+    },
+  );
+  test('bad state names the op and the buffer', () => {
+    const p = tensor([1, 2]);
+    expectThrows(
+      () => rmspropStep(p, tensor([1, 1]), { squareAvg: tensor([0]) }),
+      'RangeError',
+      /rmspropStep.*squareAvg/,
+    );
+    expectThrows(
+      () => rmspropStep(p, tensor([1, 1]), { squareAvg: tensor([0, 0]) }, { centered: true }),
+      'TypeError',
+      /gradAvg/,
+    );
   });
 });

@@ -46,4 +46,25 @@ void adamStep(float* param, const float* grad, float* expAvg, float* expAvgSq,
   }
 }
 
+
+void rmspropStep(float* param, const float* grad, float* squareAvg, float* gradAvg,
+                 float* momentumBuffer, int64_t n, const RmspropOptions& o) {
+  for (int64_t i = 0; i < n; ++i) {
+    double g = (o.maximize ? -1.0 : 1.0) * grad[i] + o.weightDecay * param[i];
+    squareAvg[i] = static_cast<float>(squareAvg[i] * o.alpha + (1 - o.alpha) * g * g);
+    double avg = squareAvg[i];
+    if (o.centered) {
+      gradAvg[i] = static_cast<float>(gradAvg[i] * o.alpha + (1 - o.alpha) * g);
+      avg -= static_cast<double>(gradAvg[i]) * gradAvg[i];
+    }
+    avg = std::sqrt(avg) + o.eps;
+    if (o.momentum > 0) {
+      momentumBuffer[i] = static_cast<float>(momentumBuffer[i] * o.momentum + g / avg);
+      param[i] = static_cast<float>(param[i] - o.lr * momentumBuffer[i]);
+    } else {
+      param[i] = static_cast<float>(param[i] - o.lr * g / avg);
+    }
+  }
+}
+
 }  // namespace convkit::ref
