@@ -77,6 +77,27 @@ describe('environment variables (fresh processes)', () => {
     expect(held).toBeGreaterThanOrEqual(50 * 400000);
     expect(after).toBeLessThan(held / 10);
   });
+  test("a disposed tensor's late GC finalizer never frees memory reused by a newer tensor", () => {
+    // dispose() returns the block to the pool at once; the old buffer's finalizer runs later,
+    // when the pool may already have handed the same address to another tensor.
+    const code = `
+      const { zeros, memory } = require('./lib');
+      const base = memory.stats().liveBytes;
+      let b;
+      (() => { const a = zeros([4096]); a.dispose(); b = zeros([4096]); })();
+      global.gc();
+      setTimeout(() => {
+        global.gc();
+        setTimeout(() => {
+          const c = zeros([4096]);
+          c.data.fill(7);
+          console.log(JSON.stringify({ b0: b.data[0], live: memory.stats().liveBytes - base }));
+        }, 50);
+      }, 50);`;
+    const { b0, live } = JSON.parse(runNode(code, {}, ['--expose-gc']));
+    expect(b0).toBe(0); // b still owns its memory: c got another block
+    expect(live).toBe(2 * 4096 * 4); // b and c live, nothing freed twice
+  });
   test('a forked child and worker threads compute correctly (no OpenMP hang)', () => {
     const code = `
       const { Worker } = require('worker_threads');

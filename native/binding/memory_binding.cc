@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <limits>
+#include <cstdint>
 #include <cstring>
 #include <mutex>
 #include <unordered_map>
@@ -20,7 +21,15 @@ namespace {
 
 // Native blocks by data pointer; an entry exists while its memory is live.
 std::mutex blocksMutex;
-std::unordered_map<void*, size_t> liveBlocks;
+// Each allocation gets an id, passed to its GC finalizer: after dispose() frees a block, the
+// pool may hand the same address to a new tensor before the old buffer's finalizer runs, and
+// that finalizer must not free the new owner's memory.
+struct LiveBlock {
+  size_t bytes;
+  uint64_t id;
+};
+std::unordered_map<void*, LiveBlock> liveBlocks;
+uint64_t nextBlockId = 1;
 // Bytes released by GC finalizers, reported to V8 on the next call from the JS thread.
 std::atomic<int64_t> pendingRelease{0};
 
@@ -30,13 +39,14 @@ void flushPendingRelease(Napi::Env env) {
 }
 
 // Frees `ptr` once: whichever of dispose() and the GC finalizer comes first.
-bool releaseBlock(void* ptr) {
+// Frees `ptr` if it is still the allocation `id` (0: whichever allocation lives there now).
+bool releaseBlock(void* ptr, uint64_t id) {
   size_t bytes;
   {
     std::lock_guard<std::mutex> lock(blocksMutex);
     auto it = liveBlocks.find(ptr);
-    if (it == liveBlocks.end()) return false;
-    bytes = it->second;
+    if (it == liveBlocks.end() || (id != 0 && it->second.id != id)) return false;
+    bytes = it->second.bytes;
     liveBlocks.erase(it);
   }
   poolFree(ptr, bytes);
@@ -44,7 +54,9 @@ bool releaseBlock(void* ptr) {
   return true;
 }
 
-void finalizeExternal(napi_env, void* data, void*) { releaseBlock(data); }
+void finalizeExternal(napi_env, void* data, void* hint) {
+  releaseBlock(data, static_cast<uint64_t>(reinterpret_cast<uintptr_t>(hint)));
+}
 
 // With CONVKIT_POISON=1, uninitialised allocations are filled with NaN so that a kernel that
 // fails to write part of its output shows up in the tests instead of returning stale values.
@@ -76,16 +88,19 @@ Napi::Value AllocFloats(const Napi::CallbackInfo& info) {
   } else if (poisonUninitialised()) {
     std::fill_n(static_cast<float*>(ptr), length, std::numeric_limits<float>::quiet_NaN());
   }
+  uint64_t id;
   {
     std::lock_guard<std::mutex> lock(blocksMutex);
-    liveBlocks[ptr] = bytes;
+    id = nextBlockId++;
+    liveBlocks[ptr] = {bytes, id};
   }
   napi_value buffer;
   napi_status status =
-      napi_create_external_arraybuffer(env, ptr, bytes, finalizeExternal, nullptr, &buffer);
+      napi_create_external_arraybuffer(env, ptr, bytes, finalizeExternal,
+                                       reinterpret_cast<void*>(static_cast<uintptr_t>(id)), &buffer);
   if (status != napi_ok) {
     // Runtimes that forbid external buffers (napi_no_external_buffers_allowed): V8 owns it.
-    releaseBlock(ptr);
+    releaseBlock(ptr, id);
     pendingRelease.fetch_sub(static_cast<int64_t>(bytes));
     auto owned = Napi::ArrayBuffer::New(env, bytes);
     return Napi::Float32Array::New(env, static_cast<size_t>(length), owned, 0);
@@ -107,7 +122,7 @@ Napi::Value DisposeFloats(const Napi::CallbackInfo& info) {
   void* ptr = buffer.Data();
   // Detach first: from here on JS sees an empty buffer, then the memory goes back.
   buffer.Detach();
-  releaseBlock(ptr);
+  releaseBlock(ptr, 0);
   flushPendingRelease(env);
   return env.Undefined();
 }
