@@ -281,9 +281,11 @@ describe('stochastic depth', () => {
 });
 
 describe('gradcheck of every block (train mode, tiny sizes)', () => {
-  // gradcheck retries each direction with smaller steps (h, h/4, h/16) when a ReLU kink falls
-  // inside the step. A kink can still spoil an unlucky draw, so each block is checked on three
-  // seeds and must pass on at least two; a wrong gradient fails on every seed.
+  // eps 1e-4 on 4x4 maps: with a larger finite-difference step some ReLU input crosses its kink
+  // and the difference quotient no longer measures the derivative (the analytic gradients
+  // still equal PyTorch's float64 ones to 1e-6). A kink can still fall inside the step for an
+  // unlucky draw, so each block is checked on three seeds and must pass on at least two; a
+  // wrong gradient fails on every seed.
   type Block = nn.Module & { conv1: nn.Conv2d; conv2: nn.Conv2d };
   const check = (name: string, make: () => Block, inChannels: number) =>
     test(name, () => {
@@ -293,7 +295,7 @@ describe('gradcheck of every block (train mode, tiny sizes)', () => {
           const block = make();
           const x = randomInput([2, 4, 4, inChannels], seed);
           const inputs = [x, block.conv1.weight, block.conv2.weight];
-          return gradcheck((a) => block.forward(a), inputs, { name });
+          return gradcheck((a) => block.forward(a), inputs, { name, eps: 1e-4 });
         }),
       );
       const failures = results.filter((r) => !r.ok).map((r) => r.message);
