@@ -149,7 +149,7 @@ function main() {
   }
   const torch = args.includes('--no-torch') ? null : torchTimes(rows, quick);
   rows.forEach((r, i) => {
-    if (torch)
+    if (torch && torch[i])
       Object.assign(r, {
         torchFwd: torch[i].fwd,
         torchTrain: torch[i].train,

@@ -26,6 +26,9 @@ def main(spec, runs):
     torch.set_num_threads(2)
     cache, out = {}, []
     for s in spec:
+        if not hasattr(torchvision.models, s["model"]):  # e.g. mobilenet_v1: not in torchvision
+            out.append(None)
+            continue
         if s["model"] not in cache:
             kwargs = dict(aux_logits=False, init_weights=False) if s["model"] in ("googlenet", "inception_v3") else {}
             cache[s["model"]] = getattr(torchvision.models, s["model"])(weights=None, **kwargs)
