@@ -54,7 +54,7 @@ function rooflineSvg(rows, machine) {
   const ridge = machine.peakAll / machine.copyGBs;
   parts.push(
     `<polyline fill="none" stroke="#d62728" stroke-width="2" points="${x(xMin)},${y(Math.max(yMin, machine.copyGBs * xMin))} ${x(ridge)},${y(machine.peakAll)} ${x(xMax)},${y(machine.peakAll)}"/>`,
-    `<text x="${x(xMax) - 4}" y="${y(machine.peakAll) - 6}" text-anchor="end" fill="#d62728">FMA peak ${machine.peakAll.toFixed(0)} GFLOP/s</text>`,
+    `<text x="${x(ridge) + 8}" y="${y(machine.peakAll) - 6}" fill="#d62728">FMA peak ${machine.peakAll.toFixed(0)} GFLOP/s</text>`,
     `<text x="${x(ridge / 8)}" y="${y((machine.copyGBs * ridge) / 8) - 8}" fill="#d62728" transform="rotate(-28 ${x(ridge / 8)} ${y((machine.copyGBs * ridge) / 8) - 8})">copy ${machine.copyGBs.toFixed(0)} GB/s</text>`,
   );
   for (const r of rows) {
@@ -70,10 +70,11 @@ function rooflineSvg(rows, machine) {
       );
     }
   }
+  const ly = H - B - 40; // legend in the empty lower right
   parts.push(
-    `<circle cx="${W - 200}" cy="${T + 10}" r="5" fill="#1f77b4"/><text x="${W - 190}" y="${T + 14}">forward</text>`,
-    `<circle cx="${W - 120}" cy="${T + 10}" r="5" fill="#2ca02c"/><text x="${W - 110}" y="${T + 14}">training step</text>`,
-    `<text x="${W - 200}" y="${T + 32}">small dots: batch 1; large: training batch</text>`,
+    `<circle cx="${W - 260}" cy="${ly}" r="5" fill="#1f77b4"/><text x="${W - 250}" y="${ly + 4}">forward</text>`,
+    `<circle cx="${W - 180}" cy="${ly}" r="5" fill="#2ca02c"/><text x="${W - 170}" y="${ly + 4}">training step</text>`,
+    `<text x="${W - 260}" y="${ly + 22}">small dots: batch 1; large: training batch</text>`,
     '</svg>',
   );
   return parts.join('\n');
