@@ -50,7 +50,9 @@ function inputShapes(modelName, moduleName, size) {
     return original.apply(target, inputs);
   };
   model.eval();
-  tidy(() => noGrad(() => model.forward(randn([1, size, size, 3]))));
+  tidy(() => {
+    noGrad(() => model.forward(randn([1, size, size, 3])));
+  });
   delete target.forward;
   return { block: target, shapes };
 }
@@ -79,7 +81,15 @@ function benchBlock(block, shapes, batch, runs) {
   const params = block.parameters().reduce((n, p) => n + p.size, 0);
   const inputs = batched.map((s) => randn(s));
   block.eval();
-  const fwd = timeMedian(() => tidy(() => noGrad(() => block.forward(...inputs))), { runs });
+  // The tidy callbacks return nothing: a returned tensor would survive tidy, and each run
+  // would then allocate (and page-fault) a fresh output instead of reusing pooled memory.
+  const fwd = timeMedian(
+    () =>
+      tidy(() => {
+        noGrad(() => block.forward(...inputs));
+      }),
+    { runs },
+  );
   const outSize = tidy(() => noGrad(() => block.forward(...inputs)).size);
   block.train();
   const train = timeMedian(

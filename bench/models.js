@@ -59,7 +59,14 @@ function child(spec, steps) {
     steps,
   );
   model.eval();
-  const inferStep = timeIt(() => tidy(() => noGrad(() => model.forward(x))), steps);
+  // Returns nothing from tidy, so every output is freed to the pool (see bench/blocks.js).
+  const inferStep = timeIt(
+    () =>
+      tidy(() => {
+        noGrad(() => model.forward(x));
+      }),
+    steps,
+  );
   const info = runtime.info();
   const peak = addon.fmaPeak(info.isa, info.threads, 0.3);
   void native;
