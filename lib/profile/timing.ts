@@ -58,7 +58,10 @@ export function time(
             (c) => fwd.set(c.name, (fwd.get(c.name) ?? 0) + c.seconds),
             () => model.forward(x),
           );
-        if (!train) return noGrad(step);
+        if (!train) {
+          noGrad(step); // nothing returned: outputs go back to the pool at the end of tidy
+          return;
+        }
         const y = step();
         profiling.backwardTimer = (scope, s) =>
           bwd.set(scope ?? '', (bwd.get(scope ?? '') ?? 0) + s);
