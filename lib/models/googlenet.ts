@@ -147,6 +147,45 @@ export interface GoogLeNetOutputs {
   aux1: Tensor | null;
 }
 
+/** The options GoogLeNet and Inception v3 share, checked (torchvision's defaults). */
+export function inceptionNetOptions(
+  op: string,
+  options: ModelOptions & {
+    numClasses?: number;
+    inChannels?: number;
+    auxLogits?: boolean;
+    transformInput?: boolean;
+    initWeights?: boolean;
+    dropout?: number;
+  },
+  defaultDropout: number,
+  extraNames: string[] = [],
+) {
+  checkOptionNames(op, options, [
+    'numClasses',
+    'inChannels',
+    'auxLogits',
+    'transformInput',
+    'initWeights',
+    'dropout',
+    ...extraNames,
+  ]);
+  const inChannels = intOption(op, 'inChannels', options.inChannels, 3);
+  const transformInput = boolOption(op, 'transformInput', options.transformInput, false);
+  if (transformInput && inChannels !== 3)
+    throw new RangeError(
+      `convkit.${op}: transformInput maps ImageNet's 3 channels; it needs inChannels 3, not ${inChannels}`,
+    );
+  return {
+    numClasses: intOption(op, 'numClasses', options.numClasses, 1000),
+    inChannels,
+    auxLogits: boolOption(op, 'auxLogits', options.auxLogits, false),
+    transformInput,
+    initWeights: boolOption(op, 'initWeights', options.initWeights, true),
+    dropout: probabilityOption(op, 'dropout', options.dropout, defaultDropout),
+  };
+}
+
 export class GoogLeNet extends Module {
   conv1!: BasicConv2d;
   maxpool1!: MaxPool2d;
@@ -174,25 +213,9 @@ export class GoogLeNet extends Module {
   constructor(options: GoogLeNetOptions = {}) {
     super();
     const op = 'googlenet';
-    checkOptionNames(op, options, [
-      'numClasses',
-      'inChannels',
-      'auxLogits',
-      'transformInput',
-      'initWeights',
-      'dropout',
-      'dropoutAux',
-    ]);
-    const numClasses = intOption(op, 'numClasses', options.numClasses, 1000);
-    const inChannels = intOption(op, 'inChannels', options.inChannels, 3);
-    const auxLogits = boolOption(op, 'auxLogits', options.auxLogits, false);
-    this.transformInput = boolOption(op, 'transformInput', options.transformInput, false);
-    if (this.transformInput && inChannels !== 3)
-      throw new RangeError(
-        `convkit.${op}: transformInput maps ImageNet's 3 channels; it needs inChannels 3, not ${inChannels}`,
-      );
-    const initWeights = boolOption(op, 'initWeights', options.initWeights, true);
-    const dropout = probabilityOption(op, 'dropout', options.dropout, 0.2);
+    const { numClasses, inChannels, auxLogits, transformInput, initWeights, dropout } =
+      inceptionNetOptions(op, options, 0.2, ['dropoutAux']);
+    this.transformInput = transformInput;
     const dropoutAux = probabilityOption(op, 'dropoutAux', options.dropoutAux, 0.7);
     const pool = (k: number) => new MaxPool2d(k, { stride: 2, ceilMode: true });
 

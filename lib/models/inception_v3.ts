@@ -21,16 +21,8 @@ import {
   MaxPool2d,
   Module,
 } from '../nn';
-import { BasicConv2d, transformImageNetInput } from './googlenet';
-import {
-  boolOption,
-  buildSkippingDefaultInit,
-  checkOptionNames,
-  defaultBiasInit,
-  truncNormalInit,
-  intOption,
-  probabilityOption,
-} from './builder_utils';
+import { BasicConv2d, inceptionNetOptions, transformImageNetInput } from './googlenet';
+import { buildSkippingDefaultInit, defaultBiasInit, truncNormalInit } from './builder_utils';
 import { registerModel, type ModelOptions } from './registry';
 
 const avgPool3x3 = (x: Tensor): Tensor => F.avgPool2d(x, { kernelSize: 3, stride: 1, padding: 1 });
@@ -278,24 +270,9 @@ export class Inception3 extends Module {
   constructor(options: Inception3Options = {}) {
     super();
     const op = 'inception_v3';
-    checkOptionNames(op, options, [
-      'numClasses',
-      'inChannels',
-      'auxLogits',
-      'transformInput',
-      'initWeights',
-      'dropout',
-    ]);
-    const numClasses = intOption(op, 'numClasses', options.numClasses, 1000);
-    const inChannels = intOption(op, 'inChannels', options.inChannels, 3);
-    const auxLogits = boolOption(op, 'auxLogits', options.auxLogits, false);
-    this.transformInput = boolOption(op, 'transformInput', options.transformInput, false);
-    if (this.transformInput && inChannels !== 3)
-      throw new RangeError(
-        `convkit.${op}: transformInput maps ImageNet's 3 channels; it needs inChannels 3, not ${inChannels}`,
-      );
-    const initWeights = boolOption(op, 'initWeights', options.initWeights, true);
-    const dropout = probabilityOption(op, 'dropout', options.dropout, 0.5);
+    const { numClasses, inChannels, auxLogits, transformInput, initWeights, dropout } =
+      inceptionNetOptions(op, options, 0.5);
+    this.transformInput = transformInput;
 
     // Every weight is redrawn by the init loop: skip the layers' default init (drawn once).
     buildSkippingDefaultInit(initWeights, () => {
