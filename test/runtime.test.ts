@@ -77,6 +77,26 @@ describe('environment variables (fresh processes)', () => {
     expect(held).toBeGreaterThanOrEqual(50 * 400000);
     expect(after).toBeLessThan(held / 10);
   });
+  test('disposed tensors do not make V8 collect garbage (a training step holds and frees GBs)', () => {
+    // Each "step" holds 100 x 8 MB, then disposes them, as tidy does. V8 counts ArrayBuffer
+    // bytes as external memory and would start a major GC per 64 MB of growth (~12 per step).
+    const code = `
+      const { PerformanceObserver, constants } = require('perf_hooks');
+      const { empty } = require('./lib');
+      let major = 0;
+      new PerformanceObserver((list) => {
+        for (const e of list.getEntries())
+          if (e.detail.kind === constants.NODE_PERFORMANCE_GC_MAJOR) major++;
+      }).observe({ entryTypes: ['gc'] });
+      for (let step = 0; step < 5; step++) {
+        const held = [];
+        for (let i = 0; i < 100; i++) held.push(empty([2 << 20]));
+        held.forEach((t) => t.dispose());
+      }
+      setTimeout(() => console.log(JSON.stringify({ major })), 50);`;
+    const { major } = JSON.parse(runNode(code, {}));
+    expect(major).toBeLessThanOrEqual(12);
+  });
   test("a disposed tensor's late GC finalizer never frees memory reused by a newer tensor", () => {
     // dispose() returns the block to the pool at once; the old buffer's finalizer runs later,
     // when the pool may already have handed the same address to another tensor.

@@ -1,6 +1,7 @@
 // Datasets for the CLI: name -> (train loader, test loader, classes, image shape), over
 // lib/data. Normalization with each dataset's channel statistics happens here, on the batch
-// in the loader's transform (torchvision's ToTensor + Normalize); random crop + flip for CIFAR.
+// in the loader's transform (torchvision's ToTensor + Normalize); augmentation (random crop +
+// flip) on by default for CIFAR, on request (--augment) for the others.
 import { DataLoader, datasets, Subset, transforms } from '../data';
 import type { Dataset } from '../data';
 import type { Loader } from '../train/types';
@@ -12,26 +13,34 @@ export interface DatasetSpec {
   shape: [number, number, number];
   mean: number[];
   std: number[];
-  /** Random crop (padding 4) + horizontal flip while training. */
-  augment: boolean;
+  /** Training augmentation when --augment is 'auto'. */
+  augment: AugmentMode;
+  /** Zero padding of the random crop (torchvision's RandomCrop(size, padding)). */
+  cropPadding: number;
 }
 
+/** none; random horizontal flip; random crop with padding, then flip. */
+export const augmentModes = ['none', 'flip', 'crop-flip'] as const;
+export type AugmentMode = (typeof augmentModes)[number];
+
 export const datasetSpecs: Record<string, DatasetSpec> = {
-  'fashion-mnist': { classes: 10, shape: [28, 28, 1], mean: [0.286], std: [0.353], augment: false },
-  mnist: { classes: 10, shape: [28, 28, 1], mean: [0.1307], std: [0.3081], augment: false },
+  'fashion-mnist': { classes: 10, shape: [28, 28, 1], mean: [0.286], std: [0.353], augment: 'none', cropPadding: 2 },
+  mnist: { classes: 10, shape: [28, 28, 1], mean: [0.1307], std: [0.3081], augment: 'none', cropPadding: 2 },
   cifar10: {
     classes: 10,
     shape: [32, 32, 3],
     mean: [0.4914, 0.4822, 0.4465],
     std: [0.247, 0.2435, 0.2616],
-    augment: true,
+    augment: 'crop-flip',
+    cropPadding: 4,
   },
   cifar100: {
     classes: 100,
     shape: [32, 32, 3],
     mean: [0.5071, 0.4865, 0.4409],
     std: [0.2673, 0.2564, 0.2762],
-    augment: true,
+    augment: 'crop-flip',
+    cropPadding: 4,
   },
 };
 
@@ -44,6 +53,8 @@ export interface DataOptions {
   seed: number;
   limitTrain?: number;
   limitTest?: number;
+  /** 'auto' (the default): the dataset's own choice (crop + flip for CIFAR, none otherwise). */
+  augment?: AugmentMode | 'auto';
 }
 
 export interface Data {
@@ -85,11 +96,17 @@ export function loadData(o: DataOptions): Data {
   const root = o.dataDir;
   const trainSet = limited(make({ ...(root ? { root } : {}), train: true }), o.limitTrain);
   const testSet = limited(make({ ...(root ? { root } : {}), train: false }), o.limitTest);
-  // uint8 -> (x / 255 - mean) / std, with random crop + flip first for the CIFAR sets.
+  // uint8 -> (x / 255 - mean) / std, after the augmentation.
   const normalize = transforms.normalize(spec.mean, spec.std);
-  const augment = spec.augment
-    ? [transforms.randomCrop(spec.shape[0], { padding: 4 }), transforms.randomHorizontalFlip()]
-    : [];
+  const mode = !o.augment || o.augment === 'auto' ? spec.augment : o.augment;
+  const augment = {
+    none: [],
+    flip: [transforms.randomHorizontalFlip()],
+    'crop-flip': [
+      transforms.randomCrop([spec.shape[0], spec.shape[1]], { padding: spec.cropPadding }),
+      transforms.randomHorizontalFlip(),
+    ],
+  }[mode];
   const train = new DataLoader(trainSet, {
     batchSize: o.batchSize,
     shuffle: true,

@@ -14,6 +14,8 @@ export const trainDefaults = {
   weightDecay: 5e-4,
   schedule: 'onecycle',
   labelSmoothing: 0,
+  /** Training augmentation: 'auto' is crop + flip for CIFAR and none for (Fashion-)MNIST. */
+  augment: 'auto' as 'auto' | 'none' | 'flip' | 'crop-flip',
   seed: 1,
   /** Checkpoint every this many epochs (and always after the last one and on Ctrl-C). */
   checkpointEvery: 1,

@@ -55,6 +55,8 @@ export interface FitOptions {
   handleSigint?: boolean;
   /** Called after each epoch with its record (e.g. for early stopping bookkeeping). */
   onEpochEnd?: (record: EpochRecord) => void;
+  /** Called after every training step (optimizer update done), with the epoch and step (from 1). */
+  onStepEnd?: (epoch: number, step: number) => void;
 }
 
 /** One line of log.jsonl. Accuracies are fractions in [0, 1]; times in seconds. */
@@ -253,6 +255,7 @@ export async function fit(model: Module, options: FitOptions): Promise<FitResult
         if (done) break;
         step++;
         trainSeconds += (performance.now() - t0) / 1000;
+        options.onStepEnd?.(epoch, step);
         const running = metrics.values();
         progress.update({
           epoch,

@@ -8,7 +8,8 @@ import { manualSeed } from '../../random';
 import { info, setNumThreads } from '../../runtime';
 import { evaluate, fit } from '../../train';
 import type { ProgressMode } from '../../train/progress';
-import { datasetNames, loadData } from '../data';
+import { augmentModes, datasetNames, loadData } from '../data';
+import type { AugmentMode } from '../data';
 import { trainDefaults as d } from '../defaults';
 import {
   jsonObject,
@@ -44,6 +45,7 @@ export interface TrainArgs {
   weightDecay: number;
   schedule: string;
   labelSmoothing: number;
+  augment: AugmentMode | 'auto';
   seed: number;
   out?: string;
   resume: boolean;
@@ -83,6 +85,11 @@ export function trainCommand(): Command {
         .default(d.schedule),
     )
     .option('--label-smoothing <x>', 'label smoothing in [0, 1)', unitInterval, d.labelSmoothing)
+    .addOption(
+      new Option('--augment <mode>', "training augmentation ('auto': crop-flip for CIFAR)")
+        .choices(['auto', ...augmentModes])
+        .default(d.augment),
+    )
     .option('--seed <n>', 'seed for initialization and shuffling', nonNegativeInt, d.seed)
     .option('-o, --out <dir>', 'run directory (default: runs/<model>-<data>-<time>)')
     .option('--resume', 'continue the run in --out from its last checkpoint', false)
@@ -113,6 +120,7 @@ const RESTORED: Array<keyof TrainArgs> = [
   'weightDecay',
   'schedule',
   'labelSmoothing',
+  'augment',
   'seed',
   'limitTrain',
   'limitTest',
@@ -153,6 +161,7 @@ export async function runTrain(a: TrainArgs): Promise<number> {
     seed: a.seed,
     limitTrain: a.limitTrain,
     limitTest: a.limitTest,
+    augment: a.augment,
   });
   const model = createModel(a.model, data.spec, a.modelOptions);
   const optimizer = createOptimizer(model, a);
@@ -175,7 +184,12 @@ export async function runTrain(a: TrainArgs): Promise<number> {
       `${a.optimizer} lr ${a.lr} ${a.schedule}; ${rt.isa}, ${rt.threads} threads; run dir ${out}`,
   );
 
+  // Time to first step: from process start to the end of the first optimizer update.
+  let firstStepSeconds: number | null = null;
   const result = await fit(model, {
+    onStepEnd: () => {
+      if (firstStepSeconds === null) firstStepSeconds = process.uptime();
+    },
     train: data.train,
     val: data.test,
     epochs: a.epochs,
@@ -195,11 +209,20 @@ export async function runTrain(a: TrainArgs): Promise<number> {
   }
   saveStateDict(model, path.join(out, 'model.safetensors'));
   const final = evaluate(model, data.test, { numClasses: data.spec.classes });
-  fs.writeFileSync(path.join(out, 'eval.json'), JSON.stringify(final, null, 1) + '\n');
+  const timing = { firstStepSeconds, totalSeconds: process.uptime() };
+  fs.writeFileSync(
+    path.join(out, 'eval.json'),
+    JSON.stringify({ ...final, timing }, null, 1) + '\n',
+  );
   console.log(
     `test: accuracy ${(final.top1 * 100).toFixed(2)}% (top-5 ${(final.top5 * 100).toFixed(2)}%), ` +
       `loss ${final.loss.toFixed(4)} on ${final.count} images`,
   );
+  if (firstStepSeconds !== null)
+    console.log(
+      `time: first step ${(firstStepSeconds as number).toFixed(1)} s after start, ` +
+        `total ${timing.totalSeconds.toFixed(1)} s`,
+    );
   console.log(
     `wrote ${path.join(out, 'curves.svg')}, log.jsonl, model.safetensors, last.safetensors, eval.json`,
   );
