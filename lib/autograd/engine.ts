@@ -1,9 +1,15 @@
 // The backward engine: order the graph's nodes so each runs after every node that uses its
 // output, seed the root's gradient, run each node once, accumulate into leaves' .grad, and
 // release each node's saved tensors right after it ran (unless retainGraph).
+//
+// Memory: the gradients flowing through the graph are the engine's own (made by the nodes'
+// backward functions during this call), so it frees each one as soon as nothing pending refers
+// to it, and a node's scratch tensors right after the node ran. Without this every activation
+// gradient of the step stayed alive until the enclosing tidy ended: twice PyTorch's peak.
 import type { Tensor } from '../tensor';
 import { Node } from './node';
 import { profiling } from './scope';
+import { captureCreated, isKept } from './tidy';
 
 export interface BackwardOptions {
   /** Keep the graph so backward can run through it again (PyTorch's retain_graph). */
@@ -53,6 +59,7 @@ export function runBackward(
   const outputOf = new Map<Node, Tensor>();
   pending.set(root, seed);
   outputOf.set(rootNode, root);
+  const memory = new GradientMemory();
   for (const node of reverseTopologicalOrder(rootNode)) {
     const output = outputOf.get(node);
     const gradOutput = output ? pending.get(output) : undefined;
@@ -61,19 +68,68 @@ export function runBackward(
     if (output.retainsGrad) output.addToGrad(gradOutput);
     const timer = profiling.backwardTimer;
     const start = timer ? process.hrtime.bigint() : 0n;
-    const gradInputs = node.apply(gradOutput);
+    const { result: gradInputs, created } = captureCreated(() => node.apply(gradOutput));
     if (timer) timer(node.scope, Number(process.hrtime.bigint() - start) / 1e9);
     if (!options.retainGraph) node.release();
+    memory.own(created);
     node.inputs.forEach((input, i) => {
       const grad = gradInputs[i];
       if (!input || !grad) return;
       if (input.gradFn) {
         outputOf.set(input.gradFn, input);
         const previous = pending.get(input);
-        pending.set(input, previous ? accumulate(previous, grad) : grad);
+        const sum = previous ? memory.own(captureCreated(() => accumulate(previous, grad))) : grad;
+        memory.hold(sum);
+        if (previous) memory.drop(previous);
+        pending.set(input, sum);
       } else if (input.requiresGrad) {
-        input.addToGrad(grad);
+        input.addToGrad(grad); // copies: .grad owns its memory
       }
     });
+    memory.drop(gradOutput);
+    memory.freeUnheld(created);
+  }
+}
+
+/**
+ * Reference counts, per storage, of the engine's own gradient tensors held in `pending`
+ * (nodes may pass a gradient through unchanged, to several inputs, or as a reshaped view).
+ * A storage is freed when its count returns to zero. Tensors the engine did not make (the seed,
+ * forward tensors a backward function returned) and kept tensors are never freed here.
+ */
+class GradientMemory {
+  private readonly owned = new Set<object>();
+  private readonly holds = new Map<object, number>();
+
+  /** Marks tensors made during this backward as the engine's (kept ones excepted). */
+  own(created: Tensor[]): void;
+  own(captured: { result: Tensor; created: Tensor[] }): Tensor;
+  own(arg: Tensor[] | { result: Tensor; created: Tensor[] }): Tensor | void {
+    const created = Array.isArray(arg) ? arg : arg.created;
+    for (const t of created) if (!isKept(t)) this.owned.add(t.storageKey());
+    if (!Array.isArray(arg)) return arg.result;
+  }
+
+  hold(t: Tensor): void {
+    const key = t.storageKey();
+    this.holds.set(key, (this.holds.get(key) ?? 0) + 1);
+  }
+
+  drop(t: Tensor): void {
+    const key = t.storageKey();
+    const count = (this.holds.get(key) ?? 1) - 1;
+    if (count > 0) {
+      this.holds.set(key, count);
+      return;
+    }
+    this.holds.delete(key);
+    if (this.owned.has(key) && !isKept(t)) t.dispose();
+  }
+
+  /** Frees a node's scratch tensors: made by it, not pending as a gradient, not kept. */
+  freeUnheld(created: Tensor[]): void {
+    for (const t of created)
+      if (!this.holds.has(t.storageKey()) && !isKept(t) && this.owned.has(t.storageKey()))
+        t.dispose();
   }
 }

@@ -12,6 +12,26 @@ export function trackTensor(t: Tensor): void {
   if (scopes.length) scopes[scopes.length - 1].push(t);
 }
 
+/** Whether keep(t) was called (leaf gradients, retained gradients, user-kept tensors). */
+export function isKept(t: Tensor): boolean {
+  return kept.has(t);
+}
+
+/**
+ * Runs fn and returns the tensors constructed while it ran. They stay tracked by the enclosing
+ * tidy scope (if any) as if fn had run there directly.
+ */
+export function captureCreated<T>(fn: () => T): { result: T; created: Tensor[] } {
+  const created: Scope = [];
+  scopes.push(created);
+  try {
+    return { result: fn(), created };
+  } finally {
+    scopes.pop();
+    for (const t of created) trackTensor(t);
+  }
+}
+
 /** Keeps `t` alive past the enclosing tidy scopes. */
 export function keep<T extends Tensor>(t: T): T {
   kept.add(t);
