@@ -61,7 +61,7 @@ function runCase(c: Case, seed: number): { error: number; index: number; toleran
   return { ...maxRelativeError(logical(got), logical(want)), tolerance };
 }
 
-const sizes = [1, 3, 7, 13, 17, 33, 100, 257];
+const sizes = [1, 3, 7, 13, 16, 17, 28, 32, 33, 57, 100, 257];
 
 describeEachIsa('sgemm', () => {
   for (const threads of [1, 2]) {
@@ -72,7 +72,7 @@ describeEachIsa('sgemm', () => {
       test('square and non-square sizes, all transposes', () => {
         let seed = 1;
         for (const M of sizes)
-          for (const N of [1, 7, 17, 33, 100])
+          for (const N of [1, 7, 16, 17, 33, 100])
             for (const K of [1, 13, 257])
               for (const transA of [false, true])
                 for (const transB of [false, true]) {
@@ -116,6 +116,8 @@ describeEachIsa('sgemm', () => {
         for (const [M, N, K, transB] of [
           [513, 300, 700, true],
           [1030, 65, 576, true],
+          [1030, 16, 576, true],
+          [700, 9, 300, false],
           [200, 520, 1100, false],
         ] as const) {
           const r = runCase({ M, N, K, transA: false, transB, alpha: 1, beta: 0, pad: 0 }, M);

@@ -42,6 +42,8 @@ typedef void (*GemmPackBFn)(bool transB, size_t kc, size_t nc, const float* b, s
 #if defined(__x86_64__) || defined(_M_X64)
 #define CONVKIT_F32_GEMM_UKERNELS(X) \
   X(avx512, 14, 32)                  \
+  X(avx512, 28, 16)                  \
+  X(avx512, 8, 32)                   \
   X(avx2, 6, 16)                     \
   X(generic, 4, 8)
 #else

@@ -290,15 +290,53 @@ int64_t backwardWeightsChunkRows(const Geometry& g, int threads) {
   return std::max<int64_t>(1, std::min<int64_t>(256, balanced));
 }
 
+// A run of im2col columns inside one B panel that come from one tap: `count` channels from
+// channel `channel` of the pixel at (dh, dw) from the row's origin, written at `offset`.
+struct ColumnRun {
+  int64_t offset, dh, dw, channel, count;
+};
+
+// The runs of every NR-column panel of the packed block (they do not depend on the row).
+std::vector<ColumnRun> columnRuns(const Conv2dParams& p, const Geometry& g, int64_t jc,
+                                  int64_t nc, int NR, std::vector<int64_t>& panelStart) {
+  std::vector<ColumnRun> runs;
+  panelStart.clear();
+  const int64_t panels = (nc + NR - 1) / NR;
+  for (int64_t q = 0; q < panels; ++q) {
+    panelStart.push_back(static_cast<int64_t>(runs.size()));
+    const int64_t c0 = jc + q * NR, end = std::min(c0 + NR, jc + nc);
+    for (int64_t c = c0; c < end;) {
+      const int64_t t = c / g.cig, j = c % g.cig;
+      const int64_t count = std::min(end - c, g.cig - j);
+      runs.push_back({c - c0, (t / p.KW) * p.dilationH, (t % p.KW) * p.dilationW, j, count});
+      c += count;
+    }
+  }
+  panelStart.push_back(static_cast<int64_t>(runs.size()));
+  return runs;
+}
+
+// Short copies inline: these runs are a few dozen floats, where a memcpy call costs more
+// than the copy.
+inline void copyFloats(float* __restrict d, const float* __restrict s, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) d[i] = s[i];
+}
+inline void zeroFloats(float* d, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) d[i] = 0.0f;
+}
+
 // Packs im2col rows [r0, r0 + pb.K), group gr's columns, straight from x into the GEMM's
 // packed-B layout (gemm.cc): no col matrix, one copy instead of im2col + packing.
 void packColumnsFromImage(const Conv2dParams& p, const Geometry& g, const float* x, int64_t r0,
                           int64_t gr, const PackedB& pb, float* dst) {
   const int NR = pb.nr;
   const int64_t K = pb.K, Ncols = pb.N;
+  std::vector<int64_t> panelStart;
   for (int64_t jc = 0; jc < Ncols; jc += pb.nc) {
     const int64_t nc = std::min<int64_t>(pb.nc, Ncols - jc);
     const int64_t panels = (nc + NR - 1) / NR;
+    const std::vector<ColumnRun> runs = columnRuns(p, g, jc, nc, NR, panelStart);
+    const int64_t lastWidth = nc - (panels - 1) * NR;
     for (int64_t pc = 0; pc < K; pc += pb.kc) {
       const int64_t kc = std::min<int64_t>(pb.kc, K - pc);
       float* block = dst + jc * K + pc * panels * NR;
@@ -310,19 +348,15 @@ void packColumnsFromImage(const Conv2dParams& p, const Geometry& g, const float*
         const float* image = x + n * p.H * p.W * p.Cin + gr * g.cig;
         for (int64_t q = 0; q < panels; ++q) {
           float* d = block + q * kc * NR + k * NR;
-          const int64_t c0 = jc + q * NR, end = std::min(c0 + NR, jc + nc);
-          int64_t c = c0;
-          while (c < end) {
-            const int64_t t = c / g.cig, j = c % g.cig;
-            const int64_t run = std::min(end - c, g.cig - j);
-            const int64_t ih = ih0 + (t / p.KW) * p.dilationH, iw = iw0 + (t % p.KW) * p.dilationW;
+          for (int64_t u = panelStart[q]; u < panelStart[q + 1]; ++u) {
+            const ColumnRun& run = runs[u];
+            const int64_t ih = ih0 + run.dh, iw = iw0 + run.dw;
             if (ih < 0 || ih >= p.H || iw < 0 || iw >= p.W)
-              std::memset(d + (c - c0), 0, sizeof(float) * run);
+              zeroFloats(d + run.offset, run.count);
             else
-              std::memcpy(d + (c - c0), image + (ih * p.W + iw) * p.Cin + j, sizeof(float) * run);
-            c += run;
+              copyFloats(d + run.offset, image + (ih * p.W + iw) * p.Cin + run.channel, run.count);
           }
-          if (end - c0 < NR) std::memset(d + (end - c0), 0, sizeof(float) * (NR - (end - c0)));
+          if (q == panels - 1 && lastWidth < NR) zeroFloats(d + lastWidth, NR - lastWidth);
         }
       }
     }

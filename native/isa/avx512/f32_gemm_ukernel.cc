@@ -1,4 +1,5 @@
-// f32 GEMM microkernel, 14x32 register tile, AVX-512F (compiled with the avx512 flags only).
+// f32 GEMM microkernels, AVX-512F (compiled with the avx512 flags only): the 14x32 register
+// tile, and 28x16 for N <= 16.
 // 28 zmm accumulators + 2 zmm for the B row; A is broadcast straight from memory as an
 // embedded-broadcast operand (vfmadd231ps zmm, zmm, [mem]{1to16}), so 30 of 32 zmm are live
 // and the inner loop does 2 loads + 14 broadcast-FMAs x 2 per k with no spills.
@@ -15,13 +16,15 @@ namespace isa {
 
 namespace {
 
-constexpr int kMR = 14;
 constexpr int kNR = 32;
 
-template <bool kPackedA>
+// MR rows x 32 columns, MR <= 14 (14: the main tile; 8: row counts that are multiples of 8
+// but not of 14, e.g. M = Cout = 64 in backward-weights, where 14 would leave an edge tile).
+template <int kMR, bool kPackedA>
 inline __attribute__((always_inline)) void ukernel(size_t kc, const float* a, size_t lda,
                                                    const float* b, float* c, size_t ldc,
                                                    const GemmUkernelParams* p) {
+  static_assert(kMR <= 14, "two base pointers of 7 rows each");
   __m512 acc0[kMR], acc1[kMR];
 #pragma GCC unroll 14
   for (int i = 0; i < kMR; ++i) {
@@ -96,6 +99,69 @@ inline __attribute__((always_inline)) void ukernel(size_t kc, const float* a, si
   }
 }
 
+// 28x16 tile for narrow GEMMs (N <= 16: convolutions with 16 or fewer output channels, where
+// the 14x32 tile would compute half zeros): 28 zmm accumulators + 1 for the B row; one load and
+// 28 broadcast-FMAs per k. Four base pointers (rows 0, 7, 14, 21) keep addressing in
+// [base + idx*scale] form.
+template <bool kPackedA>
+inline __attribute__((always_inline)) void ukernel28x16(size_t kc, const float* a, size_t lda,
+                                                        const float* b, float* c, size_t ldc,
+                                                        const GemmUkernelParams* p) {
+  constexpr int MR = 28;
+  __m512 acc[MR];
+#pragma GCC unroll 28
+  for (int i = 0; i < MR; ++i) acc[i] = _mm512_setzero_ps();
+#pragma GCC unroll 28
+  for (int i = 0; i < MR; ++i) _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
+  const float* a7 = a + 7 * lda;
+  const float* a14 = a + 14 * lda;
+  const float* a21 = a + 21 * lda;
+  for (size_t k = 0; k < kc; ++k) {
+    const __m512 b0 = _mm512_load_ps(b);
+    b += 16;
+#pragma GCC unroll 28
+    for (int i = 0; i < MR; ++i) {
+      const float* src = kPackedA ? a + i
+                         : i < 7  ? a + i * lda
+                         : i < 14 ? a7 + (i - 7) * lda
+                         : i < 21 ? a14 + (i - 14) * lda
+                                  : a21 + (i - 21) * lda;
+      acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(*src), b0, acc[i]);
+    }
+    if (kPackedA) {
+      a += MR;
+    } else {
+      a += 1;
+      a7 += 1;
+      a14 += 1;
+      a21 += 1;
+    }
+  }
+  const float beta = p->beta;
+  const __m512 bias = p->bias ? _mm512_loadu_ps(p->bias) : _mm512_setzero_ps();
+  const __m512 vbeta = _mm512_set1_ps(beta);
+  const __m512 zero = _mm512_setzero_ps();
+  const __m512 six = _mm512_set1_ps(6.0f);
+  const float* r = p->residual;
+  const int act = p->activation;
+#pragma GCC unroll 28
+  for (int i = 0; i < MR; ++i) {
+    float* ci = c + i * ldc;
+    __m512 v = acc[i];
+    if (beta == 1.0f)
+      v = _mm512_add_ps(v, _mm512_loadu_ps(ci));
+    else if (beta != 0.0f)
+      v = _mm512_fmadd_ps(vbeta, _mm512_loadu_ps(ci), v);
+    v = _mm512_add_ps(v, bias);
+    if (r) v = _mm512_add_ps(v, _mm512_loadu_ps(r + i * p->ldResidual));
+    if (act != 0) {
+      v = _mm512_max_ps(v, zero);
+      if (act == 2) v = _mm512_min_ps(v, six);
+    }
+    _mm512_storeu_ps(ci, v);
+  }
+}
+
 // 16x16 transpose of the rows in r[0..15] (in place).
 inline __attribute__((always_inline)) void transpose16(__m512 r[16]) {
   __m512 t[16];
@@ -130,13 +196,64 @@ inline __attribute__((always_inline)) void transpose16(__m512 r[16]) {
 
 void f32_gemm_ukernel_14x32__avx512(size_t kc, const float* a, size_t lda, const float* b,
                                     float* c, size_t ldc, const GemmUkernelParams* params) {
-  ukernel<false>(kc, a, lda, b, c, ldc, params);
+  ukernel<14, false>(kc, a, lda, b, c, ldc, params);
 }
 
 void f32_gemm_ukernel_14x32_packeda__avx512(size_t kc, const float* a, size_t lda,
                                             const float* b, float* c, size_t ldc,
                                             const GemmUkernelParams* params) {
-  ukernel<true>(kc, a, lda, b, c, ldc, params);
+  ukernel<14, true>(kc, a, lda, b, c, ldc, params);
+}
+
+void f32_gemm_ukernel_8x32__avx512(size_t kc, const float* a, size_t lda, const float* b,
+                                   float* c, size_t ldc, const GemmUkernelParams* params) {
+  ukernel<8, false>(kc, a, lda, b, c, ldc, params);
+}
+
+void f32_gemm_ukernel_8x32_packeda__avx512(size_t kc, const float* a, size_t lda,
+                                           const float* b, float* c, size_t ldc,
+                                           const GemmUkernelParams* params) {
+  ukernel<8, true>(kc, a, lda, b, c, ldc, params);
+}
+
+void f32_gemm_ukernel_28x16__avx512(size_t kc, const float* a, size_t lda, const float* b,
+                                    float* c, size_t ldc, const GemmUkernelParams* params) {
+  ukernel28x16<false>(kc, a, lda, b, c, ldc, params);
+}
+
+void f32_gemm_ukernel_28x16_packeda__avx512(size_t kc, const float* a, size_t lda,
+                                            const float* b, float* c, size_t ldc,
+                                            const GemmUkernelParams* params) {
+  ukernel28x16<true>(kc, a, lda, b, c, ldc, params);
+}
+
+// 16-column panels for the 28x16 tile.
+void f32_gemm_packb_16__avx512(bool transB, size_t kc, size_t nc, const float* b, size_t ldb,
+                               float alpha, float* dst, size_t panelBegin, size_t panelEnd) {
+  const __m512 va = _mm512_set1_ps(alpha);
+  for (size_t p = panelBegin; p < panelEnd; ++p) {
+    const size_t j0 = p * 16;
+    const size_t nr = nc - j0 < 16 ? nc - j0 : 16;
+    float* d = dst + p * kc * 16;
+    if (!transB) {
+      const __mmask16 m = nr >= 16 ? 0xffff : __mmask16((1u << nr) - 1);
+      const float* s = b + j0;
+      for (size_t k = 0; k < kc; ++k, s += ldb, d += 16)
+        _mm512_store_ps(d, _mm512_mul_ps(va, _mm512_maskz_loadu_ps(m, s)));
+    } else {
+      size_t k = 0;
+      for (; k < kc; k += 16) {
+        const size_t rem = kc - k < 16 ? kc - k : 16;
+        const __mmask16 mk = rem >= 16 ? 0xffff : __mmask16((1u << rem) - 1);
+        __m512 r[16];
+        for (size_t j = 0; j < 16; ++j)
+          r[j] = j < nr ? _mm512_mul_ps(va, _mm512_maskz_loadu_ps(mk, b + (j0 + j) * ldb + k))
+                        : _mm512_setzero_ps();
+        transpose16(r);
+        for (size_t q = 0; q < rem; ++q) _mm512_store_ps(d + (k + q) * 16, r[q]);
+      }
+    }
+  }
 }
 
 void f32_gemm_packb_32__avx512(bool transB, size_t kc, size_t nc, const float* b, size_t ldb,
