@@ -5,6 +5,7 @@ import { Node } from './autograd/node';
 import { keep, trackTensor } from './autograd/tidy';
 import { checkNumber, checkShape, describe, invalidRange, invalidType } from './check';
 import { native } from './native';
+import type { ElementwiseNative } from './kernels/elementwise';
 import { defaultGenerator, Generator } from './random';
 
 export type Shape = readonly number[];
@@ -85,9 +86,7 @@ export class Tensor {
       this.grad = keep(grad.clone());
       return;
     }
-    const into = this.grad.data;
-    const add = grad.data;
-    for (let i = 0; i < into.length; i++) into[i] += add[i];
+    addInto(this.grad.data, grad.data, this.grad.data, this.shape);
   }
 
   /** Drops the gradient (as PyTorch's zero_grad(set_to_none=True)). */
@@ -231,12 +230,15 @@ export class Tensor {
 export type NestedArray = number | NestedArray[];
 
 /** Gradient accumulation for the engine: in place into owned .grad, new memory otherwise. */
+/** out = a + b elementwise, same shapes, with the native kernel (out may be a). */
+function addInto(a: Float32Array, b: Float32Array, out: Float32Array, shape: Shape): void {
+  const dims = [...shape];
+  (native as unknown as ElementwiseNative).binaryBroadcast('add', a, dims, b, dims, out, dims);
+}
+
 function accumulateGrad(into: Tensor, grad: Tensor): Tensor {
-  const a = into.data;
-  const b = grad.data;
   const out = allocate(into.shape, 'backward', false);
-  const o = out.data;
-  for (let i = 0; i < o.length; i++) o[i] = a[i] + b[i];
+  addInto(into.data, grad.data, out.data, into.shape);
   return out;
 }
 

@@ -64,9 +64,17 @@ export interface Conv2dFusion {
   activation?: Conv2dActivation;
 }
 
-/** 'gemm' or 'groupedDirect' force a path (benchmarks); default 'auto'. */
-export type Conv2dAlgorithm = 'auto' | 'gemm' | 'groupedDirect';
-const algorithmCodes: Record<Conv2dAlgorithm, number> = { auto: 0, gemm: 1, groupedDirect: 2 };
+/**
+ * 'gemm' (im2col), 'implicit' (implicit GEMM where it applies: stride 1, groups 1) or
+ * 'groupedDirect' force a path (tests, benchmarks); default 'auto'.
+ */
+export type Conv2dAlgorithm = 'auto' | 'gemm' | 'groupedDirect' | 'implicit';
+const algorithmCodes: Record<Conv2dAlgorithm, number> = {
+  auto: 0,
+  gemm: 1,
+  groupedDirect: 2,
+  implicit: 3,
+};
 
 function requireRank(op: string, name: string, t: Tensor, rank: number, layout: string): void {
   if (t.ndim !== rank)

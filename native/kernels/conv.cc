@@ -73,6 +73,15 @@ void packWeight(const Conv2dParams& p, const Geometry& g, const float* w, float*
       for (int64_t t = 0; t < taps; ++t) wp[co * g.Kg + t * g.cig + j] = w[(co * g.cig + j) * taps + t];
 }
 
+// Short copies inline: these runs are a few dozen floats, where a memcpy call costs more
+// than the copy.
+inline void copyFloats(float* __restrict d, const float* __restrict s, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) d[i] = s[i];
+}
+inline void zeroFloats(float* d, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) d[i] = 0.0f;
+}
+
 // Rows [r0, r1) of the im2col matrix (global row = (n*OH + oh)*OW + ow) into col (ld Ktot).
 void im2col(const Conv2dParams& p, const Geometry& g, const float* x, int64_t r0, int64_t r1,
             float* col) {
@@ -86,13 +95,12 @@ void im2col(const Conv2dParams& p, const Geometry& g, const float* x, int64_t r0
       const int64_t ih = oh * p.strideH - p.padTop + kh * p.dilationH;
       float* drow = dst + kh * p.KW * g.cig;
       if (ih < 0 || ih >= p.H) {
-        for (int64_t gr = 0; gr < p.groups; ++gr)
-          std::memset(drow + gr * g.Kg, 0, sizeof(float) * p.KW * g.cig);
+        for (int64_t gr = 0; gr < p.groups; ++gr) zeroFloats(drow + gr * g.Kg, p.KW * g.cig);
         continue;
       }
       const float* xrow = x + (n * p.H + ih) * p.W * p.Cin;
       if (runs && iw0 >= 0 && iw0 + p.KW <= p.W) {
-        std::memcpy(drow, xrow + iw0 * p.Cin, sizeof(float) * p.KW * p.Cin);
+        copyFloats(drow, xrow + iw0 * p.Cin, p.KW * p.Cin);
         continue;
       }
       for (int64_t kw = 0; kw < p.KW; ++kw) {
@@ -100,9 +108,9 @@ void im2col(const Conv2dParams& p, const Geometry& g, const float* x, int64_t r0
         for (int64_t gr = 0; gr < p.groups; ++gr) {
           float* d = drow + gr * g.Kg + kw * g.cig;
           if (iw < 0 || iw >= p.W)
-            std::memset(d, 0, sizeof(float) * g.cig);
+            zeroFloats(d, g.cig);
           else
-            std::memcpy(d, xrow + iw * p.Cin + gr * g.cig, sizeof(float) * g.cig);
+            copyFloats(d, xrow + iw * p.Cin + gr * g.cig, g.cig);
         }
       }
     }
@@ -175,8 +183,18 @@ int64_t forwardChunkRows(const Geometry& g, int threads, int mr) {
   return std::min(rows, std::max<int64_t>(g.M, 1));
 }
 
+void implicitForward(const Conv2dParams& p, const float* x, const float* w,
+                     const GemmEpilogue* epi, float* y);
+bool implicitApplies(const Conv2dParams& p);
+bool implicitPreferred(const Conv2dParams& p);
+
 void gemmForward(const Conv2dParams& p, const float* x, const float* w, const GemmEpilogue* epi,
-                 float* y) {
+                 float* y, ConvAlgorithm algorithm = ConvAlgorithm::automatic) {
+  if (implicitApplies(p) && (algorithm == ConvAlgorithm::implicit ||
+                             (algorithm == ConvAlgorithm::automatic && implicitPreferred(p)))) {
+    implicitForward(p, x, w, epi, y);
+    return;
+  }
   const Geometry g = geometry(p);
   const int threads = kernelThreads();
   Scratch wpBuf(sizeof(float) * p.Cout * g.Kg);
@@ -208,11 +226,126 @@ void gemmForward(const Conv2dParams& p, const float* x, const float* w, const Ge
   }
 }
 
+// Implicit GEMM (stride 1, groups 1): no im2col matrix. The input is copied once into a
+// zero-padded image; over that image, the im2col row of the output at padded column owp is,
+// tap by tap, Cin contiguous floats at a fixed offset from pixel (oh, owp). So rows of
+// consecutive "virtual" positions v = oh * Wp + owp (Wp = padded width) are equally spaced
+// (lda = Cin) for every tap, and the GEMM reads A in place: C[v] = sum over taps t of
+// A_t[v] x W_t, one GEMM per tap accumulating into a chunk of C (beta = 1) that stays in cache.
+// The virtual rows include Wp - OW columns past each output row (wasted work, which is why this
+// path needs wide outputs); the valid ones are copied out with the epilogue.
+bool implicitApplies(const Conv2dParams& p) {
+  return p.groups == 1 && p.strideH == 1 && p.strideW == 1 && !isPointwise(p);
+}
+
+// Where implicit would beat im2col. Measured (bench/kernels/conv_paths.js, Zen 5, 2 threads):
+// one GEMM per tap re-reads and re-writes the C tile 9 times, which costs more than the im2col
+// copy it saves: forward 0.79x im2col at 16 channels 28x28, 0.94x at 64 channels 56x56,
+// 0.91x at 256 channels 14x14. So 'auto' keeps im2col; the path stays for measurement
+// (algorithm 'implicit') until a microkernel that loops over the taps itself replaces it.
+bool implicitPreferred(const Conv2dParams&) { return false; }
+
+void implicitForward(const Conv2dParams& p, const float* x, const float* w,
+                     const GemmEpilogue* epi, float* y) {
+  const Geometry g = geometry(p);
+  const int threads = kernelThreads();
+  const int64_t Hp = p.H + p.padTop + p.padBottom, Wp = p.W + p.padLeft + p.padRight;
+  const int64_t C = p.Cin, taps = p.KH * p.KW;
+  // Padded images back to back, plus slack: the last virtual rows of an image read up to
+  // (KW - 1) * dilation pixels past its end.
+  const int64_t imagePixels = Hp * Wp;
+  const int64_t slack = p.dilationW * (p.KW - 1) + 1;
+  const int64_t padFloats = (p.N * imagePixels + slack) * C;
+  Scratch padBuf(sizeof(float) * padFloats);
+  float* xp = padBuf.as<float>();
+#pragma omp parallel for num_threads(threads) if (threads > 1 && p.N > 1) schedule(static)
+  for (int64_t n = 0; n < p.N; ++n) {
+    float* img = xp + n * imagePixels * C;
+    for (int64_t h = 0; h < Hp; ++h) {
+      float* row = img + h * Wp * C;
+      const int64_t ih = h - p.padTop;
+      if (ih < 0 || ih >= p.H) {
+        zeroFloats(row, Wp * C);
+        continue;
+      }
+      zeroFloats(row, p.padLeft * C);
+      std::memcpy(row + p.padLeft * C, x + ((n * p.H + ih) * p.W) * C, sizeof(float) * p.W * C);
+      zeroFloats(row + (p.padLeft + p.W) * C, p.padRight * C);
+    }
+  }
+  zeroFloats(xp + p.N * imagePixels * C, slack * C);
+
+  // Weight per tap, packed once: W_t[co][ci] = w[co][ci][kh][kw] (packWeight's columns t*C..).
+  Scratch wpBuf(sizeof(float) * p.Cout * g.Kg);
+  packWeight(p, g, w, wpBuf.as<float>());
+  const int64_t perTap = sgemmPackedBFloats(p.Cout, C);
+  Scratch tapBuf(sizeof(float) * perTap * taps);
+  std::vector<PackedB> tapB;
+  std::vector<int64_t> offset;
+  for (int64_t t = 0; t < taps; ++t) {
+    tapB.push_back(sgemmPackB(true, p.Cout, C, 1.0f, wpBuf.as<float>() + t * C, g.Kg,
+                              tapBuf.as<float>() + t * perTap));
+    offset.push_back(((t / p.KW) * p.dilationH * Wp + (t % p.KW) * p.dilationW) * C);
+  }
+
+  // Chunks of virtual rows within one image, sized so the C chunk stays in L2.
+  const int64_t V = g.OH * Wp;
+  const int mr = tapB[0].mr;
+  int64_t rows = std::max<int64_t>(4 * mr, (256 * 1024) / (p.Cout * int64_t(sizeof(float))));
+  rows = std::min(rows / mr * mr, V);
+  const int64_t perImage = (V + rows - 1) / rows;
+  const int64_t chunks = p.N * perImage;
+  const int team = static_cast<int>(std::min<int64_t>(threads, chunks));
+  if (verbose())
+    std::fprintf(stderr, "convkit: conv2d forward implicit-gemm taps=%lld K=%lld N=%lld chunk=%lld rows x %d threads\n",
+                 static_cast<long long>(taps), static_cast<long long>(C),
+                 static_cast<long long>(p.Cout), static_cast<long long>(rows), team);
+#pragma omp parallel num_threads(team) if (team > 1)
+  {
+    Scratch cBuf(sizeof(float) * rows * p.Cout);
+    float* cv = cBuf.as<float>();
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t c = 0; c < chunks; ++c) {
+      const int64_t n = c / perImage;
+      const int64_t v0 = (c % perImage) * rows, v1 = std::min(V, v0 + rows);
+      const float* a = xp + (n * imagePixels + v0) * C;
+      for (int64_t t = 0; t < taps; ++t)
+        sgemmPackedB(1, false, v1 - v0, a + offset[t], C, tapB[t], t == 0 ? 0.0f : 1.0f, cv,
+                     p.Cout);
+      // Valid rows out, with the epilogue (bias, residual, activation).
+      for (int64_t v = v0; v < v1; ++v) {
+        const int64_t oh = v / Wp, ow = v % Wp;
+        if (ow >= g.OW) continue;
+        const int64_t r = (n * g.OH + oh) * g.OW + ow;
+        const float* src = cv + (v - v0) * p.Cout;
+        float* dst = y + r * p.Cout;
+        if (!epi) {
+          copyFloats(dst, src, p.Cout);
+          continue;
+        }
+        const float* bias = epi->bias;
+        const float* res = epi->residual ? epi->residual + r * epi->ldResidual : nullptr;
+        for (int64_t j = 0; j < p.Cout; ++j) {
+          float val = src[j];
+          if (bias) val += bias[j];
+          if (res) val += res[j];
+          if (epi->activation != Activation::none) {
+            val = val > 0.0f ? val : 0.0f;
+            if (epi->activation == Activation::relu6) val = val < 6.0f ? val : 6.0f;
+          }
+          dst[j] = val;
+        }
+      }
+    }
+  }
+}
+
 // For stride 1, dx is the forward convolution of dy with the weight flipped in space and
 // transposed per group (w'[ci][jo][kh][kw] = w[co][j][KH-1-kh][KW-1-kw]) and padding
 // dilation*(K-1) - pad per side: the fast forward path, with no col2im scatter. Returns false
 // when that does not apply (stride > 1, or padding wider than the kernel's reach).
-bool backwardDataAsForward(const Conv2dParams& p, const float* dy, const float* w, float* dx) {
+bool backwardDataAsForward(const Conv2dParams& p, const float* dy, const float* w, float* dx,
+                           ConvAlgorithm algorithm) {
   if (p.strideH != 1 || p.strideW != 1 || isPointwise(p)) return false;
   const int64_t reachH = p.dilationH * (p.KH - 1), reachW = p.dilationW * (p.KW - 1);
   if (p.padTop > reachH || p.padBottom > reachH || p.padLeft > reachW || p.padRight > reachW)
@@ -237,14 +370,15 @@ bool backwardDataAsForward(const Conv2dParams& p, const float* dy, const float* 
         float* dst = wt + ((gr * g.cig + j) * g.cog + jo) * taps;
         for (int64_t t = 0; t < taps; ++t) dst[t] = src[taps - 1 - t];
       }
-  gemmForward(q, dy, wt, nullptr, dx);
+  gemmForward(q, dy, wt, nullptr, dx, algorithm);
   return true;
 }
 
 // dcol rows = dY rows x Wp (per group), then scattered into dx. Images are split between
 // threads when there are enough of them; otherwise images run in order with a threaded GEMM.
-void gemmBackwardData(const Conv2dParams& p, const float* dy, const float* w, float* dx) {
-  if (backwardDataAsForward(p, dy, w, dx)) return;
+void gemmBackwardData(const Conv2dParams& p, const float* dy, const float* w, float* dx,
+                      ConvAlgorithm algorithm) {
+  if (backwardDataAsForward(p, dy, w, dx, algorithm)) return;
   const Geometry g = geometry(p);
   const int threads = kernelThreads();
   Scratch wpBuf(sizeof(float) * p.Cout * g.Kg);
@@ -314,15 +448,6 @@ std::vector<ColumnRun> columnRuns(const Conv2dParams& p, const Geometry& g, int6
   }
   panelStart.push_back(static_cast<int64_t>(runs.size()));
   return runs;
-}
-
-// Short copies inline: these runs are a few dozen floats, where a memcpy call costs more
-// than the copy.
-inline void copyFloats(float* __restrict d, const float* __restrict s, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) d[i] = s[i];
-}
-inline void zeroFloats(float* d, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) d[i] = 0.0f;
 }
 
 // Packs im2col rows [r0, r0 + pb.K), group gr's columns, straight from x into the GEMM's
@@ -451,7 +576,7 @@ void conv2dForward(const Conv2dParams& p, const float* x, const float* w,
   if (useGroupedDirect(p, algorithm))
     groupedForward(p, x, w, epilogue, y);
   else
-    gemmForward(p, x, w, epilogue, y);
+    gemmForward(p, x, w, epilogue, y, algorithm);
 }
 
 void conv2dBackwardData(const Conv2dParams& p, const float* dy, const float* w, float* dx,
@@ -459,7 +584,7 @@ void conv2dBackwardData(const Conv2dParams& p, const float* dy, const float* w, 
   if (useGroupedDirect(p, algorithm))
     groupedBackwardData(p, dy, w, dx);
   else
-    gemmBackwardData(p, dy, w, dx);
+    gemmBackwardData(p, dy, w, dx, algorithm);
 }
 
 void conv2dBackwardWeights(const Conv2dParams& p, const float* x, const float* dy, float* dw,
@@ -472,7 +597,11 @@ void conv2dBackwardWeights(const Conv2dParams& p, const float* x, const float* d
 
 const char* conv2dAlgorithmName(const Conv2dParams& p, ConvAlgorithm algorithm) {
   if (useGroupedDirect(p, algorithm)) return "grouped-direct";
-  return isPointwise(p) ? "gemm-1x1" : "im2col-gemm";
+  if (isPointwise(p)) return "gemm-1x1";
+  if (implicitApplies(p) && (algorithm == ConvAlgorithm::implicit ||
+                             (algorithm == ConvAlgorithm::automatic && implicitPreferred(p))))
+    return "implicit-gemm";
+  return "im2col-gemm";
 }
 
 }  // namespace convkit

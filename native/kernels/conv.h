@@ -23,7 +23,9 @@ struct Conv2dParams {
 // How a call is computed. `automatic` picks the direct grouped kernel for narrow groups
 // (Cin/groups and Cout/groups <= 16, groups > 1) and im2col + GEMM otherwise; the others force
 // a path (for benchmarks and tests; `groupedDirect` falls back to GEMM where it cannot run).
-enum class ConvAlgorithm : int { automatic = 0, gemm = 1, groupedDirect = 2 };
+// gemm: im2col (or 1x1) GEMM; implicit: implicit GEMM where it applies (stride 1, groups 1),
+// else as gemm; automatic: the measured best.
+enum class ConvAlgorithm : int { automatic = 0, gemm = 1, groupedDirect = 2, implicit = 3 };
 
 // Arguments are trusted (the binding validates them: positive sizes, divisibility, output
 // size >= 1). y = conv(x, w) then the epilogue (bias [Cout], residual [N, OH, OW, Cout] with

@@ -98,6 +98,18 @@ const cases: Case[] = [
   { N: 4, H: 16, W: 16, Cin: 64, Cout: 64, KH: 1, KW: 1, options: { groups: 32 } },
   { N: 1, H: 5, W: 33, Cin: 6, Cout: 9, KH: 3, KW: 3, options: { groups: 3, padding: 1 } },
   { N: 1, H: 4, W: 4, Cin: 1, Cout: 3, KH: 4, KW: 4, options: {} },
+  // Wide outputs, asymmetric padding and dilation on the implicit GEMM (algorithm 3).
+  {
+    N: 2,
+    H: 9,
+    W: 20,
+    Cin: 16,
+    Cout: 13,
+    KH: 3,
+    KW: 5,
+    options: { padding: [1, 2, 0, 3], dilation: [1, 2] },
+  },
+  { N: 1, H: 15, W: 14, Cin: 24, Cout: 33, KH: 3, KW: 3, options: { padding: 1 } },
 ];
 
 function run(c: Case, isaSeed: number): void {
@@ -115,7 +127,7 @@ function run(c: Case, isaSeed: number): void {
     residual = randomArray(ySize, g);
   const cig = c.Cin / groups,
     cog = c.Cout / groups;
-  const algorithms = [0, 1];
+  const algorithms = [0, 1, 3];
   if (cig <= 16 && cog <= 16) algorithms.push(2);
   // float32 sums of R products of values in [-1, 1]: rounding error grows at most like
   // R * 2^-24 relative to the magnitude (worst case; blocked sums grow slower); 4x that + floor.
@@ -183,6 +195,11 @@ describeEachIsa('conv2d vs reference', (isa) => {
     expect(convNative.conv2dAlgorithm(pg, 1)).toBe('im2col-gemm');
     const pw = conv2dParams([2, 8, 8, 128], [128, 32, 3, 3], { padding: 1, groups: 4 }).params;
     expect(convNative.conv2dAlgorithm(pw)).toBe('im2col-gemm');
+    // Implicit GEMM only when asked for (slower than im2col today), and only at stride 1.
+    expect(convNative.conv2dAlgorithm(p3, 3)).toBe('implicit-gemm');
+    const ps = conv2dParams([2, 8, 8, 16], [32, 16, 3, 3], { padding: 1, stride: 2 }).params;
+    expect(convNative.conv2dAlgorithm(ps, 3)).toBe('im2col-gemm');
+    expect(convNative.conv2dAlgorithm(pg, 3)).toBe('grouped-direct');
   });
 });
 
@@ -364,7 +381,7 @@ describe('conv2d wrapper', () => {
       /conv2dBackwardWeights.*dw/,
     );
     bad(
-      () => convNative.conv2dForward(p, x.data, w.data, null, null, 0, y, 7),
+      () => convNative.conv2dForward(p, x.data, w.data, null, null, 0, y, 4),
       RangeError,
       /conv2dForward.*algorithm/,
     );
