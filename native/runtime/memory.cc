@@ -4,29 +4,49 @@
 #include <map>
 #include <mutex>
 #include <new>
+#include <unordered_map>
 #include <vector>
 
 namespace convkit {
 
 namespace {
 
-// Blocks are kept per exact rounded size: training steps allocate the same shapes again and
-// again, so exact reuse is the common case and wastes nothing.
+// Free blocks are kept by size class (64-byte steps up to 4 KiB, then eight classes per power
+// of two, at most 12.5% over the request), and a request may take a free block up to twice its
+// class when its own class has none. Exact-size reuse alone served networks that repeat their
+// shapes (ResNet) but not DenseNet, whose concatenations grow by 32 channels per layer: blocks
+// freed at one size never served the next, and the pool held the sum of every size's peak,
+// RSS 1.9x the live peak (4.5 GB for 2.4 GB, b16 224).
 constexpr size_t kGranule = 64;
 // Pooled memory above this is returned to the system instead of kept.
 constexpr uint64_t kMaxPooledBytes = 4ull << 30;
 
-size_t roundUp(size_t bytes) { return (bytes + kGranule - 1) / kGranule * kGranule; }
+size_t roundUp(size_t bytes) {
+  if (bytes <= 4096) return (bytes + kGranule - 1) / kGranule * kGranule;
+  // Keep the top four bits: classes 8/8, 9/8, ..., 15/8 of each power of two.
+  const int top = 63 - __builtin_clzll(static_cast<unsigned long long>(bytes));
+  const size_t unit = size_t(1) << (top - 3);
+  return (bytes + unit - 1) / unit * unit;
+}
 
 struct Pool {
   std::mutex mutex;
-  std::map<size_t, std::vector<void*>> free;
+  std::map<size_t, std::vector<void*>> free;  // no empty vectors
+  std::unordered_map<void*, size_t> blockSize;  // live blocks: their real size
   MemoryStats stats{};
 };
 
 Pool& pool() {
   static Pool* p = new Pool();  // never destroyed: finalizers may run during exit
   return *p;
+}
+
+// Called with the lock held: a live block of `size` bytes at ptr.
+void* track(Pool& p, void* ptr, size_t size) {
+  p.blockSize[ptr] = size;
+  p.stats.liveBytes += size;
+  if (p.stats.liveBytes > p.stats.peakBytes) p.stats.peakBytes = p.stats.liveBytes;
+  return ptr;
 }
 
 }  // namespace
@@ -37,15 +57,15 @@ void* poolAlloc(size_t bytes) {
   {
     std::lock_guard<std::mutex> lock(p.mutex);
     p.stats.allocations++;
-    auto it = p.free.find(size);
-    if (it != p.free.end() && !it->second.empty()) {
+    auto it = p.free.lower_bound(size);
+    if (it != p.free.end() && it->first <= 2 * size) {
+      const size_t blockBytes = it->first;
       void* ptr = it->second.back();
       it->second.pop_back();
+      if (it->second.empty()) p.free.erase(it);
       p.stats.poolHits++;
-      p.stats.pooledBytes -= size;
-      p.stats.liveBytes += size;
-      if (p.stats.liveBytes > p.stats.peakBytes) p.stats.peakBytes = p.stats.liveBytes;
-      return ptr;
+      p.stats.pooledBytes -= blockBytes;
+      return track(p, ptr, blockBytes);
     }
   }
   void* ptr = std::aligned_alloc(kAlignment, size);
@@ -55,17 +75,17 @@ void* poolAlloc(size_t bytes) {
     if (!ptr) throw std::bad_alloc();
   }
   std::lock_guard<std::mutex> lock(p.mutex);
-  p.stats.liveBytes += size;
-  if (p.stats.liveBytes > p.stats.peakBytes) p.stats.peakBytes = p.stats.liveBytes;
-  return ptr;
+  return track(p, ptr, size);
 }
 
 void poolFree(void* ptr, size_t bytes) {
   if (!ptr) return;
-  const size_t size = roundUp(bytes ? bytes : 1);
   Pool& p = pool();
   {
     std::lock_guard<std::mutex> lock(p.mutex);
+    auto it = p.blockSize.find(ptr);
+    const size_t size = it != p.blockSize.end() ? it->second : roundUp(bytes ? bytes : 1);
+    if (it != p.blockSize.end()) p.blockSize.erase(it);
     p.stats.liveBytes -= size;
     if (p.stats.pooledBytes + size <= kMaxPooledBytes) {
       p.free[size].push_back(ptr);
