@@ -139,6 +139,17 @@ describe('reshape, item, dispose', () => {
     zeros([1000]).dispose();
     expect(memory.stats().poolHits).toBe(hits + 1);
   });
+  test('a large request reuses a free block of a nearby larger size; a small one does not', () => {
+    memory.trim();
+    zeros([1 << 18]).dispose(); // 1 MiB
+    const hits = memory.stats().poolHits;
+    const t = zeros([230000]); // 0.92 MB: another size class, served by the 1 MiB block
+    expect(memory.stats().poolHits).toBe(hits + 1);
+    t.dispose();
+    zeros([128]).dispose();
+    zeros([100]).dispose(); // 400 bytes: its own class only
+    expect(memory.stats().poolHits).toBe(hits + 1);
+  });
 });
 
 describe('bad input', () => {

@@ -12,12 +12,14 @@ namespace convkit {
 namespace {
 
 // Free blocks are kept by size class (64-byte steps up to 4 KiB, then eight classes per power
-// of two, at most 12.5% over the request), and a request may take a free block up to twice its
-// class when its own class has none. Exact-size reuse alone served networks that repeat their
+// of two, at most 12.5% over the request), and a request of 64 KiB or more may take a free block
+// up to twice its class when its own class has none. Exact-size reuse alone served networks that repeat their
 // shapes (ResNet) but not DenseNet, whose concatenations grow by 32 channels per layer: blocks
 // freed at one size never served the next, and the pool held the sum of every size's peak,
 // RSS 1.9x the live peak (4.5 GB for 2.4 GB, b16 224).
 constexpr size_t kGranule = 64;
+// Requests from this size on may take a free block of a larger class (up to twice theirs).
+constexpr size_t kShareFrom = 64 * 1024;
 // Pooled memory above this is returned to the system instead of kept.
 constexpr uint64_t kMaxPooledBytes = 4ull << 30;
 
@@ -57,8 +59,10 @@ void* poolAlloc(size_t bytes) {
   {
     std::lock_guard<std::mutex> lock(p.mutex);
     p.stats.allocations++;
+    // Small requests take their own class only (a larger block would be pure waste there).
     auto it = p.free.lower_bound(size);
-    if (it != p.free.end() && it->first <= 2 * size) {
+    const size_t largest = size >= kShareFrom ? 2 * size : size;
+    if (it != p.free.end() && it->first <= largest) {
       const size_t blockBytes = it->first;
       void* ptr = it->second.back();
       it->second.pop_back();
