@@ -26,6 +26,8 @@
 #include "../runtime/memory.h"
 #include "../runtime/threads.h"
 #include "conv_grouped.h"
+#include "../isa/conv_taps_ukernels.h"
+#include "../runtime/dispatch.h"
 
 namespace convkit {
 
@@ -230,33 +232,35 @@ void gemmForward(const Conv2dParams& p, const float* x, const float* w, const Ge
 // zero-padded image; over that image, the im2col row of the output at padded column owp is,
 // tap by tap, Cin contiguous floats at a fixed offset from pixel (oh, owp). So rows of
 // consecutive "virtual" positions v = oh * Wp + owp (Wp = padded width) are equally spaced
-// (lda = Cin) for every tap, and the GEMM reads A in place: C[v] = sum over taps t of
-// A_t[v] x W_t, one GEMM per tap accumulating into a chunk of C (beta = 1) that stays in cache.
-// The virtual rows include Wp - OW columns past each output row (wasted work, which is why this
-// path needs wide outputs); the valid ones are copied out with the epilogue.
+// (lda = Cin) for every tap, and the microkernel (isa/conv_taps_ukernels.h) reads A in place,
+// looping over the taps itself so each output tile stays in registers for the whole K.
+// The virtual rows include Wp - OW columns past each output row (wasted work); the valid rows
+// of each tile are scattered to y with the epilogue. AVX-512 only (elsewhere: im2col).
 bool implicitApplies(const Conv2dParams& p) {
-  return p.groups == 1 && p.strideH == 1 && p.strideW == 1 && !isPointwise(p);
+  return p.groups == 1 && p.strideH == 1 && p.strideW == 1 && !isPointwise(p) &&
+         activeIsa() == Isa::avx512;
 }
 
-// Where implicit would beat im2col. Measured (bench/kernels/conv_paths.js, Zen 5, 2 threads):
-// one GEMM per tap re-reads and re-writes the C tile 9 times, which costs more than the im2col
-// copy it saves: forward 0.79x im2col at 16 channels 28x28, 0.94x at 64 channels 56x56,
-// 0.91x at 256 channels 14x14. So 'auto' keeps im2col; the path stays for measurement
-// (algorithm 'implicit') until a microkernel that loops over the taps itself replaces it.
-bool implicitPreferred(const Conv2dParams&) { return false; }
+// Where implicit beats im2col (bench/kernels/conv_paths.js): enough channels per tap.
+bool implicitPreferred(const Conv2dParams& p) { return p.Cin >= 16; }
 
 void implicitForward(const Conv2dParams& p, const float* x, const float* w,
-                     const GemmEpilogue* epi, float* y) {
+                     const GemmEpilogue* epilogue, float* y) {
   const Geometry g = geometry(p);
   const int threads = kernelThreads();
+  const GemmEpilogue* epi = epilogue;
+  if (epi && !epi->bias && !epi->residual && epi->activation == Activation::none) epi = nullptr;
+  const bool narrow = p.Cout <= 16;
+  const int MR = narrow ? 28 : 14, NR = narrow ? 16 : 32;
+  const isa::ConvTapsUkernelFn kernel =
+      narrow ? isa::f32_conv_taps_ukernel_28x16__avx512 : isa::f32_conv_taps_ukernel_14x32__avx512;
   const int64_t Hp = p.H + p.padTop + p.padBottom, Wp = p.W + p.padLeft + p.padRight;
   const int64_t C = p.Cin, taps = p.KH * p.KW;
-  // Padded images back to back, plus slack: the last virtual rows of an image read up to
+  // Padded images back to back, plus slack: an image's last tile reads up to MR - 1 rows and
   // (KW - 1) * dilation pixels past its end.
   const int64_t imagePixels = Hp * Wp;
-  const int64_t slack = p.dilationW * (p.KW - 1) + 1;
-  const int64_t padFloats = (p.N * imagePixels + slack) * C;
-  Scratch padBuf(sizeof(float) * padFloats);
+  const int64_t slack = p.dilationW * (p.KW - 1) + MR;
+  Scratch padBuf(sizeof(float) * (p.N * imagePixels + slack) * C);
   float* xp = padBuf.as<float>();
 #pragma omp parallel for num_threads(threads) if (threads > 1 && p.N > 1) schedule(static)
   for (int64_t n = 0; n < p.N; ++n) {
@@ -275,65 +279,85 @@ void implicitForward(const Conv2dParams& p, const float* x, const float* w,
   }
   zeroFloats(xp + p.N * imagePixels * C, slack * C);
 
-  // Weight per tap, packed once: W_t[co][ci] = w[co][ci][kh][kw] (packWeight's columns t*C..).
-  Scratch wpBuf(sizeof(float) * p.Cout * g.Kg);
-  packWeight(p, g, w, wpBuf.as<float>());
-  const int64_t perTap = sgemmPackedBFloats(p.Cout, C);
-  Scratch tapBuf(sizeof(float) * perTap * taps);
-  std::vector<PackedB> tapB;
-  std::vector<int64_t> offset;
-  for (int64_t t = 0; t < taps; ++t) {
-    tapB.push_back(sgemmPackB(true, p.Cout, C, 1.0f, wpBuf.as<float>() + t * C, g.Kg,
-                              tapBuf.as<float>() + t * perTap));
-    offset.push_back(((t / p.KW) * p.dilationH * Wp + (t % p.KW) * p.dilationW) * C);
+  // Weight panels: panel q holds K = taps * Cin rows of NR output channels, zero padded.
+  const int64_t K = taps * C;
+  const int64_t panels = (p.Cout + NR - 1) / NR;
+  Scratch bBuf(sizeof(float) * panels * K * NR);
+  float* bp = bBuf.as<float>();
+  // Reads w in order (co, ci, t); panels in parallel (256 channels: 2.4 MB of weights).
+#pragma omp parallel for num_threads(threads) if (threads > 1 && panels > 1) schedule(static)
+  for (int64_t q = 0; q < panels; ++q) {
+    float* panel = bp + q * K * NR;
+    for (int j = 0; j < NR; ++j) {
+      const int64_t co = q * NR + j;
+      if (co >= p.Cout) {
+        for (int64_t k = 0; k < K; ++k) panel[k * NR + j] = 0.0f;
+        continue;
+      }
+      const float* wc = w + co * C * taps;
+      for (int64_t ci = 0; ci < C; ++ci)
+        for (int64_t t = 0; t < taps; ++t) panel[(t * C + ci) * NR + j] = wc[ci * taps + t];
+    }
   }
+  std::vector<int64_t> offset;
+  for (int64_t t = 0; t < taps; ++t)
+    offset.push_back(((t / p.KW) * p.dilationH * Wp + (t % p.KW) * p.dilationW) * C);
 
-  // Chunks of virtual rows within one image, sized so the C chunk stays in L2.
   const int64_t V = g.OH * Wp;
-  const int mr = tapB[0].mr;
-  int64_t rows = std::max<int64_t>(4 * mr, (256 * 1024) / (p.Cout * int64_t(sizeof(float))));
-  rows = std::min(rows / mr * mr, V);
-  const int64_t perImage = (V + rows - 1) / rows;
-  const int64_t chunks = p.N * perImage;
-  const int team = static_cast<int>(std::min<int64_t>(threads, chunks));
+  const int64_t tilesPerImage = (V + MR - 1) / MR;
+  const int64_t tiles = p.N * tilesPerImage;
+  const int team = static_cast<int>(std::min<int64_t>(threads, tiles));
   if (verbose())
-    std::fprintf(stderr, "convkit: conv2d forward implicit-gemm taps=%lld K=%lld N=%lld chunk=%lld rows x %d threads\n",
-                 static_cast<long long>(taps), static_cast<long long>(C),
-                 static_cast<long long>(p.Cout), static_cast<long long>(rows), team);
+    std::fprintf(stderr, "convkit: conv2d forward implicit-gemm %dx%d taps=%lld Cin=%lld Cout=%lld tiles=%lld x %d threads\n",
+                 MR, NR, static_cast<long long>(taps), static_cast<long long>(C),
+                 static_cast<long long>(p.Cout), static_cast<long long>(tiles), team);
 #pragma omp parallel num_threads(team) if (team > 1)
   {
-    Scratch cBuf(sizeof(float) * rows * p.Cout);
-    float* cv = cBuf.as<float>();
-#pragma omp for schedule(dynamic, 1)
-    for (int64_t c = 0; c < chunks; ++c) {
-      const int64_t n = c / perImage;
-      const int64_t v0 = (c % perImage) * rows, v1 = std::min(V, v0 + rows);
-      const float* a = xp + (n * imagePixels + v0) * C;
-      for (int64_t t = 0; t < taps; ++t)
-        sgemmPackedB(1, false, v1 - v0, a + offset[t], C, tapB[t], t == 0 ? 0.0f : 1.0f, cv,
-                     p.Cout);
-      // Valid rows out, with the epilogue (bias, residual, activation).
-      for (int64_t v = v0; v < v1; ++v) {
-        const int64_t oh = v / Wp, ow = v % Wp;
-        if (ow >= g.OW) continue;
-        const int64_t r = (n * g.OH + oh) * g.OW + ow;
-        const float* src = cv + (v - v0) * p.Cout;
-        float* dst = y + r * p.Cout;
-        if (!epi) {
-          copyFloats(dst, src, p.Cout);
+    alignas(64) float tile[28 * 32];
+    const int tid = threadIndex(), nt = threadCount();
+    const int64_t t0 = tiles * tid / nt, t1 = tiles * (tid + 1) / nt;
+    // Panel-outer: a thread's rows of the padded input stay in its L2 across panels, and each
+    // weight panel (K x NR) stays in L2 while the thread sweeps its tiles.
+    for (int64_t q = 0; q < panels; ++q) {
+      const int64_t j0 = q * NR, width = std::min<int64_t>(NR, p.Cout - j0);
+      for (int64_t tIdx = t0; tIdx < t1; ++tIdx) {
+        const int64_t n = tIdx / tilesPerImage, v0 = (tIdx % tilesPerImage) * MR;
+        const float* a = xp + (n * imagePixels + v0) * C;
+        // All MR rows valid and in one output row, full panel, no epilogue: store in place.
+        const int64_t ow0 = v0 % Wp;
+        if (!epi && width == NR && v0 + MR <= V && ow0 + MR <= g.OW) {
+          const int64_t r0 = (n * g.OH + v0 / Wp) * g.OW + ow0;
+          kernel(static_cast<size_t>(taps), offset.data(), static_cast<size_t>(C), a,
+                 static_cast<size_t>(C), bp + q * K * NR, y + r0 * p.Cout + j0,
+                 static_cast<size_t>(p.Cout));
           continue;
         }
-        const float* bias = epi->bias;
-        const float* res = epi->residual ? epi->residual + r * epi->ldResidual : nullptr;
-        for (int64_t j = 0; j < p.Cout; ++j) {
-          float val = src[j];
-          if (bias) val += bias[j];
-          if (res) val += res[j];
-          if (epi->activation != Activation::none) {
-            val = val > 0.0f ? val : 0.0f;
-            if (epi->activation == Activation::relu6) val = val < 6.0f ? val : 6.0f;
+        kernel(static_cast<size_t>(taps), offset.data(), static_cast<size_t>(C), a,
+               static_cast<size_t>(C), bp + q * K * NR, tile, NR);
+        for (int i = 0; i < MR; ++i) {
+          const int64_t v = v0 + i;
+          if (v >= V) break;
+          const int64_t oh = v / Wp, ow = v % Wp;
+          if (ow >= g.OW) continue;
+          const int64_t r = (n * g.OH + oh) * g.OW + ow;
+          const float* src = tile + i * NR;
+          float* dst = y + r * p.Cout + j0;
+          if (!epi) {
+            copyFloats(dst, src, width);
+            continue;
           }
-          dst[j] = val;
+          const float* bias = epi->bias ? epi->bias + j0 : nullptr;
+          const float* res = epi->residual ? epi->residual + r * epi->ldResidual + j0 : nullptr;
+          for (int64_t j = 0; j < width; ++j) {
+            float val = src[j];
+            if (bias) val += bias[j];
+            if (res) val += res[j];
+            if (epi->activation != Activation::none) {
+              val = val > 0.0f ? val : 0.0f;
+              if (epi->activation == Activation::relu6) val = val < 6.0f ? val : 6.0f;
+            }
+            dst[j] = val;
+          }
         }
       }
     }

@@ -110,6 +110,7 @@ const cases: Case[] = [
     options: { padding: [1, 2, 0, 3], dilation: [1, 2] },
   },
   { N: 1, H: 15, W: 14, Cin: 24, Cout: 33, KH: 3, KW: 3, options: { padding: 1 } },
+  { N: 2, H: 5, W: 30, Cin: 16, Cout: 16, KH: 3, KW: 3, options: { padding: 1 } },
 ];
 
 function run(c: Case, isaSeed: number): void {
@@ -188,15 +189,20 @@ describeEachIsa('conv2d vs reference', (isa) => {
   test('the path each shape takes', () => {
     const p1 = conv2dParams([2, 8, 8, 16], [32, 16, 1, 1]).params;
     expect(convNative.conv2dAlgorithm(p1)).toBe('gemm-1x1');
+    // Stride 1, groups 1, 16+ channels: implicit GEMM on AVX-512 (its microkernel), else im2col.
+    const implicit = isa === 'avx512' ? 'implicit-gemm' : 'im2col-gemm';
     const p3 = conv2dParams([2, 8, 8, 16], [32, 16, 3, 3], { padding: 1 }).params;
-    expect(convNative.conv2dAlgorithm(p3)).toBe('im2col-gemm');
+    expect(convNative.conv2dAlgorithm(p3)).toBe(implicit);
+    expect(convNative.conv2dAlgorithm(p3, 1)).toBe('im2col-gemm');
+    const p7 = conv2dParams([2, 8, 8, 7], [32, 7, 3, 3], { padding: 1 }).params;
+    expect(convNative.conv2dAlgorithm(p7)).toBe('im2col-gemm');
     const pg = conv2dParams([2, 8, 8, 128], [128, 4, 3, 3], { padding: 1, groups: 32 }).params;
     expect(convNative.conv2dAlgorithm(pg)).toBe('grouped-direct');
     expect(convNative.conv2dAlgorithm(pg, 1)).toBe('im2col-gemm');
     const pw = conv2dParams([2, 8, 8, 128], [128, 32, 3, 3], { padding: 1, groups: 4 }).params;
     expect(convNative.conv2dAlgorithm(pw)).toBe('im2col-gemm');
-    // Implicit GEMM only when asked for (slower than im2col today), and only at stride 1.
-    expect(convNative.conv2dAlgorithm(p3, 3)).toBe('implicit-gemm');
+    // Forced implicit: only where it applies (stride 1, on AVX-512).
+    expect(convNative.conv2dAlgorithm(p3, 3)).toBe(implicit);
     const ps = conv2dParams([2, 8, 8, 16], [32, 16, 3, 3], { padding: 1, stride: 2 }).params;
     expect(convNative.conv2dAlgorithm(ps, 3)).toBe('im2col-gemm');
     expect(convNative.conv2dAlgorithm(pg, 3)).toBe('grouped-direct');

@@ -1,0 +1,71 @@
+// Implicit-GEMM convolution microkernels, AVX-512F (see conv_taps_ukernels.h): the GEMM
+// tiles of f32_gemm_ukernel.cc (14x32 and 28x16, A broadcast from memory, B one or two zmm per
+// k) with an outer loop over the taps, each tap moving the A rows by its offset.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // GCC bug 105593, as f32_gemm_ukernel.cc
+#include <immintrin.h>
+
+#include "../conv_taps_ukernels.h"
+
+namespace convkit {
+namespace isa {
+
+namespace {
+
+// MR rows (base pointers every 7 rows keep [base + index*scale] addressing), NV zmm per row.
+template <int MR, int NV>
+inline __attribute__((always_inline)) void tapsKernel(size_t taps, const int64_t* offset,
+                                                      size_t kc, const float* a, size_t lda,
+                                                      const float* b, float* c, size_t ldc) {
+  __m512 acc[MR][NV];
+#pragma GCC unroll 28
+  for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 2
+    for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_setzero_ps();
+  for (size_t t = 0; t < taps; ++t) {
+    const float* a0 = a + offset[t];
+    const float* a7 = a0 + 7 * lda;
+    const float* a14 = a0 + 14 * lda;
+    const float* a21 = a0 + 21 * lda;
+    for (size_t k = 0; k < kc; ++k) {
+      __m512 bv[NV];
+#pragma GCC unroll 2
+      for (int v = 0; v < NV; ++v) bv[v] = _mm512_load_ps(b + 16 * v);
+      b += 16 * NV;
+#pragma GCC unroll 28
+      for (int i = 0; i < MR; ++i) {
+        const float* src = i < 7    ? a0 + i * lda
+                           : i < 14 ? a7 + (i - 7) * lda
+                           : i < 21 ? a14 + (i - 14) * lda
+                                    : a21 + (i - 21) * lda;
+        const __m512 ai = _mm512_set1_ps(*src);
+#pragma GCC unroll 2
+        for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_fmadd_ps(ai, bv[v], acc[i][v]);
+      }
+      ++a0;
+      ++a7;
+      ++a14;
+      ++a21;
+    }
+  }
+#pragma GCC unroll 28
+  for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 2
+    for (int v = 0; v < NV; ++v) _mm512_storeu_ps(c + i * ldc + 16 * v, acc[i][v]);
+}
+
+}  // namespace
+
+void f32_conv_taps_ukernel_14x32__avx512(size_t taps, const int64_t* offset, size_t kc,
+                                         const float* a, size_t lda, const float* b, float* c,
+                                         size_t ldc) {
+  tapsKernel<14, 2>(taps, offset, kc, a, lda, b, c, ldc);
+}
+
+void f32_conv_taps_ukernel_28x16__avx512(size_t taps, const int64_t* offset, size_t kc,
+                                         const float* a, size_t lda, const float* b, float* c,
+                                         size_t ldc) {
+  tapsKernel<28, 1>(taps, offset, kc, a, lda, b, c, ldc);
+}
+
+}  // namespace isa
+}  // namespace convkit

@@ -1,0 +1,31 @@
+// Declarations of the implicit-GEMM convolution microkernels (definitions in
+// native/isa/<isa>/f32_conv_taps_ukernel.cc). Declarations only: included by baseline units.
+//
+// One MR x NR output tile of a stride-1 convolution over a zero-padded NHWC image, with the
+// taps looped inside the kernel so the tile stays in registers for the whole reduction
+// (K = taps x Cin): for tap t and input channel k, output row i reads a[offset[t] + i*lda + k]
+// (rows are consecutive padded pixels, lda = Cin) and the packed weight panel b holds
+// taps * kc rows of NR floats in the same (t, k) order. The tile is stored to c (row stride
+// ldc) without any epilogue: the driver scatters the valid rows.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace convkit {
+namespace isa {
+
+typedef void (*ConvTapsUkernelFn)(size_t taps, const int64_t* offset, size_t kc, const float* a,
+                                  size_t lda, const float* b, float* c, size_t ldc);
+
+#if defined(__x86_64__) || defined(_M_X64)
+void f32_conv_taps_ukernel_14x32__avx512(size_t taps, const int64_t* offset, size_t kc,
+                                         const float* a, size_t lda, const float* b, float* c,
+                                         size_t ldc);
+void f32_conv_taps_ukernel_28x16__avx512(size_t taps, const int64_t* offset, size_t kc,
+                                         const float* a, size_t lda, const float* b, float* c,
+                                         size_t ldc);
+#endif
+
+}  // namespace isa
+}  // namespace convkit
