@@ -27,5 +27,18 @@ void f32_conv_taps_ukernel_28x16__avx512(size_t taps, const int64_t* offset, siz
                                          size_t ldc);
 #endif
 
+// Backward-weights tile: C[MR x NR] += A^T B over kc rows, where A row k is MR floats at
+// a + k * lda (dy of one output pixel) and B row k is NR floats at b + k * ldb (the input pixel
+// one tap away). Both operands are read in place; C (row stride ldc) accumulates.
+typedef void (*ConvWeightsUkernelFn)(size_t kc, const float* a, size_t lda, const float* b,
+                                     size_t ldb, float* c, size_t ldc);
+
+#if defined(__x86_64__) || defined(_M_X64)
+void f32_conv_weights_ukernel_14x32__avx512(size_t kc, const float* a, size_t lda,
+                                            const float* b, size_t ldb, float* c, size_t ldc);
+void f32_conv_weights_ukernel_16x16__avx512(size_t kc, const float* a, size_t lda,
+                                            const float* b, size_t ldb, float* c, size_t ldc);
+#endif
+
 }  // namespace isa
 }  // namespace convkit

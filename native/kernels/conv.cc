@@ -189,11 +189,16 @@ void implicitForward(const Conv2dParams& p, const float* x, const float* w,
                      const GemmEpilogue* epi, float* y);
 bool implicitApplies(const Conv2dParams& p);
 bool implicitPreferred(const Conv2dParams& p);
+bool useImplicit(const Conv2dParams& p, ConvAlgorithm algorithm) {
+  return implicitApplies(p) && (algorithm == ConvAlgorithm::implicit ||
+                                (algorithm == ConvAlgorithm::automatic && implicitPreferred(p)));
+}
+void implicitBackwardWeights(const Conv2dParams& p, const float* x, const float* dy, float* dw,
+                             float* dbias);
 
 void gemmForward(const Conv2dParams& p, const float* x, const float* w, const GemmEpilogue* epi,
                  float* y, ConvAlgorithm algorithm = ConvAlgorithm::automatic) {
-  if (implicitApplies(p) && (algorithm == ConvAlgorithm::implicit ||
-                             (algorithm == ConvAlgorithm::automatic && implicitPreferred(p)))) {
+  if (useImplicit(p, algorithm)) {
     implicitForward(p, x, w, epi, y);
     return;
   }
@@ -241,8 +246,35 @@ bool implicitApplies(const Conv2dParams& p) {
          activeIsa() == Isa::avx512;
 }
 
-// Where implicit beats im2col (bench/kernels/conv_paths.js): enough channels per tap.
-bool implicitPreferred(const Conv2dParams& p) { return p.Cin >= 16; }
+// Where implicit beats im2col (bench/kernels/conv_paths.js, fwd, bwd-data and bwd-weights
+// alike): 16+ channels per tap and outputs 14+ wide. The Wp - OW padding columns of every
+// virtual row are computed and thrown away: at 8x8 (10/8) implicit runs 0.84-0.90x im2col,
+// at 4x4 (6/4) 0.55-0.8x; from 14x14 (16/14) it is 1.0-1.4x, up to 1.8x at 16 channels.
+bool implicitPreferred(const Conv2dParams& p) { return p.Cin >= 16 && p.outW() >= 14; }
+
+// x zero-padded (Hp x Wp per image, images back to back) into xp, then slackPixels zero
+// pixels after the last image.
+void padImages(const Conv2dParams& p, const float* x, int64_t slackPixels, int threads,
+               float* xp) {
+  const int64_t Hp = p.H + p.padTop + p.padBottom, Wp = p.W + p.padLeft + p.padRight;
+  const int64_t C = p.Cin, imagePixels = Hp * Wp;
+#pragma omp parallel for num_threads(threads) if (threads > 1 && p.N > 1) schedule(static)
+  for (int64_t n = 0; n < p.N; ++n) {
+    float* img = xp + n * imagePixels * C;
+    for (int64_t h = 0; h < Hp; ++h) {
+      float* row = img + h * Wp * C;
+      const int64_t ih = h - p.padTop;
+      if (ih < 0 || ih >= p.H) {
+        zeroFloats(row, Wp * C);
+        continue;
+      }
+      zeroFloats(row, p.padLeft * C);
+      std::memcpy(row + p.padLeft * C, x + ((n * p.H + ih) * p.W) * C, sizeof(float) * p.W * C);
+      zeroFloats(row + (p.padLeft + p.W) * C, p.padRight * C);
+    }
+  }
+  zeroFloats(xp + p.N * imagePixels * C, slackPixels * C);
+}
 
 void implicitForward(const Conv2dParams& p, const float* x, const float* w,
                      const GemmEpilogue* epilogue, float* y) {
@@ -262,22 +294,7 @@ void implicitForward(const Conv2dParams& p, const float* x, const float* w,
   const int64_t slack = p.dilationW * (p.KW - 1) + MR;
   Scratch padBuf(sizeof(float) * (p.N * imagePixels + slack) * C);
   float* xp = padBuf.as<float>();
-#pragma omp parallel for num_threads(threads) if (threads > 1 && p.N > 1) schedule(static)
-  for (int64_t n = 0; n < p.N; ++n) {
-    float* img = xp + n * imagePixels * C;
-    for (int64_t h = 0; h < Hp; ++h) {
-      float* row = img + h * Wp * C;
-      const int64_t ih = h - p.padTop;
-      if (ih < 0 || ih >= p.H) {
-        zeroFloats(row, Wp * C);
-        continue;
-      }
-      zeroFloats(row, p.padLeft * C);
-      std::memcpy(row + p.padLeft * C, x + ((n * p.H + ih) * p.W) * C, sizeof(float) * p.W * C);
-      zeroFloats(row + (p.padLeft + p.W) * C, p.padRight * C);
-    }
-  }
-  zeroFloats(xp + p.N * imagePixels * C, slack * C);
+  padImages(p, x, slack, threads, xp);
 
   // Weight panels: panel q holds K = taps * Cin rows of NR output channels, zero padded.
   const int64_t K = taps * C;
@@ -362,6 +379,87 @@ void implicitForward(const Conv2dParams& p, const float* x, const float* w,
       }
     }
   }
+}
+
+// Backward-weights by implicit GEMM (stride 1, groups 1, AVX-512), the transpose of the
+// forward's trick: dW_t[co][ci] = sum over virtual rows v of dyv[v][co] * xp[v + offset_t][ci],
+// where dyv is dy laid out over the virtual rows (zero at the Wp - OW columns past each output
+// row, so those rows add nothing) and xp the padded input. Both operands are read in place,
+// row by row (isa/conv_taps_ukernels.h): no im2col columns are packed, where the im2col path
+// copies every input value KH*KW times. Rows are split into chunks of kChunkRows between the
+// threads, statically (each thread's partial dW sums its chunks in a fixed order, so results do
+// not depend on timing); partials are summed at the end.
+void implicitBackwardWeights(const Conv2dParams& p, const float* x, const float* dy, float* dw,
+                             float* dbias) {
+  const Geometry g = geometry(p);
+  const int threads = kernelThreads();
+  // 16x16 where the 14-row tile would pad Cout by over 15% (16, 32) or Cin fills only half of
+  // a 32-wide tile; else 14x32 (fewer loads per FMA).
+  const bool padsRows = 100 * ((p.Cout + 13) / 14 * 14) > 115 * p.Cout && p.Cout % 16 == 0;
+  const bool narrow = p.Cin <= 16 || padsRows;
+  const int MR = narrow ? 16 : 14, NR = narrow ? 16 : 32;
+  const isa::ConvWeightsUkernelFn kernel = narrow ? isa::f32_conv_weights_ukernel_16x16__avx512
+                                                  : isa::f32_conv_weights_ukernel_14x32__avx512;
+  const int64_t Hp = p.H + p.padTop + p.padBottom, Wp = p.W + p.padLeft + p.padRight;
+  const int64_t C = p.Cin, taps = p.KH * p.KW, imagePixels = Hp * Wp;
+  // Slack: the last rows read (KW - 1) * dilation pixels past the image, plus NR floats of a
+  // last column tile.
+  const int64_t slack = p.dilationW * (p.KW - 1) + 1 + NR;
+  Scratch padBuf(sizeof(float) * (p.N * imagePixels + slack) * C);
+  float* xp = padBuf.as<float>();
+  padImages(p, x, slack, threads, xp);
+  const int64_t V = g.OH * Wp;
+  Scratch dyBuf(sizeof(float) * (p.N * V * p.Cout + MR));
+  float* dyv = dyBuf.as<float>();
+#pragma omp parallel for num_threads(threads) if (threads > 1) schedule(static)
+  for (int64_t row = 0; row < p.N * g.OH; ++row) {
+    float* d = dyv + row * Wp * p.Cout;
+    std::memcpy(d, dy + row * g.OW * p.Cout, sizeof(float) * g.OW * p.Cout);
+    zeroFloats(d + g.OW * p.Cout, (Wp - g.OW) * p.Cout);
+  }
+  zeroFloats(dyv + p.N * V * p.Cout, MR);
+  std::vector<int64_t> offset;
+  for (int64_t t = 0; t < taps; ++t)
+    offset.push_back(((t / p.KW) * p.dilationH * Wp + (t % p.KW) * p.dilationW) * C);
+
+  // Partial dW per thread, [taps][CoutPad][CinPad]: edge tiles write into the padding.
+  const int64_t coTiles = (p.Cout + MR - 1) / MR, ciTiles = (C + NR - 1) / NR;
+  const int64_t coutPad = coTiles * MR, cinPad = ciTiles * NR;
+  const int64_t partFloats = taps * coutPad * cinPad;
+  constexpr int64_t kChunkRows = 256;
+  const int64_t perImage = (V + kChunkRows - 1) / kChunkRows;
+  const int64_t chunks = p.N * perImage;
+  const int team = static_cast<int>(std::min<int64_t>(threads, chunks));
+  Scratch partBuf(sizeof(float) * partFloats * team);
+  float* partials = partBuf.as<float>();
+  std::memset(partials, 0, sizeof(float) * partFloats * team);
+#pragma omp parallel num_threads(team) if (team > 1)
+  {
+    const int tid = threadIndex(), nt = threadCount();
+    float* part = partials + tid * partFloats;
+    for (int64_t c = chunks * tid / nt; c < chunks * (tid + 1) / nt; ++c) {
+      const int64_t n = c / perImage, v0 = (c % perImage) * kChunkRows;
+      const int64_t kc = std::min(kChunkRows, V - v0);
+      const float* a = dyv + (n * V + v0) * p.Cout;
+      const float* b = xp + (n * imagePixels + v0) * C;
+      for (int64_t t = 0; t < taps; ++t)
+        for (int64_t i = 0; i < coTiles; ++i)
+          for (int64_t j = 0; j < ciTiles; ++j)
+            kernel(static_cast<size_t>(kc), a + i * MR, static_cast<size_t>(p.Cout),
+                   b + offset[t] + j * NR, static_cast<size_t>(C),
+                   part + (t * coutPad + i * MR) * cinPad + j * NR, static_cast<size_t>(cinPad));
+    }
+  }
+  // team may exceed the threads that ran (a smaller OpenMP team): unused partials are zero.
+#pragma omp parallel for num_threads(threads) if (threads > 1) schedule(static)
+  for (int64_t co = 0; co < p.Cout; ++co)
+    for (int64_t ci = 0; ci < C; ++ci)
+      for (int64_t t = 0; t < taps; ++t) {
+        float s = 0;
+        for (int q = 0; q < team; ++q) s += partials[q * partFloats + (t * coutPad + co) * cinPad + ci];
+        dw[(co * C + ci) * taps + t] = s;
+      }
+  if (dbias) columnSums(dy, g.M, p.Cout, dbias);
 }
 
 // For stride 1, dx is the forward convolution of dy with the weight flipped in space and
@@ -615,6 +713,8 @@ void conv2dBackwardWeights(const Conv2dParams& p, const float* x, const float* d
                            float* dbias, ConvAlgorithm algorithm) {
   if (useGroupedDirect(p, algorithm))
     groupedBackwardWeights(p, x, dy, dw, dbias);
+  else if (useImplicit(p, algorithm))
+    implicitBackwardWeights(p, x, dy, dw, dbias);
   else
     gemmBackwardWeights(p, x, dy, dw, dbias);
 }
@@ -622,9 +722,7 @@ void conv2dBackwardWeights(const Conv2dParams& p, const float* x, const float* d
 const char* conv2dAlgorithmName(const Conv2dParams& p, ConvAlgorithm algorithm) {
   if (useGroupedDirect(p, algorithm)) return "grouped-direct";
   if (isPointwise(p)) return "gemm-1x1";
-  if (implicitApplies(p) && (algorithm == ConvAlgorithm::implicit ||
-                             (algorithm == ConvAlgorithm::automatic && implicitPreferred(p))))
-    return "implicit-gemm";
+  if (useImplicit(p, algorithm)) return "implicit-gemm";
   return "im2col-gemm";
 }
 

@@ -189,11 +189,14 @@ describeEachIsa('conv2d vs reference', (isa) => {
   test('the path each shape takes', () => {
     const p1 = conv2dParams([2, 8, 8, 16], [32, 16, 1, 1]).params;
     expect(convNative.conv2dAlgorithm(p1)).toBe('gemm-1x1');
-    // Stride 1, groups 1, 16+ channels: implicit GEMM on AVX-512 (its microkernel), else im2col.
+    // Stride 1, groups 1, 16+ channels, 14+ wide: implicit GEMM on AVX-512 (its microkernels),
+    // else im2col.
     const implicit = isa === 'avx512' ? 'implicit-gemm' : 'im2col-gemm';
     const p3 = conv2dParams([2, 8, 8, 16], [32, 16, 3, 3], { padding: 1 }).params;
-    expect(convNative.conv2dAlgorithm(p3)).toBe(implicit);
-    expect(convNative.conv2dAlgorithm(p3, 1)).toBe('im2col-gemm');
+    expect(convNative.conv2dAlgorithm(p3)).toBe('im2col-gemm');
+    const p16 = conv2dParams([2, 16, 16, 16], [32, 16, 3, 3], { padding: 1 }).params;
+    expect(convNative.conv2dAlgorithm(p16)).toBe(implicit);
+    expect(convNative.conv2dAlgorithm(p16, 1)).toBe('im2col-gemm');
     const p7 = conv2dParams([2, 8, 8, 7], [32, 7, 3, 3], { padding: 1 }).params;
     expect(convNative.conv2dAlgorithm(p7)).toBe('im2col-gemm');
     const pg = conv2dParams([2, 8, 8, 128], [128, 4, 3, 3], { padding: 1, groups: 32 }).params;

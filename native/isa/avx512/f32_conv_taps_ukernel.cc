@@ -1,6 +1,7 @@
 // Implicit-GEMM convolution microkernels, AVX-512F (see conv_taps_ukernels.h): the GEMM
 // tiles of f32_gemm_ukernel.cc (14x32 and 28x16, A broadcast from memory, B one or two zmm per
-// k) with an outer loop over the taps, each tap moving the A rows by its offset.
+// k) with an outer loop over the taps, each tap moving the A rows by its offset; and the
+// backward-weights tiles, both operands read in place with row strides.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // GCC bug 105593, as f32_gemm_ukernel.cc
 #include <immintrin.h>
 
@@ -53,7 +54,49 @@ inline __attribute__((always_inline)) void tapsKernel(size_t taps, const int64_t
     for (int v = 0; v < NV; ++v) _mm512_storeu_ps(c + i * ldc + 16 * v, acc[i][v]);
 }
 
+// C[MR x 16*NV] += sum over k of a[k*lda + i] * b[k*ldb + j].
+template <int MR, int NV>
+inline __attribute__((always_inline)) void weightsKernel(size_t kc, const float* a, size_t lda,
+                                                         const float* b, size_t ldb, float* c,
+                                                         size_t ldc) {
+  __m512 acc[MR][NV];
+#pragma GCC unroll 28
+  for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 2
+    for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_setzero_ps();
+  for (size_t k = 0; k < kc; ++k) {
+    __m512 bv[NV];
+#pragma GCC unroll 2
+    for (int v = 0; v < NV; ++v) bv[v] = _mm512_loadu_ps(b + 16 * v);
+#pragma GCC unroll 28
+    for (int i = 0; i < MR; ++i) {
+      const __m512 ai = _mm512_set1_ps(a[i]);
+#pragma GCC unroll 2
+      for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_fmadd_ps(ai, bv[v], acc[i][v]);
+    }
+    a += lda;
+    b += ldb;
+  }
+#pragma GCC unroll 28
+  for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 2
+    for (int v = 0; v < NV; ++v) {
+      float* ci = c + i * ldc + 16 * v;
+      _mm512_storeu_ps(ci, _mm512_add_ps(_mm512_loadu_ps(ci), acc[i][v]));
+    }
+}
+
 }  // namespace
+
+void f32_conv_weights_ukernel_14x32__avx512(size_t kc, const float* a, size_t lda,
+                                            const float* b, size_t ldb, float* c, size_t ldc) {
+  weightsKernel<14, 2>(kc, a, lda, b, ldb, c, ldc);
+}
+
+void f32_conv_weights_ukernel_16x16__avx512(size_t kc, const float* a, size_t lda,
+                                            const float* b, size_t ldb, float* c, size_t ldc) {
+  weightsKernel<16, 1>(kc, a, lda, b, ldb, c, ldc);
+}
 
 void f32_conv_taps_ukernel_14x32__avx512(size_t taps, const int64_t* offset, size_t kc,
                                          const float* a, size_t lda, const float* b, float* c,
