@@ -24,8 +24,22 @@ export const augmentModes = ['none', 'flip', 'crop-flip'] as const;
 export type AugmentMode = (typeof augmentModes)[number];
 
 export const datasetSpecs: Record<string, DatasetSpec> = {
-  'fashion-mnist': { classes: 10, shape: [28, 28, 1], mean: [0.286], std: [0.353], augment: 'none', cropPadding: 2 },
-  mnist: { classes: 10, shape: [28, 28, 1], mean: [0.1307], std: [0.3081], augment: 'none', cropPadding: 2 },
+  'fashion-mnist': {
+    classes: 10,
+    shape: [28, 28, 1],
+    mean: [0.286],
+    std: [0.353],
+    augment: 'none',
+    cropPadding: 2,
+  },
+  mnist: {
+    classes: 10,
+    shape: [28, 28, 1],
+    mean: [0.1307],
+    std: [0.3081],
+    augment: 'none',
+    cropPadding: 2,
+  },
   cifar10: {
     classes: 10,
     shape: [32, 32, 3],

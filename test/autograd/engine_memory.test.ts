@@ -31,6 +31,8 @@ describe('backward frees its gradients as it goes', () => {
     F.sum(F.mul(y, y)).backward();
     // d/da sum((3 relu(a))^2) = 18 relu(a) * (a > 0)
     const ad = a.data;
-    a.grad!.data.forEach((g: number, i: number) => expect(g).toBeCloseTo(ad[i] > 0 ? 18 * ad[i] : 0, 4));
+    a.grad!.data.forEach((g: number, i: number) =>
+      expect(g).toBeCloseTo(ad[i] > 0 ? 18 * ad[i] : 0, 4),
+    );
   });
 });
