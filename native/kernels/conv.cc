@@ -189,12 +189,19 @@ void implicitForward(const Conv2dParams& p, const float* x, const float* w,
                      const GemmEpilogue* epi, float* y);
 bool implicitApplies(const Conv2dParams& p);
 bool implicitPreferred(const Conv2dParams& p);
+// 1x1 stride-1 backward-weights on the in-place microkernel (AVX-512), unless im2col is forced.
+bool usePointwiseWeights(const Conv2dParams& p, ConvAlgorithm algorithm) {
+  return isPointwise(p) && p.groups == 1 && activeIsa() == Isa::avx512 &&
+         algorithm != ConvAlgorithm::gemm;
+}
 bool useImplicit(const Conv2dParams& p, ConvAlgorithm algorithm) {
   return implicitApplies(p) && (algorithm == ConvAlgorithm::implicit ||
                                 (algorithm == ConvAlgorithm::automatic && implicitPreferred(p)));
 }
 void implicitBackwardWeights(const Conv2dParams& p, const float* x, const float* dy, float* dw,
                              float* dbias);
+void pointwiseBackwardWeights(const Conv2dParams& p, const float* x, const float* dy, float* dw,
+                              float* dbias);
 
 void gemmForward(const Conv2dParams& p, const float* x, const float* w, const GemmEpilogue* epi,
                  float* y, ConvAlgorithm algorithm = ConvAlgorithm::automatic) {
@@ -381,6 +388,81 @@ void implicitForward(const Conv2dParams& p, const float* x, const float* w,
   }
 }
 
+// The backward-weights tile: 16x16 where the 14-row tile would pad Cout by over 15% (16, 32)
+// or Cin fills only half of a 32-wide tile; else 14x32 (fewer loads per FMA).
+struct WeightsTile {
+  int mr, nr;
+  isa::ConvWeightsUkernelFn kernel;
+};
+WeightsTile weightsTile(const Conv2dParams& p) {
+  const bool padsRows = 100 * ((p.Cout + 13) / 14 * 14) > 115 * p.Cout && p.Cout % 16 == 0;
+  if (p.Cin <= 16 || padsRows) return {16, 16, isa::f32_conv_weights_ukernel_16x16__avx512};
+  return {14, 32, isa::f32_conv_weights_ukernel_14x32__avx512};
+}
+
+// Sums the per-thread partials [taps][coutPad][cinPad] into dw [Cout][Cin][KH][KW].
+void reduceWeightPartials(const Conv2dParams& p, const float* partials, int64_t partFloats,
+                          int count, int64_t coutPad, int64_t cinPad, int threads, float* dw) {
+  const int64_t C = p.Cin, taps = p.KH * p.KW;
+#pragma omp parallel for num_threads(threads) if (threads > 1) schedule(static)
+  for (int64_t co = 0; co < p.Cout; ++co)
+    for (int64_t ci = 0; ci < C; ++ci)
+      for (int64_t t = 0; t < taps; ++t) {
+        float s = 0;
+        for (int q = 0; q < count; ++q)
+          s += partials[q * partFloats + (t * coutPad + co) * cinPad + ci];
+        dw[(co * C + ci) * taps + t] = s;
+      }
+}
+
+// 1x1 stride-1 backward-weights: dW[co][ci] = sum over rows of dy[r][co] * x[r][ci], the
+// backward-weights microkernel reading dy and x in place (no packing). Tiles past Cout or Cin
+// read into the next row (their results land in the partials' padding), so the last chunk,
+// which would read past the end of the arrays, is copied into a buffer with room after it.
+void pointwiseBackwardWeights(const Conv2dParams& p, const float* x, const float* dy, float* dw,
+                              float* dbias) {
+  const Geometry g = geometry(p);
+  const int threads = kernelThreads();
+  const WeightsTile tile = weightsTile(p);
+  const int64_t C = p.Cin;
+  const int64_t coTiles = (p.Cout + tile.mr - 1) / tile.mr, ciTiles = (C + tile.nr - 1) / tile.nr;
+  const int64_t coutPad = coTiles * tile.mr, cinPad = ciTiles * tile.nr;
+  constexpr int64_t kChunkRows = 256;
+  const int64_t chunks = (g.M + kChunkRows - 1) / kChunkRows;
+  const int team = static_cast<int>(std::min<int64_t>(threads, chunks));
+  const int64_t partFloats = coutPad * cinPad;
+  Scratch partBuf(sizeof(float) * partFloats * team);
+  float* partials = partBuf.as<float>();
+  std::memset(partials, 0, sizeof(float) * partFloats * team);
+  // The last chunk, copied with slack after each operand.
+  const int64_t lastRows = g.M - (chunks - 1) * kChunkRows;
+  Scratch tailBuf(sizeof(float) * (lastRows * (p.Cout + C) + tile.mr + tile.nr));
+  float* tailA = tailBuf.as<float>();
+  float* tailB = tailA + lastRows * p.Cout + tile.mr;
+  std::memcpy(tailA, dy + (g.M - lastRows) * p.Cout, sizeof(float) * lastRows * p.Cout);
+  zeroFloats(tailA + lastRows * p.Cout, tile.mr);
+  std::memcpy(tailB, x + (g.M - lastRows) * C, sizeof(float) * lastRows * C);
+  zeroFloats(tailB + lastRows * C, tile.nr);
+#pragma omp parallel num_threads(team) if (team > 1)
+  {
+    const int tid = threadIndex(), nt = threadCount();
+    float* part = partials + tid * partFloats;
+    for (int64_t c = chunks * tid / nt; c < chunks * (tid + 1) / nt; ++c) {
+      const bool last = c == chunks - 1;
+      const int64_t r0 = c * kChunkRows, kc = last ? lastRows : kChunkRows;
+      const float* a = last ? tailA : dy + r0 * p.Cout;
+      const float* b = last ? tailB : x + r0 * C;
+      for (int64_t i = 0; i < coTiles; ++i)
+        for (int64_t j = 0; j < ciTiles; ++j)
+          tile.kernel(static_cast<size_t>(kc), a + i * tile.mr, static_cast<size_t>(p.Cout),
+                      b + j * tile.nr, static_cast<size_t>(C),
+                      part + i * tile.mr * cinPad + j * tile.nr, static_cast<size_t>(cinPad));
+    }
+  }
+  reduceWeightPartials(p, partials, partFloats, team, coutPad, cinPad, threads, dw);
+  if (dbias) columnSums(dy, g.M, p.Cout, dbias);
+}
+
 // Backward-weights by implicit GEMM (stride 1, groups 1, AVX-512), the transpose of the
 // forward's trick: dW_t[co][ci] = sum over virtual rows v of dyv[v][co] * xp[v + offset_t][ci],
 // where dyv is dy laid out over the virtual rows (zero at the Wp - OW columns past each output
@@ -393,13 +475,9 @@ void implicitBackwardWeights(const Conv2dParams& p, const float* x, const float*
                              float* dbias) {
   const Geometry g = geometry(p);
   const int threads = kernelThreads();
-  // 16x16 where the 14-row tile would pad Cout by over 15% (16, 32) or Cin fills only half of
-  // a 32-wide tile; else 14x32 (fewer loads per FMA).
-  const bool padsRows = 100 * ((p.Cout + 13) / 14 * 14) > 115 * p.Cout && p.Cout % 16 == 0;
-  const bool narrow = p.Cin <= 16 || padsRows;
-  const int MR = narrow ? 16 : 14, NR = narrow ? 16 : 32;
-  const isa::ConvWeightsUkernelFn kernel = narrow ? isa::f32_conv_weights_ukernel_16x16__avx512
-                                                  : isa::f32_conv_weights_ukernel_14x32__avx512;
+  const WeightsTile tile = weightsTile(p);
+  const int MR = tile.mr, NR = tile.nr;
+  const isa::ConvWeightsUkernelFn kernel = tile.kernel;
   const int64_t Hp = p.H + p.padTop + p.padBottom, Wp = p.W + p.padLeft + p.padRight;
   const int64_t C = p.Cin, taps = p.KH * p.KW, imagePixels = Hp * Wp;
   // Slack: the last rows read (KW - 1) * dilation pixels past the image, plus NR floats of a
@@ -451,14 +529,7 @@ void implicitBackwardWeights(const Conv2dParams& p, const float* x, const float*
     }
   }
   // team may exceed the threads that ran (a smaller OpenMP team): unused partials are zero.
-#pragma omp parallel for num_threads(threads) if (threads > 1) schedule(static)
-  for (int64_t co = 0; co < p.Cout; ++co)
-    for (int64_t ci = 0; ci < C; ++ci)
-      for (int64_t t = 0; t < taps; ++t) {
-        float s = 0;
-        for (int q = 0; q < team; ++q) s += partials[q * partFloats + (t * coutPad + co) * cinPad + ci];
-        dw[(co * C + ci) * taps + t] = s;
-      }
+  reduceWeightPartials(p, partials, partFloats, team, coutPad, cinPad, threads, dw);
   if (dbias) columnSums(dy, g.M, p.Cout, dbias);
 }
 
@@ -715,6 +786,8 @@ void conv2dBackwardWeights(const Conv2dParams& p, const float* x, const float* d
     groupedBackwardWeights(p, x, dy, dw, dbias);
   else if (useImplicit(p, algorithm))
     implicitBackwardWeights(p, x, dy, dw, dbias);
+  else if (usePointwiseWeights(p, algorithm))
+    pointwiseBackwardWeights(p, x, dy, dw, dbias);
   else
     gemmBackwardWeights(p, x, dy, dw, dbias);
 }
