@@ -96,7 +96,7 @@ def augment(batch, rng, mode, padding=2):
 
 
 def to_input(images):
-    x = torch.from_numpy(np.ascontiguousarray(images)).float().div_(255).sub_(0.286).div_(0.353)
+    x = torch.from_numpy(np.array(images, dtype=np.float32)).div_(255).sub_(0.286).div_(0.353)
     return x.unsqueeze(1).contiguous(memory_format=torch.channels_last)
 
 

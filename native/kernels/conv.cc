@@ -328,8 +328,17 @@ void implicitForward(const Conv2dParams& p, const float* x, const float* w,
     offset.push_back(((t / p.KW) * p.dilationH * Wp + (t % p.KW) * p.dilationW) * C);
 
   const int64_t V = g.OH * Wp;
-  const int64_t tilesPerImage = (V + MR - 1) / MR;
+  // Tiles of MR virtual rows. When MR divides the output width, tiles follow the output rows
+  // and never cover the Wp - OW padding columns (14x14 maps: 16/14 of the work otherwise);
+  // else they run over the flattened virtual rows.
+  const bool rowAligned = g.OW % MR == 0;
+  const int64_t tilesPerRow = g.OW / MR;
+  const int64_t tilesPerImage = rowAligned ? g.OH * tilesPerRow : (V + MR - 1) / MR;
   const int64_t tiles = p.N * tilesPerImage;
+  auto tileStart = [&](int64_t index) {
+    const int64_t within = index % tilesPerImage;
+    return rowAligned ? (within / tilesPerRow) * Wp + (within % tilesPerRow) * MR : within * MR;
+  };
   const int team = static_cast<int>(std::min<int64_t>(threads, tiles));
   if (verbose())
     std::fprintf(stderr, "convkit: conv2d forward implicit-gemm %dx%d taps=%lld Cin=%lld Cout=%lld tiles=%lld x %d threads\n",
@@ -345,7 +354,7 @@ void implicitForward(const Conv2dParams& p, const float* x, const float* w,
     for (int64_t q = 0; q < panels; ++q) {
       const int64_t j0 = q * NR, width = std::min<int64_t>(NR, p.Cout - j0);
       for (int64_t tIdx = t0; tIdx < t1; ++tIdx) {
-        const int64_t n = tIdx / tilesPerImage, v0 = (tIdx % tilesPerImage) * MR;
+        const int64_t n = tIdx / tilesPerImage, v0 = tileStart(tIdx);
         const float* a = xp + (n * imagePixels + v0) * C;
         // All MR rows valid and in one output row, full panel, no epilogue: store in place.
         const int64_t ow0 = v0 % Wp;
@@ -427,7 +436,7 @@ void pointwiseBackwardWeights(const Conv2dParams& p, const float* x, const float
   const int64_t C = p.Cin;
   const int64_t coTiles = (p.Cout + tile.mr - 1) / tile.mr, ciTiles = (C + tile.nr - 1) / tile.nr;
   const int64_t coutPad = coTiles * tile.mr, cinPad = ciTiles * tile.nr;
-  constexpr int64_t kChunkRows = 256;
+  constexpr int64_t kChunkRows = 128;
   const int64_t chunks = (g.M + kChunkRows - 1) / kChunkRows;
   const int team = static_cast<int>(std::min<int64_t>(threads, chunks));
   const int64_t partFloats = coutPad * cinPad;
@@ -452,8 +461,8 @@ void pointwiseBackwardWeights(const Conv2dParams& p, const float* x, const float
       const int64_t r0 = c * kChunkRows, kc = last ? lastRows : kChunkRows;
       const float* a = last ? tailA : dy + r0 * p.Cout;
       const float* b = last ? tailB : x + r0 * C;
-      for (int64_t i = 0; i < coTiles; ++i)
-        for (int64_t j = 0; j < ciTiles; ++j)
+      for (int64_t j = 0; j < ciTiles; ++j)  // B slice stays in L1 across the row tiles
+        for (int64_t i = 0; i < coTiles; ++i)
           tile.kernel(static_cast<size_t>(kc), a + i * tile.mr, static_cast<size_t>(p.Cout),
                       b + j * tile.nr, static_cast<size_t>(C),
                       part + i * tile.mr * cinPad + j * tile.nr, static_cast<size_t>(cinPad));
@@ -504,7 +513,7 @@ void implicitBackwardWeights(const Conv2dParams& p, const float* x, const float*
   const int64_t coTiles = (p.Cout + MR - 1) / MR, ciTiles = (C + NR - 1) / NR;
   const int64_t coutPad = coTiles * MR, cinPad = ciTiles * NR;
   const int64_t partFloats = taps * coutPad * cinPad;
-  constexpr int64_t kChunkRows = 256;
+  constexpr int64_t kChunkRows = 128;
   const int64_t perImage = (V + kChunkRows - 1) / kChunkRows;
   const int64_t chunks = p.N * perImage;
   const int team = static_cast<int>(std::min<int64_t>(threads, chunks));
@@ -520,9 +529,10 @@ void implicitBackwardWeights(const Conv2dParams& p, const float* x, const float*
       const int64_t kc = std::min(kChunkRows, V - v0);
       const float* a = dyv + (n * V + v0) * p.Cout;
       const float* b = xp + (n * imagePixels + v0) * C;
+      // Column tile outer: its B slice (kc x NR, 32 KiB) stays in L1 across the row tiles.
       for (int64_t t = 0; t < taps; ++t)
-        for (int64_t i = 0; i < coTiles; ++i)
-          for (int64_t j = 0; j < ciTiles; ++j)
+        for (int64_t j = 0; j < ciTiles; ++j)
+          for (int64_t i = 0; i < coTiles; ++i)
             kernel(static_cast<size_t>(kc), a + i * MR, static_cast<size_t>(p.Cout),
                    b + offset[t] + j * NR, static_cast<size_t>(C),
                    part + (t * coutPad + i * MR) * cinPad + j * NR, static_cast<size_t>(cinPad));
