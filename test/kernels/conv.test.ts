@@ -111,6 +111,9 @@ const cases: Case[] = [
   },
   { N: 1, H: 15, W: 14, Cin: 24, Cout: 33, KH: 3, KW: 3, options: { padding: 1 } },
   { N: 2, H: 5, W: 30, Cin: 16, Cout: 16, KH: 3, KW: 3, options: { padding: 1 } },
+  // Output widths the implicit tile height divides (tiles follow output rows).
+  { N: 2, H: 6, W: 28, Cin: 16, Cout: 32, KH: 3, KW: 3, options: { padding: 1 } },
+  { N: 1, H: 4, W: 28, Cin: 19, Cout: 16, KH: 3, KW: 3, options: { padding: 1 } },
   // 1x1 over several 256-row chunks with edge tiles (in-place backward-weights).
   { N: 2, H: 17, W: 16, Cin: 40, Cout: 33, KH: 1, KW: 1, options: {} },
 ];
