@@ -4,9 +4,9 @@
 export const trainDefaults = {
   model: 'resnet20',
   /** Extra constructor options for the model (JSON on the command line: --model-options). */
-  modelOptions: { widths: [8, 16, 32] } as Record<string, unknown>,
+  modelOptions: {} as Record<string, unknown>,
   data: 'fashion-mnist',
-  epochs: 6,
+  epochs: 10,
   batchSize: 128,
   optimizer: 'sgd',
   lr: 0.1,
