@@ -403,10 +403,18 @@ struct WeightsTile {
   int mr, nr;
   isa::ConvWeightsUkernelFn kernel;
 };
-WeightsTile weightsTile(const Conv2dParams& p) {
-  const bool padsRows = 100 * ((p.Cout + 13) / 14 * 14) > 115 * p.Cout && p.Cout % 16 == 0;
-  if (p.Cin <= 16 || padsRows) return {16, 16, isa::f32_conv_weights_ukernel_16x16__avx512};
+// For a rows x cols result (rows: the broadcast operand's channels, cols: the vector one's).
+WeightsTile weightsTile(int64_t rows, int64_t cols) {
+  const bool padsRows = 100 * ((rows + 13) / 14 * 14) > 115 * rows && rows % 16 == 0;
+  if (cols <= 16 || padsRows) return {16, 16, isa::f32_conv_weights_ukernel_16x16__avx512};
   return {14, 32, isa::f32_conv_weights_ukernel_14x32__avx512};
+}
+WeightsTile weightsTile(const Conv2dParams& p) { return weightsTile(p.Cout, p.Cin); }
+
+// Rows x cols of work the tile computes for a rows x cols result (padding included).
+int64_t paddedWork(int64_t rows, int64_t cols) {
+  const WeightsTile t = weightsTile(rows, cols);
+  return (rows + t.mr - 1) / t.mr * t.mr * ((cols + t.nr - 1) / t.nr * t.nr);
 }
 
 // Sums the per-thread partials [taps][coutPad][cinPad] into dw [Cout][Cin][KH][KW].
@@ -425,33 +433,39 @@ void reduceWeightPartials(const Conv2dParams& p, const float* partials, int64_t 
 }
 
 // 1x1 stride-1 backward-weights: dW[co][ci] = sum over rows of dy[r][co] * x[r][ci], the
-// backward-weights microkernel reading dy and x in place (no packing). Tiles past Cout or Cin
-// read into the next row (their results land in the partials' padding), so the last chunk,
-// which would read past the end of the arrays, is copied into a buffer with room after it.
+// backward-weights microkernel reading dy and x in place (no packing). It computes either dW
+// (rows: Cout from dy, columns: Cin from x) or its transpose (rows: Cin, columns: Cout),
+// whichever pads less (Cout 64, Cin 256 on 14x32 tiles: dW pads 64 to 70 rows, dW^T 256 to
+// 266). Tiles past the channels read into the next row (their results land in the partials'
+// padding), so the last chunk, which would read past the end of the arrays, is copied into a
+// buffer with room after it.
 void pointwiseBackwardWeights(const Conv2dParams& p, const float* x, const float* dy, float* dw,
                               float* dbias) {
   const Geometry g = geometry(p);
   const int threads = kernelThreads();
-  const WeightsTile tile = weightsTile(p);
-  const int64_t C = p.Cin;
-  const int64_t coTiles = (p.Cout + tile.mr - 1) / tile.mr, ciTiles = (C + tile.nr - 1) / tile.nr;
-  const int64_t coutPad = coTiles * tile.mr, cinPad = ciTiles * tile.nr;
+  const bool transposed = paddedWork(p.Cin, p.Cout) < paddedWork(p.Cout, p.Cin);
+  const float* rowsSrc = transposed ? x : dy;  // broadcast operand
+  const float* colsSrc = transposed ? dy : x;  // vector operand
+  const int64_t R = transposed ? p.Cin : p.Cout, Cc = transposed ? p.Cout : p.Cin;
+  const WeightsTile tile = weightsTile(R, Cc);
+  const int64_t rTiles = (R + tile.mr - 1) / tile.mr, cTiles = (Cc + tile.nr - 1) / tile.nr;
+  const int64_t rPad = rTiles * tile.mr, cPad = cTiles * tile.nr;
   constexpr int64_t kChunkRows = 128;
   const int64_t chunks = (g.M + kChunkRows - 1) / kChunkRows;
   const int team = static_cast<int>(std::min<int64_t>(threads, chunks));
-  const int64_t partFloats = coutPad * cinPad;
+  const int64_t partFloats = rPad * cPad;
   Scratch partBuf(sizeof(float) * partFloats * team);
   float* partials = partBuf.as<float>();
   std::memset(partials, 0, sizeof(float) * partFloats * team);
   // The last chunk, copied with slack after each operand.
   const int64_t lastRows = g.M - (chunks - 1) * kChunkRows;
-  Scratch tailBuf(sizeof(float) * (lastRows * (p.Cout + C) + tile.mr + tile.nr));
+  Scratch tailBuf(sizeof(float) * (lastRows * (R + Cc) + tile.mr + tile.nr));
   float* tailA = tailBuf.as<float>();
-  float* tailB = tailA + lastRows * p.Cout + tile.mr;
-  std::memcpy(tailA, dy + (g.M - lastRows) * p.Cout, sizeof(float) * lastRows * p.Cout);
-  zeroFloats(tailA + lastRows * p.Cout, tile.mr);
-  std::memcpy(tailB, x + (g.M - lastRows) * C, sizeof(float) * lastRows * C);
-  zeroFloats(tailB + lastRows * C, tile.nr);
+  float* tailB = tailA + lastRows * R + tile.mr;
+  std::memcpy(tailA, rowsSrc + (g.M - lastRows) * R, sizeof(float) * lastRows * R);
+  zeroFloats(tailA + lastRows * R, tile.mr);
+  std::memcpy(tailB, colsSrc + (g.M - lastRows) * Cc, sizeof(float) * lastRows * Cc);
+  zeroFloats(tailB + lastRows * Cc, tile.nr);
 #pragma omp parallel num_threads(team) if (team > 1)
   {
     const int tid = threadIndex(), nt = threadCount();
@@ -459,16 +473,23 @@ void pointwiseBackwardWeights(const Conv2dParams& p, const float* x, const float
     for (int64_t c = chunks * tid / nt; c < chunks * (tid + 1) / nt; ++c) {
       const bool last = c == chunks - 1;
       const int64_t r0 = c * kChunkRows, kc = last ? lastRows : kChunkRows;
-      const float* a = last ? tailA : dy + r0 * p.Cout;
-      const float* b = last ? tailB : x + r0 * C;
-      for (int64_t j = 0; j < ciTiles; ++j)  // B slice stays in L1 across the row tiles
-        for (int64_t i = 0; i < coTiles; ++i)
-          tile.kernel(static_cast<size_t>(kc), a + i * tile.mr, static_cast<size_t>(p.Cout),
-                      b + j * tile.nr, static_cast<size_t>(C),
-                      part + i * tile.mr * cinPad + j * tile.nr, static_cast<size_t>(cinPad));
+      const float* a = last ? tailA : rowsSrc + r0 * R;
+      const float* b = last ? tailB : colsSrc + r0 * Cc;
+      for (int64_t j = 0; j < cTiles; ++j)  // B slice stays in L1 across the row tiles
+        for (int64_t i = 0; i < rTiles; ++i)
+          tile.kernel(static_cast<size_t>(kc), a + i * tile.mr, static_cast<size_t>(R),
+                      b + j * tile.nr, static_cast<size_t>(Cc),
+                      part + i * tile.mr * cPad + j * tile.nr, static_cast<size_t>(cPad));
     }
   }
-  reduceWeightPartials(p, partials, partFloats, team, coutPad, cinPad, threads, dw);
+#pragma omp parallel for num_threads(threads) if (threads > 1) schedule(static)
+  for (int64_t co = 0; co < p.Cout; ++co)
+    for (int64_t ci = 0; ci < p.Cin; ++ci) {
+      const int64_t at = transposed ? ci * cPad + co : co * cPad + ci;
+      float s = 0;
+      for (int q = 0; q < team; ++q) s += partials[q * partFloats + at];
+      dw[co * p.Cin + ci] = s;
+    }
   if (dbias) columnSums(dy, g.M, p.Cout, dbias);
 }
 

@@ -116,6 +116,8 @@ const cases: Case[] = [
   { N: 1, H: 4, W: 28, Cin: 19, Cout: 16, KH: 3, KW: 3, options: { padding: 1 } },
   // 1x1 over several 256-row chunks with edge tiles (in-place backward-weights).
   { N: 2, H: 17, W: 16, Cin: 40, Cout: 33, KH: 1, KW: 1, options: {} },
+  // ... and the transposed orientation (dW^T pads 256 less than dW pads 64).
+  { N: 1, H: 20, W: 13, Cin: 256, Cout: 64, KH: 1, KW: 1, options: {} },
 ];
 
 function run(c: Case, isaSeed: number): void {
