@@ -21,10 +21,10 @@ struct Conv2dParams {
 };
 
 // How a call is computed. `automatic` picks the direct grouped kernel for narrow groups
-// (Cin/groups and Cout/groups <= 16, groups > 1) and im2col + GEMM otherwise; the others force
-// a path (for benchmarks and tests; `groupedDirect` falls back to GEMM where it cannot run).
-// gemm: im2col (or 1x1) GEMM; implicit: implicit GEMM where it applies (stride 1, groups 1),
-// else as gemm; automatic: the measured best.
+// (Cin/groups and Cout/groups <= 16, groups > 1), the implicit GEMM where it is measured faster
+// (conv_implicit.h) and im2col + GEMM otherwise. The others force a path for benchmarks and
+// tests: `gemm` im2col (or 1x1) GEMM everywhere; `implicit` the implicit GEMM where it can run,
+// else as `automatic`; `groupedDirect` the direct kernel where it can run, else `gemm`.
 enum class ConvAlgorithm : int { automatic = 0, gemm = 1, groupedDirect = 2, implicit = 3 };
 
 // Arguments are trusted (the binding validates them: positive sizes, divisibility, output
@@ -40,7 +40,7 @@ void conv2dBackwardData(const Conv2dParams& p, const float* dy, const float* w, 
 void conv2dBackwardWeights(const Conv2dParams& p, const float* x, const float* dy, float* dw,
                            float* dbias, ConvAlgorithm algorithm = ConvAlgorithm::automatic);
 
-// The path a call would take: "gemm-1x1", "im2col-gemm", "grouped-direct".
+// The path a call would take: "gemm-1x1", "im2col-gemm", "implicit-gemm", "grouped-direct".
 const char* conv2dAlgorithmName(const Conv2dParams& p, ConvAlgorithm algorithm);
 
 namespace ref {

@@ -1,0 +1,366 @@
+// Implicit-GEMM convolution (stride 1, groups 1; AVX-512 microkernels in
+// isa/avx512/f32_conv_taps_ukernel.cc): forward, backward-weights, and 1x1 backward-weights,
+// all reading their operands in place instead of through an im2col matrix. conv.cc decides
+// when these run (bench/kernels/conv_paths.js measures them against im2col per pass).
+#include "conv_implicit.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+#include "../isa/conv_taps_ukernels.h"
+#include "../runtime/dispatch.h"
+#include "../runtime/memory.h"
+#include "../runtime/threads.h"
+#include "conv_common.h"
+#include "conv_grouped.h"
+
+namespace convkit {
+
+namespace {
+
+// Offset (floats) of each tap's input pixel from the output pixel's origin in the padded
+// image of width Wp: tap t = (kh, kw) reads (kh * dilationH, kw * dilationW) further on.
+std::vector<int64_t> tapOffsets(const Conv2dParams& p, int64_t Wp) {
+  std::vector<int64_t> offset;
+  for (int64_t t = 0; t < p.KH * p.KW; ++t)
+    offset.push_back(((t / p.KW) * p.dilationH * Wp + (t % p.KW) * p.dilationW) * p.Cin);
+  return offset;
+}
+
+}  // namespace
+
+// Implicit GEMM (stride 1, groups 1): no im2col matrix. The input is copied once into a
+// zero-padded image; over that image, the im2col row of the output at padded column owp is,
+// tap by tap, Cin contiguous floats at a fixed offset from pixel (oh, owp). So rows of
+// consecutive "virtual" positions v = oh * Wp + owp (Wp = padded width) are equally spaced
+// (lda = Cin) for every tap, and the microkernel (isa/conv_taps_ukernels.h) reads A in place,
+// looping over the taps itself so each output tile stays in registers for the whole K.
+// The virtual rows include Wp - OW columns past each output row (wasted work); the valid rows
+// of each tile are scattered to y with the epilogue. AVX-512 only (elsewhere: im2col).
+bool implicitApplies(const Conv2dParams& p) {
+  return p.groups == 1 && p.strideH == 1 && p.strideW == 1 && !isPointwise(p) &&
+         activeIsa() == Isa::avx512;
+}
+
+// Where implicit beats im2col (bench/kernels/conv_paths.js, fwd, bwd-data and bwd-weights
+// alike): 16+ channels per tap and outputs 14+ wide. The Wp - OW padding columns of every
+// virtual row are computed and thrown away: at 8x8 (10/8) implicit runs 0.84-0.90x im2col,
+// at 4x4 (6/4) 0.55-0.8x; from 14x14 (16/14) it is 1.0-1.4x, up to 1.8x at 16 channels.
+bool implicitPreferred(const Conv2dParams& p) { return p.Cin >= 16 && p.outW() >= 14; }
+
+bool pointwiseWeightsApplies(const Conv2dParams& p) {
+  return isPointwise(p) && p.groups == 1 && activeIsa() == Isa::avx512;
+}
+
+namespace {
+
+// x zero-padded (Hp x Wp per image, images back to back) into xp, then slackPixels zero
+// pixels after the last image.
+void padImages(const Conv2dParams& p, const float* x, int64_t slackPixels, int threads,
+               float* xp) {
+  const int64_t Hp = p.H + p.padTop + p.padBottom, Wp = p.W + p.padLeft + p.padRight;
+  const int64_t C = p.Cin, imagePixels = Hp * Wp;
+#pragma omp parallel for num_threads(threads) if (threads > 1 && p.N > 1) schedule(static)
+  for (int64_t n = 0; n < p.N; ++n) {
+    float* img = xp + n * imagePixels * C;
+    for (int64_t h = 0; h < Hp; ++h) {
+      float* row = img + h * Wp * C;
+      const int64_t ih = h - p.padTop;
+      if (ih < 0 || ih >= p.H) {
+        zeroFloats(row, Wp * C);
+        continue;
+      }
+      zeroFloats(row, p.padLeft * C);
+      std::memcpy(row + p.padLeft * C, x + ((n * p.H + ih) * p.W) * C, sizeof(float) * p.W * C);
+      zeroFloats(row + (p.padLeft + p.W) * C, p.padRight * C);
+    }
+  }
+  zeroFloats(xp + p.N * imagePixels * C, slackPixels * C);
+}
+
+}  // namespace
+
+void implicitForward(const Conv2dParams& p, const float* x, const float* w,
+                     const GemmEpilogue* epilogue, float* y) {
+  const Geometry g = geometry(p);
+  const int threads = kernelThreads();
+  const GemmEpilogue* epi = epilogue;
+  if (epi && !epi->bias && !epi->residual && epi->activation == Activation::none) epi = nullptr;
+  const bool narrow = p.Cout <= 16;
+  const int MR = narrow ? 28 : 14, NR = narrow ? 16 : 32;
+  const isa::ConvTapsUkernelFn kernel =
+      narrow ? isa::f32_conv_taps_ukernel_28x16__avx512 : isa::f32_conv_taps_ukernel_14x32__avx512;
+  const int64_t Hp = p.H + p.padTop + p.padBottom, Wp = p.W + p.padLeft + p.padRight;
+  const int64_t C = p.Cin, taps = p.KH * p.KW;
+  // Padded images back to back, plus slack: an image's last tile reads up to MR - 1 rows and
+  // (KW - 1) * dilation pixels past its end.
+  const int64_t imagePixels = Hp * Wp;
+  const int64_t slack = p.dilationW * (p.KW - 1) + MR;
+  Scratch padBuf(sizeof(float) * (p.N * imagePixels + slack) * C);
+  float* xp = padBuf.as<float>();
+  padImages(p, x, slack, threads, xp);
+
+  // Weight panels: panel q holds K = taps * Cin rows of NR output channels, zero padded.
+  const int64_t K = taps * C;
+  const int64_t panels = (p.Cout + NR - 1) / NR;
+  Scratch bBuf(sizeof(float) * panels * K * NR);
+  float* bp = bBuf.as<float>();
+  // Reads w in order (co, ci, t); panels in parallel (256 channels: 2.4 MB of weights).
+#pragma omp parallel for num_threads(threads) if (threads > 1 && panels > 1) schedule(static)
+  for (int64_t q = 0; q < panels; ++q) {
+    float* panel = bp + q * K * NR;
+    for (int j = 0; j < NR; ++j) {
+      const int64_t co = q * NR + j;
+      if (co >= p.Cout) {
+        for (int64_t k = 0; k < K; ++k) panel[k * NR + j] = 0.0f;
+        continue;
+      }
+      const float* wc = w + co * C * taps;
+      for (int64_t ci = 0; ci < C; ++ci)
+        for (int64_t t = 0; t < taps; ++t) panel[(t * C + ci) * NR + j] = wc[ci * taps + t];
+    }
+  }
+  const std::vector<int64_t> offset = tapOffsets(p, Wp);
+
+  const int64_t V = g.OH * Wp;
+  // Tiles of MR virtual rows. When MR divides the output width, tiles follow the output rows
+  // and never cover the Wp - OW padding columns (14x14 maps: 16/14 of the work otherwise);
+  // else they run over the flattened virtual rows.
+  const bool rowAligned = g.OW % MR == 0;
+  const int64_t tilesPerRow = g.OW / MR;
+  const int64_t tilesPerImage = rowAligned ? g.OH * tilesPerRow : (V + MR - 1) / MR;
+  const int64_t tiles = p.N * tilesPerImage;
+  auto tileStart = [&](int64_t index) {
+    const int64_t within = index % tilesPerImage;
+    return rowAligned ? (within / tilesPerRow) * Wp + (within % tilesPerRow) * MR : within * MR;
+  };
+  const int team = static_cast<int>(std::min<int64_t>(threads, tiles));
+  if (convVerbose())
+    std::fprintf(stderr, "convkit: conv2d forward implicit-gemm %dx%d taps=%lld Cin=%lld Cout=%lld tiles=%lld x %d threads\n",
+                 MR, NR, static_cast<long long>(taps), static_cast<long long>(C),
+                 static_cast<long long>(p.Cout), static_cast<long long>(tiles), team);
+#pragma omp parallel num_threads(team) if (team > 1)
+  {
+    alignas(64) float tile[28 * 32];
+    const int tid = threadIndex(), nt = threadCount();
+    const int64_t t0 = tiles * tid / nt, t1 = tiles * (tid + 1) / nt;
+    // Panel-outer: a thread's rows of the padded input stay in its L2 across panels, and each
+    // weight panel (K x NR) stays in L2 while the thread sweeps its tiles.
+    for (int64_t q = 0; q < panels; ++q) {
+      const int64_t j0 = q * NR, width = std::min<int64_t>(NR, p.Cout - j0);
+      for (int64_t tIdx = t0; tIdx < t1; ++tIdx) {
+        const int64_t n = tIdx / tilesPerImage, v0 = tileStart(tIdx);
+        const float* a = xp + (n * imagePixels + v0) * C;
+        // All MR rows valid and in one output row, full panel, no epilogue: store in place.
+        const int64_t ow0 = v0 % Wp;
+        if (!epi && width == NR && v0 + MR <= V && ow0 + MR <= g.OW) {
+          const int64_t r0 = (n * g.OH + v0 / Wp) * g.OW + ow0;
+          kernel(static_cast<size_t>(taps), offset.data(), static_cast<size_t>(C), a,
+                 static_cast<size_t>(C), bp + q * K * NR, y + r0 * p.Cout + j0,
+                 static_cast<size_t>(p.Cout));
+          continue;
+        }
+        kernel(static_cast<size_t>(taps), offset.data(), static_cast<size_t>(C), a,
+               static_cast<size_t>(C), bp + q * K * NR, tile, NR);
+        for (int i = 0; i < MR; ++i) {
+          const int64_t v = v0 + i;
+          if (v >= V) break;
+          const int64_t oh = v / Wp, ow = v % Wp;
+          if (ow >= g.OW) continue;
+          const int64_t r = (n * g.OH + oh) * g.OW + ow;
+          const float* src = tile + i * NR;
+          float* dst = y + r * p.Cout + j0;
+          if (!epi) {
+            copyFloats(dst, src, width);
+            continue;
+          }
+          const float* bias = epi->bias ? epi->bias + j0 : nullptr;
+          const float* res = epi->residual ? epi->residual + r * epi->ldResidual + j0 : nullptr;
+          for (int64_t j = 0; j < width; ++j) {
+            float val = src[j];
+            if (bias) val += bias[j];
+            if (res) val += res[j];
+            if (epi->activation != Activation::none) {
+              val = val > 0.0f ? val : 0.0f;
+              if (epi->activation == Activation::relu6) val = val < 6.0f ? val : 6.0f;
+            }
+            dst[j] = val;
+          }
+        }
+      }
+    }
+  }
+}
+
+namespace {
+
+// The backward-weights tile: 16x16 where the 14-row tile would pad Cout by over 15% (16, 32)
+// or Cin fills only half of a 32-wide tile; else 14x32 (fewer loads per FMA).
+struct WeightsTile {
+  int mr, nr;
+  isa::ConvWeightsUkernelFn kernel;
+};
+// For a rows x cols result (rows: the broadcast operand's channels, cols: the vector one's).
+WeightsTile weightsTile(int64_t rows, int64_t cols) {
+  const bool padsRows = 100 * ((rows + 13) / 14 * 14) > 115 * rows && rows % 16 == 0;
+  if (cols <= 16 || padsRows) return {16, 16, isa::f32_conv_weights_ukernel_16x16__avx512};
+  return {14, 32, isa::f32_conv_weights_ukernel_14x32__avx512};
+}
+WeightsTile weightsTile(const Conv2dParams& p) { return weightsTile(p.Cout, p.Cin); }
+
+// Rows x cols of work the tile computes for a rows x cols result (padding included).
+int64_t paddedWork(int64_t rows, int64_t cols) {
+  const WeightsTile t = weightsTile(rows, cols);
+  return (rows + t.mr - 1) / t.mr * t.mr * ((cols + t.nr - 1) / t.nr * t.nr);
+}
+
+// Sums the per-thread partials [taps][coutPad][cinPad] into dw [Cout][Cin][KH][KW].
+void reduceWeightPartials(const Conv2dParams& p, const float* partials, int64_t partFloats,
+                          int count, int64_t coutPad, int64_t cinPad, int threads, float* dw) {
+  const int64_t C = p.Cin, taps = p.KH * p.KW;
+#pragma omp parallel for num_threads(threads) if (threads > 1) schedule(static)
+  for (int64_t co = 0; co < p.Cout; ++co)
+    for (int64_t ci = 0; ci < C; ++ci)
+      for (int64_t t = 0; t < taps; ++t) {
+        float s = 0;
+        for (int q = 0; q < count; ++q)
+          s += partials[q * partFloats + (t * coutPad + co) * cinPad + ci];
+        dw[(co * C + ci) * taps + t] = s;
+      }
+}
+
+}  // namespace
+
+// 1x1 stride-1 backward-weights: dW[co][ci] = sum over rows of dy[r][co] * x[r][ci], the
+// backward-weights microkernel reading dy and x in place (no packing). It computes either dW
+// (rows: Cout from dy, columns: Cin from x) or its transpose (rows: Cin, columns: Cout),
+// whichever pads less (Cout 64, Cin 256 on 14x32 tiles: dW pads 64 to 70 rows, dW^T 256 to
+// 266). Tiles past the channels read into the next row (their results land in the partials'
+// padding), so the last chunk, which would read past the end of the arrays, is copied into a
+// buffer with room after it.
+void pointwiseBackwardWeights(const Conv2dParams& p, const float* x, const float* dy, float* dw,
+                              float* dbias) {
+  const Geometry g = geometry(p);
+  const int threads = kernelThreads();
+  const bool transposed = paddedWork(p.Cin, p.Cout) < paddedWork(p.Cout, p.Cin);
+  const float* rowsSrc = transposed ? x : dy;  // broadcast operand
+  const float* colsSrc = transposed ? dy : x;  // vector operand
+  const int64_t R = transposed ? p.Cin : p.Cout, Cc = transposed ? p.Cout : p.Cin;
+  const WeightsTile tile = weightsTile(R, Cc);
+  const int64_t rTiles = (R + tile.mr - 1) / tile.mr, cTiles = (Cc + tile.nr - 1) / tile.nr;
+  const int64_t rPad = rTiles * tile.mr, cPad = cTiles * tile.nr;
+  constexpr int64_t kChunkRows = 128;
+  const int64_t chunks = (g.M + kChunkRows - 1) / kChunkRows;
+  const int team = static_cast<int>(std::min<int64_t>(threads, chunks));
+  const int64_t partFloats = rPad * cPad;
+  Scratch partBuf(sizeof(float) * partFloats * team);
+  float* partials = partBuf.as<float>();
+  std::memset(partials, 0, sizeof(float) * partFloats * team);
+  // The last chunk, copied with slack after each operand.
+  const int64_t lastRows = g.M - (chunks - 1) * kChunkRows;
+  Scratch tailBuf(sizeof(float) * (lastRows * (R + Cc) + tile.mr + tile.nr));
+  float* tailA = tailBuf.as<float>();
+  float* tailB = tailA + lastRows * R + tile.mr;
+  std::memcpy(tailA, rowsSrc + (g.M - lastRows) * R, sizeof(float) * lastRows * R);
+  zeroFloats(tailA + lastRows * R, tile.mr);
+  std::memcpy(tailB, colsSrc + (g.M - lastRows) * Cc, sizeof(float) * lastRows * Cc);
+  zeroFloats(tailB + lastRows * Cc, tile.nr);
+#pragma omp parallel num_threads(team) if (team > 1)
+  {
+    const int tid = threadIndex(), nt = threadCount();
+    float* part = partials + tid * partFloats;
+    for (int64_t c = chunks * tid / nt; c < chunks * (tid + 1) / nt; ++c) {
+      const bool last = c == chunks - 1;
+      const int64_t r0 = c * kChunkRows, kc = last ? lastRows : kChunkRows;
+      const float* a = last ? tailA : rowsSrc + r0 * R;
+      const float* b = last ? tailB : colsSrc + r0 * Cc;
+      for (int64_t j = 0; j < cTiles; ++j)  // B slice stays in L1 across the row tiles
+        for (int64_t i = 0; i < rTiles; ++i)
+          tile.kernel(static_cast<size_t>(kc), a + i * tile.mr, static_cast<size_t>(R),
+                      b + j * tile.nr, static_cast<size_t>(Cc),
+                      part + i * tile.mr * cPad + j * tile.nr, static_cast<size_t>(cPad));
+    }
+  }
+#pragma omp parallel for num_threads(threads) if (threads > 1) schedule(static)
+  for (int64_t co = 0; co < p.Cout; ++co)
+    for (int64_t ci = 0; ci < p.Cin; ++ci) {
+      const int64_t at = transposed ? ci * cPad + co : co * cPad + ci;
+      float s = 0;
+      for (int q = 0; q < team; ++q) s += partials[q * partFloats + at];
+      dw[co * p.Cin + ci] = s;
+    }
+  if (dbias) columnSums(dy, g.M, p.Cout, dbias);
+}
+
+// Backward-weights by implicit GEMM (stride 1, groups 1, AVX-512), the transpose of the
+// forward's trick: dW_t[co][ci] = sum over virtual rows v of dyv[v][co] * xp[v + offset_t][ci],
+// where dyv is dy laid out over the virtual rows (zero at the Wp - OW columns past each output
+// row, so those rows add nothing) and xp the padded input. Both operands are read in place,
+// row by row (isa/conv_taps_ukernels.h): no im2col columns are packed, where the im2col path
+// copies every input value KH*KW times. Rows are split into chunks of kChunkRows between the
+// threads, statically (each thread's partial dW sums its chunks in a fixed order, so results do
+// not depend on timing); partials are summed at the end.
+void implicitBackwardWeights(const Conv2dParams& p, const float* x, const float* dy, float* dw,
+                             float* dbias) {
+  const Geometry g = geometry(p);
+  const int threads = kernelThreads();
+  const WeightsTile tile = weightsTile(p);
+  const int MR = tile.mr, NR = tile.nr;
+  const isa::ConvWeightsUkernelFn kernel = tile.kernel;
+  const int64_t Hp = p.H + p.padTop + p.padBottom, Wp = p.W + p.padLeft + p.padRight;
+  const int64_t C = p.Cin, taps = p.KH * p.KW, imagePixels = Hp * Wp;
+  // Slack: the last rows read (KW - 1) * dilation pixels past the image, plus NR floats of a
+  // last column tile.
+  const int64_t slack = p.dilationW * (p.KW - 1) + 1 + NR;
+  Scratch padBuf(sizeof(float) * (p.N * imagePixels + slack) * C);
+  float* xp = padBuf.as<float>();
+  padImages(p, x, slack, threads, xp);
+  const int64_t V = g.OH * Wp;
+  Scratch dyBuf(sizeof(float) * (p.N * V * p.Cout + MR));
+  float* dyv = dyBuf.as<float>();
+#pragma omp parallel for num_threads(threads) if (threads > 1) schedule(static)
+  for (int64_t row = 0; row < p.N * g.OH; ++row) {
+    float* d = dyv + row * Wp * p.Cout;
+    std::memcpy(d, dy + row * g.OW * p.Cout, sizeof(float) * g.OW * p.Cout);
+    zeroFloats(d + g.OW * p.Cout, (Wp - g.OW) * p.Cout);
+  }
+  zeroFloats(dyv + p.N * V * p.Cout, MR);
+  const std::vector<int64_t> offset = tapOffsets(p, Wp);
+
+  // Partial dW per thread, [taps][CoutPad][CinPad]: edge tiles write into the padding.
+  const int64_t coTiles = (p.Cout + MR - 1) / MR, ciTiles = (C + NR - 1) / NR;
+  const int64_t coutPad = coTiles * MR, cinPad = ciTiles * NR;
+  const int64_t partFloats = taps * coutPad * cinPad;
+  constexpr int64_t kChunkRows = 128;
+  const int64_t perImage = (V + kChunkRows - 1) / kChunkRows;
+  const int64_t chunks = p.N * perImage;
+  const int team = static_cast<int>(std::min<int64_t>(threads, chunks));
+  Scratch partBuf(sizeof(float) * partFloats * team);
+  float* partials = partBuf.as<float>();
+  std::memset(partials, 0, sizeof(float) * partFloats * team);
+#pragma omp parallel num_threads(team) if (team > 1)
+  {
+    const int tid = threadIndex(), nt = threadCount();
+    float* part = partials + tid * partFloats;
+    for (int64_t c = chunks * tid / nt; c < chunks * (tid + 1) / nt; ++c) {
+      const int64_t n = c / perImage, v0 = (c % perImage) * kChunkRows;
+      const int64_t kc = std::min(kChunkRows, V - v0);
+      const float* a = dyv + (n * V + v0) * p.Cout;
+      const float* b = xp + (n * imagePixels + v0) * C;
+      // Column tile outer: its B slice (kc x NR, 32 KiB) stays in L1 across the row tiles.
+      for (int64_t t = 0; t < taps; ++t)
+        for (int64_t j = 0; j < ciTiles; ++j)
+          for (int64_t i = 0; i < coTiles; ++i)
+            kernel(static_cast<size_t>(kc), a + i * MR, static_cast<size_t>(p.Cout),
+                   b + offset[t] + j * NR, static_cast<size_t>(C),
+                   part + (t * coutPad + i * MR) * cinPad + j * NR, static_cast<size_t>(cinPad));
+    }
+  }
+  // team may exceed the threads that ran (a smaller OpenMP team): unused partials are zero.
+  reduceWeightPartials(p, partials, partFloats, team, coutPad, cinPad, threads, dw);
+  if (dbias) columnSums(dy, g.M, p.Cout, dbias);
+}
+
+}  // namespace convkit

@@ -1,0 +1,24 @@
+// Implicit-GEMM convolution paths (conv_implicit.cc), chosen by conv.cc. Internal: arguments
+// are trusted, as in conv.h.
+#pragma once
+
+#include "conv.h"
+
+namespace convkit {
+
+// Stride 1, groups 1, not a plain 1x1, on the AVX-512 path (the only one with the
+// microkernels): the implicit forward and backward-weights can run.
+bool implicitApplies(const Conv2dParams& p);
+// Where they are measured faster than im2col (16+ input channels, outputs 14+ wide).
+bool implicitPreferred(const Conv2dParams& p);
+// 1x1 stride-1 unpadded, groups 1, on AVX-512: pointwiseBackwardWeights can run.
+bool pointwiseWeightsApplies(const Conv2dParams& p);
+
+void implicitForward(const Conv2dParams& p, const float* x, const float* w,
+                     const GemmEpilogue* epilogue, float* y);
+void implicitBackwardWeights(const Conv2dParams& p, const float* x, const float* dy, float* dw,
+                             float* dbias);
+void pointwiseBackwardWeights(const Conv2dParams& p, const float* x, const float* dy, float* dw,
+                              float* dbias);
+
+}  // namespace convkit
