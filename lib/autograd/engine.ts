@@ -78,7 +78,12 @@ export function runBackward(
       if (input.gradFn) {
         outputOf.set(input.gradFn, input);
         const previous = pending.get(input);
-        const sum = previous ? memory.own(captureCreated(() => accumulate(previous, grad))) : grad;
+        let sum = grad;
+        if (previous) {
+          const captured = captureCreated(() => accumulate(previous, grad));
+          memory.own(captured.created);
+          sum = captured.result;
+        }
         memory.hold(sum);
         if (previous) memory.drop(previous);
         pending.set(input, sum);
@@ -102,12 +107,8 @@ class GradientMemory {
   private readonly holds = new Map<object, number>();
 
   /** Marks tensors made during this backward as the engine's (kept ones excepted). */
-  own(created: Tensor[]): void;
-  own(captured: { result: Tensor; created: Tensor[] }): Tensor;
-  own(arg: Tensor[] | { result: Tensor; created: Tensor[] }): Tensor | void {
-    const created = Array.isArray(arg) ? arg : arg.created;
+  own(created: Tensor[]): void {
     for (const t of created) if (!isKept(t)) this.owned.add(t.storageKey());
-    if (!Array.isArray(arg)) return arg.result;
   }
 
   hold(t: Tensor): void {
