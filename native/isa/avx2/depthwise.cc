@@ -14,6 +14,7 @@ namespace avx2::depthwise {
 struct Vec {
   using T = __m256;
   static constexpr int kLanes = 8;
+  static constexpr int kRegisters = 16;  // vector registers (sizes the register blocks)
   // Lane i is active when i < n (the sign bit of each 32-bit mask lane selects it).
   static __m256i mask(int n) {
     return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));

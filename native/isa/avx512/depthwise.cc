@@ -18,6 +18,7 @@ namespace avx512::depthwise {
 struct Vec {
   using T = __m512;
   static constexpr int kLanes = 16;
+  static constexpr int kRegisters = 32;  // vector registers (sizes the register blocks)
   static __mmask16 mask(int n) { return __mmask16((1u << n) - 1); }
   static T zero() { return _mm512_setzero_ps(); }
   static T set1(float v) { return _mm512_set1_ps(v); }

@@ -60,6 +60,8 @@ inline ColumnRange interiorColumns(const DepthwiseArgs& a) {
   return {lo, hi};
 }
 
+#include "depthwise_window_impl.h"
+
 // ---------------------------------------------------------------------------------------------
 // Forward
 
@@ -159,6 +161,7 @@ inline ForwardInteriorFn forwardInteriorFor(int64_t KH, int64_t KW) {
 
 inline void forwardRows(const DepthwiseArgs& a, const float* x, float* y, int64_t rowBegin,
                         int64_t rowEnd) {
+  if (const WindowForwardFn window = windowForwardFor(a)) return window(a, x, y, rowBegin, rowEnd);
   const ColumnRange cols = interiorColumns(a);
   const ForwardInteriorFn interior = forwardInteriorFor(a.KH, a.KW);
   for (int64_t r = rowBegin; r < rowEnd; ++r) {
@@ -327,6 +330,8 @@ void backwardWeightsRowsFor(const DepthwiseArgs& a, const float* x, const float*
 
 inline void backwardWeightsRows(const DepthwiseArgs& a, const float* x, const float* dy,
                                 float* dw, float* db, int64_t rowBegin, int64_t rowEnd) {
+  if (const WindowBackwardWeightsFn window = windowBackwardWeightsFor(a))
+    return window(a, x, dy, dw, db, rowBegin, rowEnd);
   switch (a.KW) {
     case 1: return backwardWeightsRowsFor<1>(a, x, dy, dw, db, rowBegin, rowEnd);
     case 3: return backwardWeightsRowsFor<3>(a, x, dy, dw, db, rowBegin, rowEnd);

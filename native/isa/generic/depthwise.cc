@@ -17,6 +17,7 @@ struct Lanes8 {
 struct Vec {
   using T = Lanes8;
   static constexpr int kLanes = 8;
+  static constexpr int kRegisters = 16;  // vector registers (sizes the register blocks)
   static T zero() { return set1(0.0f); }
   static T set1(float s) {
     T r;

@@ -1,0 +1,194 @@
+// Depthwise kernels for stride 1, dilation 1 (every stride-1 layer of MobileNet / EfficientNet),
+// included by depthwise_impl.h (same Vec, ld/st, activate, tapRange helpers), so compiled per ISA.
+//
+// P output pixels per step read a window of P + KW - 1 input pixels per kernel row; each is
+// loaded once and kept in a register for the KW taps that use it. The general kernels load
+// every tap (one load and one address per FMA; the 36 addresses of a 4-pixel 3x3 step spilled
+// out of the integer registers). Columns whose window leaves the image load zeros instead
+// (kGuard steps: the first and last of a row, and a short last step), rows outside the image
+// are skipped, so one kernel covers the whole output including the padding.
+//
+// The data the benchmarks and a training step touch mostly sits in L3 (32 MB here), where the
+// loads are fast enough that the instruction stream, not DRAM, sets the speed.
+
+// Output pixels per step: enough independent accumulators to hide the FMA latency, few enough
+// that weights, accumulators and the window fit the vector registers.
+constexpr int kWindowPixels = Vec::kRegisters >= 32 ? 8 : 4;
+
+// Whether a step of `pixels` outputs from ow0 is a full one whose window lies inside the row.
+template <int KW>
+inline bool stepInside(const DepthwiseArgs& a, int64_t ow0, int pixels) {
+  const int64_t iw0 = ow0 - a.padLeft;
+  return pixels == kWindowPixels && iw0 >= 0 && iw0 + kWindowPixels + KW - 1 <= a.W;
+}
+
+// Loads the window of kernel row `p` (input column iw0 first) into v, zeros outside [0, W).
+template <int K, bool kTail, bool kGuard>
+inline void loadWindow(const float* p, int64_t iw0, int64_t W, int64_t C, int n, T* v) {
+#pragma GCC unroll 16
+  for (int k = 0; k < K; ++k, p += C) {
+    if (kGuard && (iw0 + k < 0 || iw0 + k >= W))
+      v[k] = Vec::zero();
+    else
+      v[k] = ld<kTail>(p, n);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Forward: y[ow0 .. ow0 + pixels) of one row and channel block.
+
+template <int KH, int KW, bool kTail, bool kGuard>
+inline void forwardWindowStep(const DepthwiseArgs& a, const float* xTap0, TapRange kh,
+                              const T* w, T bias, int64_t ow0, int pixels, int n, float* yp) {
+  constexpr int P = kWindowPixels;
+  const int64_t C = a.C, rowStep = a.W * a.C, iw0 = ow0 - a.padLeft;
+  T acc[P];
+  for (int u = 0; u < P; ++u) acc[u] = bias;
+#pragma GCC unroll 8
+  for (int i = 0; i < KH; ++i) {
+    if (i < kh.lo || i >= kh.hi) continue;
+    T v[P + KW - 1];
+    loadWindow<P + KW - 1, kTail, kGuard>(xTap0 + i * rowStep + iw0 * C, iw0, a.W, C, n, v);
+#pragma GCC unroll 8
+    for (int j = 0; j < KW; ++j)
+#pragma GCC unroll 8
+      for (int u = 0; u < P; ++u) acc[u] = Vec::fma(v[u + j], w[i * KW + j], acc[u]);
+  }
+  const int count = kGuard ? pixels : P;
+#pragma GCC unroll 8
+  for (int u = 0; u < count; ++u) st<kTail>(yp + u * C, activate(acc[u], a.activation), n);
+}
+
+// One step of P output pixels across every channel block: the step's input window (P + KW - 1
+// pixels of KH rows, a few KB) is read block by block while it sits in L1, and successive steps
+// walk the rows front to back, which the hardware prefetchers follow. (Channel blocks outermost
+// walk each row 4*C bytes apart, and the loads of first touch stalled.)
+template <int KH, int KW, bool kGuard>
+inline void forwardWindowColumn(const DepthwiseArgs& a, const float* xTap0, TapRange kh,
+                                int64_t ow0, int pixels, float* yp) {
+  T w[KH * KW];
+  int64_t c0 = 0;
+  for (; c0 + L <= a.C; c0 += L) {
+    for (int t = 0; t < KH * KW; ++t) w[t] = Vec::load(a.weight + t * a.Cp + c0);
+    const T bias = a.bias ? Vec::load(a.bias + c0) : Vec::zero();
+    forwardWindowStep<KH, KW, false, kGuard>(a, xTap0 + c0, kh, w, bias, ow0, pixels, L, yp + c0);
+  }
+  if (c0 < a.C) {
+    for (int t = 0; t < KH * KW; ++t) w[t] = Vec::load(a.weight + t * a.Cp + c0);
+    const T bias = a.bias ? Vec::load(a.bias + c0) : Vec::zero();
+    forwardWindowStep<KH, KW, true, kGuard>(a, xTap0 + c0, kh, w, bias, ow0, pixels, int(a.C - c0),
+                                            yp + c0);
+  }
+}
+
+template <int KH, int KW>
+void forwardWindowRows(const DepthwiseArgs& a, const float* x, float* y, int64_t rowBegin,
+                       int64_t rowEnd) {
+  constexpr int P = kWindowPixels;
+  for (int64_t r = rowBegin; r < rowEnd; ++r) {
+    const int64_t image = r / a.OH, oh = r % a.OH;
+    const int64_t ihBase = oh - a.padTop;
+    const TapRange kh = tapRange(ihBase, a.H, KH, 1);
+    // Kernel row 0 of this output row (may lie above the image: rows outside are skipped).
+    const float* xTap0 = x + (image * a.H + ihBase) * a.W * a.C;
+    float* yRow = y + r * a.OW * a.C;
+    for (int64_t ow0 = 0; ow0 < a.OW; ow0 += P) {
+      const int pixels = int(std::min<int64_t>(P, a.OW - ow0));
+      if (stepInside<KW>(a, ow0, pixels))
+        forwardWindowColumn<KH, KW, false>(a, xTap0, kh, ow0, P, yRow + ow0 * a.C);
+      else
+        forwardWindowColumn<KH, KW, true>(a, xTap0, kh, ow0, pixels, yRow + ow0 * a.C);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Backward weights: dw[i][j] += sum over the output pixels of dy[ow] * x[ih + i][ow - pad + j],
+// in the same order as the forward (steps outermost, channel blocks inside). Each kernel row's KW
+// accumulators are loaded from the thread's partial sums, updated over the step and stored
+// back, so KW + P + (P + KW - 1) registers suffice for 5x5 too. Bias gradient on the way.
+
+template <int KH, int KW, bool kTail, bool kGuard>
+inline void backwardWeightsWindowStep(const DepthwiseArgs& a, const float* xTap0, TapRange kh,
+                                      const float* dyp, int64_t ow0, int pixels, int n,
+                                      float* dw, float* db) {
+  constexpr int P = kWindowPixels;
+  const int64_t C = a.C, rowStep = a.W * a.C, iw0 = ow0 - a.padLeft;
+  T d[P];
+  T sum = Vec::zero();
+#pragma GCC unroll 8
+  for (int u = 0; u < P; ++u) {
+    d[u] = kGuard && u >= pixels ? Vec::zero() : ld<kTail>(dyp + u * C, n);
+    sum = Vec::add(sum, d[u]);
+  }
+  if (db) Vec::store(db, Vec::add(Vec::load(db), sum));
+#pragma GCC unroll 8
+  for (int i = 0; i < KH; ++i) {
+    if (i < kh.lo || i >= kh.hi) continue;
+    T v[P + KW - 1];
+    loadWindow<P + KW - 1, kTail, kGuard>(xTap0 + i * rowStep + iw0 * C, iw0, a.W, C, n, v);
+    T acc[KW];
+    for (int j = 0; j < KW; ++j) acc[j] = Vec::load(dw + (i * KW + j) * a.Cp);
+#pragma GCC unroll 8
+    for (int u = 0; u < P; ++u)
+#pragma GCC unroll 8
+      for (int j = 0; j < KW; ++j) acc[j] = Vec::fma(d[u], v[u + j], acc[j]);
+    for (int j = 0; j < KW; ++j) Vec::store(dw + (i * KW + j) * a.Cp, acc[j]);
+  }
+}
+
+template <int KH, int KW, bool kGuard>
+inline void backwardWeightsWindowColumn(const DepthwiseArgs& a, const float* xTap0, TapRange kh,
+                                        const float* dyp, int64_t ow0, int pixels, float* dw,
+                                        float* db) {
+  int64_t c0 = 0;
+  for (; c0 + L <= a.C; c0 += L)
+    backwardWeightsWindowStep<KH, KW, false, kGuard>(a, xTap0 + c0, kh, dyp + c0, ow0, pixels, L,
+                                                     dw + c0, db ? db + c0 : nullptr);
+  if (c0 < a.C)
+    backwardWeightsWindowStep<KH, KW, true, kGuard>(a, xTap0 + c0, kh, dyp + c0, ow0, pixels,
+                                                    int(a.C - c0), dw + c0, db ? db + c0 : nullptr);
+}
+
+template <int KH, int KW>
+void backwardWeightsWindowRows(const DepthwiseArgs& a, const float* x, const float* dy, float* dw,
+                               float* db, int64_t rowBegin, int64_t rowEnd) {
+  constexpr int P = kWindowPixels;
+  for (int64_t r = rowBegin; r < rowEnd; ++r) {
+    const int64_t image = r / a.OH, oh = r % a.OH;
+    const int64_t ihBase = oh - a.padTop;
+    const TapRange kh = tapRange(ihBase, a.H, KH, 1);
+    const float* xTap0 = x + (image * a.H + ihBase) * a.W * a.C;
+    const float* dyRow = dy + r * a.OW * a.C;
+    for (int64_t ow0 = 0; ow0 < a.OW; ow0 += P) {
+      const int pixels = int(std::min<int64_t>(P, a.OW - ow0));
+      if (stepInside<KW>(a, ow0, pixels))
+        backwardWeightsWindowColumn<KH, KW, false>(a, xTap0, kh, dyRow + ow0 * a.C, ow0, P, dw, db);
+      else
+        backwardWeightsWindowColumn<KH, KW, true>(a, xTap0, kh, dyRow + ow0 * a.C, ow0, pixels, dw,
+                                                  db);
+    }
+  }
+}
+
+typedef void (*WindowForwardFn)(const DepthwiseArgs&, const float*, float*, int64_t, int64_t);
+typedef void (*WindowBackwardWeightsFn)(const DepthwiseArgs&, const float*, const float*, float*,
+                                        float*, int64_t, int64_t);
+
+inline bool windowApplies(const DepthwiseArgs& a) {
+  return a.strideH == 1 && a.strideW == 1 && a.dilationH == 1 && a.dilationW == 1;
+}
+
+inline WindowForwardFn windowForwardFor(const DepthwiseArgs& a) {
+  if (!windowApplies(a)) return nullptr;
+  if (a.KH == 3 && a.KW == 3) return forwardWindowRows<3, 3>;
+  if (a.KH == 5 && a.KW == 5) return forwardWindowRows<5, 5>;
+  return nullptr;
+}
+
+inline WindowBackwardWeightsFn windowBackwardWeightsFor(const DepthwiseArgs& a) {
+  if (!windowApplies(a)) return nullptr;
+  if (a.KH == 3 && a.KW == 3) return backwardWeightsWindowRows<3, 3>;
+  if (a.KH == 5 && a.KW == 5) return backwardWeightsWindowRows<5, 5>;
+  return nullptr;
+}
