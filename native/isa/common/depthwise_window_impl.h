@@ -127,13 +127,20 @@ inline void backwardWeightsWindowStep(const DepthwiseArgs& a, const float* xTap0
     if (i < kh.lo || i >= kh.hi) continue;
     T v[P + KW - 1];
     loadWindow<P + KW - 1, kTail, kGuard>(xTap0 + i * rowStep + iw0 * C, iw0, a.W, C, n, v);
-    T acc[KW];
-    for (int j = 0; j < KW; ++j) acc[j] = Vec::load(dw + (i * KW + j) * a.Cp);
+    // Two accumulator sets (even / odd pixels) where the registers allow: a chain of P
+    // dependent FMAs per tap would leave the FMA units waiting on their latency.
+    constexpr int kSets = 2 * KW + P + (P + KW - 1) <= Vec::kRegisters ? 2 : 1;
+    T acc[kSets][KW];
+    for (int j = 0; j < KW; ++j) {
+      acc[0][j] = Vec::load(dw + (i * KW + j) * a.Cp);
+      if (kSets == 2) acc[kSets - 1][j] = Vec::zero();
+    }
 #pragma GCC unroll 8
     for (int u = 0; u < P; ++u)
 #pragma GCC unroll 8
-      for (int j = 0; j < KW; ++j) acc[j] = Vec::fma(d[u], v[u + j], acc[j]);
-    for (int j = 0; j < KW; ++j) Vec::store(dw + (i * KW + j) * a.Cp, acc[j]);
+      for (int j = 0; j < KW; ++j) acc[u % kSets][j] = Vec::fma(d[u], v[u + j], acc[u % kSets][j]);
+    for (int j = 0; j < KW; ++j)
+      Vec::store(dw + (i * KW + j) * a.Cp, kSets == 2 ? Vec::add(acc[0][j], acc[kSets - 1][j]) : acc[0][j]);
   }
 }
 
