@@ -201,43 +201,54 @@ inline int gatherTaps(int64_t i, int64_t pad, int64_t stride, int64_t dilation, 
   return count;
 }
 
+// One input pixel, one channel block: the sum over its `count` taps, given as offsets into dy
+// (from the image start) and into the packed weights.
 template <bool kTail>
-inline void backwardDataPixelBlock(const DepthwiseArgs& a, const float* dyImage,
-                                   const Tap* rowTaps, int rowCount, const Tap* colTaps,
-                                   int colCount, int64_t c0, int n, float* dxPixel) {
-  T acc = Vec::zero();
-  for (int i = 0; i < rowCount; ++i) {
-    const float* dyRow = dyImage + rowTaps[i].o * a.OW * a.C + c0;
-    const float* wRow = a.weight + rowTaps[i].k * a.KW * a.Cp + c0;
-    for (int j = 0; j < colCount; ++j)
-      acc = Vec::fma(ld<kTail>(dyRow + colTaps[j].o * a.C, n), Vec::load(wRow + colTaps[j].k * a.Cp),
-                     acc);
+inline void backwardDataPixelBlock(const float* dyImage, const float* weight, const int64_t* dyOffset,
+                                   const int64_t* wOffset, int count, int n, float* dxPixel) {
+  T acc0 = Vec::zero(), acc1 = Vec::zero();
+  int t = 0;
+  for (; t + 2 <= count; t += 2) {  // two chains: taps come in pairs at stride 2
+    acc0 = Vec::fma(ld<kTail>(dyImage + dyOffset[t], n), Vec::load(weight + wOffset[t]), acc0);
+    acc1 = Vec::fma(ld<kTail>(dyImage + dyOffset[t + 1], n), Vec::load(weight + wOffset[t + 1]),
+                    acc1);
   }
-  st<kTail>(dxPixel + c0, acc, n);
+  if (t < count) acc0 = Vec::fma(ld<kTail>(dyImage + dyOffset[t], n), Vec::load(weight + wOffset[t]), acc0);
+  st<kTail>(dxPixel, Vec::add(acc0, acc1), n);
 }
 
+// The column taps of every input column are worked out once per call, the row taps once per
+// row, and each pixel's taps become plain offsets, so the channel-block loop is loads and FMAs.
 inline void backwardDataRows(const DepthwiseArgs& a, const float* dy, float* dx,
                              int64_t rowBegin, int64_t rowEnd) {
-  std::vector<Tap> rowTapBuffer(size_t(a.KH)), colTapBuffer(size_t(a.KW));
-  Tap* rowTaps = rowTapBuffer.data();
-  Tap* colTaps = colTapBuffer.data();
+  std::vector<Tap> colTaps(size_t(a.W * a.KW)), rowTaps(size_t(a.KH));
+  std::vector<int> colCounts(size_t(a.W));
+  for (int64_t iw = 0; iw < a.W; ++iw)
+    colCounts[iw] = gatherTaps(iw, a.padLeft, a.strideW, a.dilationW, a.KW, a.OW, &colTaps[iw * a.KW]);
+  std::vector<int64_t> offsets(size_t(2 * a.KH * a.KW));
+  int64_t* dyOffset = offsets.data();
+  int64_t* wOffset = dyOffset + a.KH * a.KW;
   for (int64_t r = rowBegin; r < rowEnd; ++r) {
     const int64_t image = r / a.H, ih = r % a.H;
     const float* dyImage = dy + image * a.OH * a.OW * a.C;
     float* dxRow = dx + r * a.W * a.C;
-    const int rowCount =
-        gatherTaps(ih, a.padTop, a.strideH, a.dilationH, a.KH, a.OH, rowTaps);
+    const int rowCount = gatherTaps(ih, a.padTop, a.strideH, a.dilationH, a.KH, a.OH, rowTaps.data());
     for (int64_t iw = 0; iw < a.W; ++iw) {
-      const int colCount =
-          gatherTaps(iw, a.padLeft, a.strideW, a.dilationW, a.KW, a.OW, colTaps);
+      const Tap* cols = &colTaps[iw * a.KW];
+      int count = 0;
+      for (int i = 0; i < rowCount; ++i)
+        for (int j = 0; j < colCounts[iw]; ++j, ++count) {
+          dyOffset[count] = (rowTaps[i].o * a.OW + cols[j].o) * a.C;
+          wOffset[count] = (rowTaps[i].k * a.KW + cols[j].k) * a.Cp;
+        }
       float* dxPixel = dxRow + iw * a.C;
       int64_t c0 = 0;
       for (; c0 + L <= a.C; c0 += L)
-        backwardDataPixelBlock<false>(a, dyImage, rowTaps, rowCount, colTaps, colCount, c0, L,
-                                      dxPixel);
+        backwardDataPixelBlock<false>(dyImage + c0, a.weight + c0, dyOffset, wOffset, count, L,
+                                      dxPixel + c0);
       if (c0 < a.C)
-        backwardDataPixelBlock<true>(a, dyImage, rowTaps, rowCount, colTaps, colCount, c0,
-                                     int(a.C - c0), dxPixel);
+        backwardDataPixelBlock<true>(dyImage + c0, a.weight + c0, dyOffset, wOffset, count,
+                                     int(a.C - c0), dxPixel + c0);
     }
   }
 }
