@@ -79,7 +79,11 @@ function cases() {
     {
       name: 'maxpool fwd (wrapper)',
       bytes: size(x.shape) * F32 + 2 * pooledBytes,
-      run: () => pool.maxPool2d(x, maxOpts).output.dispose(),
+      run: () => {
+        const r = pool.maxPool2d(x, maxOpts);
+        r.output.dispose();
+        r.indexStorage.dispose();
+      },
     },
   ];
 }

@@ -1,13 +1,17 @@
 // Pooling with autograd on NHWC input, PyTorch's semantics (output sizes, ceilMode, padding).
 import * as kernels from '../kernels/pool';
 import type { Tensor } from '../tensor';
-import { record } from './record';
+import { needsGrad, record } from './record';
 
 export type MaxPool2dOptions = kernels.MaxPool2dOptions;
 export type AvgPool2dOptions = kernels.AvgPool2dOptions;
 
 export function maxPool2d(x: Tensor, options: MaxPool2dOptions): Tensor {
-  const { output, indices } = kernels.maxPool2d(x, options);
+  const { output, indices, indexStorage } = kernels.maxPool2d(x, options);
+  if (!needsGrad(x)) {
+    indexStorage.dispose();
+    return output;
+  }
   const inputShape = x.shape;
   return record(output, 'maxPool2d', [x], (g) => [
     kernels.maxPool2dBackward(g, indices, inputShape, options),
@@ -33,7 +37,11 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: kernels.Pair): Tensor {
 
 /** Max over H and W: [N, H, W, C] -> [N, 1, 1, C]. */
 export function globalMaxPool2d(x: Tensor): Tensor {
-  const { output, indices } = kernels.globalMaxPool2d(x);
+  const { output, indices, indexStorage } = kernels.globalMaxPool2d(x);
+  if (!needsGrad(x)) {
+    indexStorage.dispose();
+    return output;
+  }
   const inputShape = x.shape;
   return record(output, 'globalMaxPool2d', [x], (g) => [
     kernels.globalMaxPool2dBackward(g, indices, inputShape),

@@ -296,6 +296,24 @@ describe('pool semantics (PyTorch values)', () => {
     expect(Array.from(r.indices)).toEqual([0, 0, 0, 0]);
   });
 
+  test('max pool indices live in native memory: freed with dispose(), then rejected, not read', () => {
+    const x = tensor([1, 5, 3, 4, 2, 6, 0, 7], [1, 2, 4, 1]);
+    const dy = tensor([1, 1], [1, 1, 2, 1]);
+    const before = runtime.memory.stats().liveBytes;
+    const { output, indices, indexStorage } = maxPool2d(x, { kernelSize: 2 });
+    expect(Array.from(indices)).toEqual([5, 7]);
+    expect(runtime.memory.stats().liveBytes).toBeGreaterThan(before);
+    const dx = maxPool2dBackward(dy, indices, x.shape, { kernelSize: 2 });
+    expect(Array.from(dx.data)).toEqual([0, 0, 0, 0, 0, 1, 0, 1]);
+    dx.dispose();
+    output.dispose();
+    indexStorage.dispose();
+    expect(runtime.memory.stats().liveBytes).toBe(before);
+    expect(() => maxPool2dBackward(dy, indices, x.shape, { kernelSize: 2 })).toThrow(
+      /maxPool2dBackward.*indices/,
+    );
+  });
+
   test('avg pool divisors: countIncludePad, ceilMode windows past the padding, divisorOverride', () => {
     const x = tensor([1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 3, 3, 1]);
     // torch.nn.functional.avg_pool2d(x, 2, 2, padding=1, ceil_mode=True) on 1..9 (NCHW 3x3)
