@@ -80,6 +80,11 @@ static inline void forwardStrip(const ConvGroupedShape& s, const float* const* r
     for (int kw = 0; kw < KW; ++kw)
 #pragma GCC unroll 4
       for (int r = 0; r < 4; ++r) wv[kw][r] = ld(wp + (kw * 4 + r) * CP);
+    // The next output row's new input row (sh rows below the last one), same pixels: each
+    // strip fetches one row ahead, while the rows it reads now are in L2 since last row.
+    if (kh == s.KH - 1)
+#pragma GCC unroll 16
+      for (int q = 0; q < P * SW; ++q) __builtin_prefetch(xr + (iw0 + q + s.sh * s.W) * C + cb);
 #pragma GCC unroll 64
     for (int i = 0; i < NI; ++i) {
       const vf x0 = ldn<Tail>(pixel(xr, iw0 + i, s.W, C, cb), n);
@@ -88,12 +93,13 @@ static inline void forwardStrip(const ConvGroupedShape& s, const float* const* r
       for (int kw = 0; kw < KW; ++kw) {
         const int d = i - kw * DW;
         if (d < 0 || d % SW != 0 || d / SW >= P) continue;
-        vf a = acc[d / SW];
-        a += x0 * wv[kw][0];
-        a += x1 * wv[kw][1];
-        a += x2 * wv[kw][2];
-        a += x3 * wv[kw][3];
-        acc[d / SW] = a;
+        // The tap's 4 products chain in t and join acc with one add: acc's own chain (what
+        // bounds the strip: each acc takes KH * KW taps) grows by an add, not 4 FMAs.
+        vf t = x0 * wv[kw][0];
+        t += x1 * wv[kw][1];
+        t += x2 * wv[kw][2];
+        t += x3 * wv[kw][3];
+        acc[d / SW] += t;
       }
     }
   }
@@ -186,96 +192,111 @@ void forward4(const ConvGroupedShape* sp, const float* x, const float* w4, const
   }
 }
 
-// dw4[kw][R][cb..] += sum over the strip's P output pixels of dy[q] * rot<R>(x[tap(q, kw)]):
-// the backward-weights strip, same sliding window as forwardStrip.
+// dw4[kh][kw][R][cb..] += over the strip's P output pixels and the valid kernel rows of
+// dy[q] * rot<R>(x[kh][tap(q, kw)]): the backward-weights strip, same sliding window as
+// forwardStrip. A kernel row's 12 accumulators go back to dw4 (in L1) between strips, so the
+// strip's few input pixels, not whole rows, are what must stay cached.
 template <int P, int KW, int SW, int DW, bool Tail>
-static inline void weightsStrip(const ConvGroupedShape& s, const float* xr, const float* dyrow,
-                                int64_t ow0, int64_t cb, int n, vf (&acc)[KW][4]) {
+static inline void weightsStrip(const ConvGroupedShape& s, const float* const* rows,
+                                const float* dyrow, float* dw4, int64_t ow0, int64_t cb, int n) {
   constexpr int NI = (P - 1) * SW + (KW - 1) * DW + 1;
-  const int64_t C = s.Cin, iw0 = ow0 * SW - s.pl;
+  const int64_t C = s.Cin, CP = s.CoutPad, iw0 = ow0 * SW - s.pl;
   vf d[P];
 #pragma GCC unroll 16
-  for (int q = 0; q < P; ++q) d[q] = ldn<Tail>(dyrow + (ow0 + q) * C + cb, n);
-#pragma GCC unroll 64
-  for (int i = 0; i < NI; ++i) {
-    const vf x0 = ldn<Tail>(pixel(xr, iw0 + i, s.W, C, cb), n);
-    const vf xs[4] = {x0, rot<1>(x0), rot<2>(x0), rot<3>(x0)};
+  for (int q = 0; q < P; ++q) {
+    d[q] = ldn<Tail>(dyrow + (ow0 + q) * C + cb, n);
+    __builtin_prefetch(dyrow + (ow0 + q + s.OW) * C + cb);  // the next output row's dy
+  }
+  for (int64_t kh = 0; kh < s.KH; ++kh) {
+    const float* xr = rows[kh];
+    if (!xr) continue;
+    if (kh == s.KH - 1)  // the next output row's new input row, as in forwardStrip
+#pragma GCC unroll 16
+      for (int q = 0; q < P * SW; ++q) __builtin_prefetch(xr + (iw0 + q + s.sh * s.W) * C + cb);
+    float* tap = dw4 + kh * KW * 4 * CP + cb;
+    vf acc[KW][4];
 #pragma GCC unroll 8
-    for (int kw = 0; kw < KW; ++kw) {
-      const int e = i - kw * DW;
-      if (e < 0 || e % SW != 0 || e / SW >= P) continue;
+    for (int kw = 0; kw < KW; ++kw)
 #pragma GCC unroll 4
-      for (int r = 0; r < 4; ++r) acc[kw][r] += xs[r] * d[e / SW];
+      for (int r = 0; r < 4; ++r) acc[kw][r] = ld(tap + (kw * 4 + r) * CP);
+#pragma GCC unroll 64
+    for (int i = 0; i < NI; ++i) {
+      const vf x0 = ldn<Tail>(pixel(xr, iw0 + i, s.W, C, cb), n);
+      const vf xs[4] = {x0, rot<1>(x0), rot<2>(x0), rot<3>(x0)};
+#pragma GCC unroll 8
+      for (int kw = 0; kw < KW; ++kw) {
+        const int e = i - kw * DW;
+        if (e < 0 || e % SW != 0 || e / SW >= P) continue;
+#pragma GCC unroll 4
+        for (int r = 0; r < 4; ++r) acc[kw][r] += xs[r] * d[e / SW];
+      }
     }
+#pragma GCC unroll 8
+    for (int kw = 0; kw < KW; ++kw)
+#pragma GCC unroll 4
+      for (int r = 0; r < 4; ++r) st(tap + (kw * 4 + r) * CP, acc[kw][r]);
   }
 }
 
-template <int KW, int SW, int DW, bool Tail>
-static void weightsRowBlock(const ConvGroupedShape& s, const float* xr, const float* dyrow,
-                            float* dw4, int64_t cb, int n) {
-  const int64_t CP = s.CoutPad;
-  vf acc[KW][4];
-#pragma GCC unroll 8
-  for (int kw = 0; kw < KW; ++kw)
-#pragma GCC unroll 4
-    for (int r = 0; r < 4; ++r) acc[kw][r] = ld(dw4 + (kw * 4 + r) * CP + cb);
-  int64_t ow = 0;
-  for (; ow + kStrip <= s.OW; ow += kStrip)
-    weightsStrip<kStrip, KW, SW, DW, Tail>(s, xr, dyrow, ow, cb, n, acc);
-  for (; ow + 4 <= s.OW; ow += 4) weightsStrip<4, KW, SW, DW, Tail>(s, xr, dyrow, ow, cb, n, acc);
-  for (; ow < s.OW; ++ow) weightsStrip<1, KW, SW, DW, Tail>(s, xr, dyrow, ow, cb, n, acc);
-#pragma GCC unroll 8
-  for (int kw = 0; kw < KW; ++kw)
-#pragma GCC unroll 4
-    for (int r = 0; r < 4; ++r) st(dw4 + (kw * 4 + r) * CP + cb, acc[kw][r]);
-}
-
-// One kernel row's taps (dw4 at that row) from one input row xr and its output row dyrow.
-template <int KW, int SW, int DW>
-static void weightsRow(const ConvGroupedShape& s, const float* xr, const float* dyrow, float* dw4) {
+template <int P, int KW, int SW, int DW>
+static inline void weightsStripAll(const ConvGroupedShape& s, const float* const* rows,
+                                   const float* dyrow, float* dw4, int64_t ow0) {
   int64_t cb = 0;
-  for (; cb + VL <= s.Cin; cb += VL) weightsRowBlock<KW, SW, DW, false>(s, xr, dyrow, dw4, cb, VL);
-  if (cb < s.Cin) weightsRowBlock<KW, SW, DW, true>(s, xr, dyrow, dw4, cb, int(s.Cin - cb));
+  for (; cb + VL <= s.Cin; cb += VL) weightsStrip<P, KW, SW, DW, false>(s, rows, dyrow, dw4, ow0, cb, VL);
+  if (cb < s.Cin) weightsStrip<P, KW, SW, DW, true>(s, rows, dyrow, dw4, ow0, cb, int(s.Cin - cb));
 }
 
-static void weightsRowAny(const ConvGroupedShape& s, const float* xr, const float* dyrow, float* dw4) {
+template <int KW, int SW, int DW>
+static void weightsRow(const ConvGroupedShape& s, const float* const* rows, const float* dyrow,
+                       float* dw4) {
+  int64_t ow = 0;
+  for (; ow + kStrip <= s.OW; ow += kStrip) weightsStripAll<kStrip, KW, SW, DW>(s, rows, dyrow, dw4, ow);
+  for (; ow + 4 <= s.OW; ow += 4) weightsStripAll<4, KW, SW, DW>(s, rows, dyrow, dw4, ow);
+  for (; ow < s.OW; ++ow) weightsStripAll<1, KW, SW, DW>(s, rows, dyrow, dw4, ow);
+}
+
+static void weightsRowAny(const ConvGroupedShape& s, const float* const* rows, const float* dyrow,
+                          float* dw4) {
   const int64_t CP = s.CoutPad, C = s.Cin;
-  for (int64_t kw = 0; kw < s.KW; ++kw)
-    for (int64_t cb = 0; cb < C; cb += VL) {
-      const int n = int(C - cb < VL ? C - cb : VL);
-      float* tap = dw4 + kw * 4 * CP + cb;
-      vf a0 = ld(tap), a1 = ld(tap + CP), a2 = ld(tap + 2 * CP), a3 = ld(tap + 3 * CP);
-      for (int64_t ow = 0; ow < s.OW; ++ow) {
-        const int64_t iw = ow * s.sw - s.pl + kw * s.dw;
-        if (iw < 0 || iw >= s.W) continue;
-        const vf x0 = ldn<true>(xr + iw * C + cb, n), d = ldn<true>(dyrow + ow * C + cb, n);
-        a0 += x0 * d;
-        a1 += rot<1>(x0) * d;
-        a2 += rot<2>(x0) * d;
-        a3 += rot<3>(x0) * d;
+  for (int64_t kh = 0; kh < s.KH; ++kh) {
+    if (!rows[kh]) continue;
+    for (int64_t kw = 0; kw < s.KW; ++kw)
+      for (int64_t cb = 0; cb < C; cb += VL) {
+        const int n = int(C - cb < VL ? C - cb : VL);
+        float* tap = dw4 + (kh * s.KW + kw) * 4 * CP + cb;
+        vf a0 = ld(tap), a1 = ld(tap + CP), a2 = ld(tap + 2 * CP), a3 = ld(tap + 3 * CP);
+        for (int64_t ow = 0; ow < s.OW; ++ow) {
+          const int64_t iw = ow * s.sw - s.pl + kw * s.dw;
+          if (iw < 0 || iw >= s.W) continue;
+          const vf x0 = ldn<true>(rows[kh] + iw * C + cb, n), d = ldn<true>(dyrow + ow * C + cb, n);
+          a0 += x0 * d;
+          a1 += rot<1>(x0) * d;
+          a2 += rot<2>(x0) * d;
+          a3 += rot<3>(x0) * d;
+        }
+        st(tap, a0), st(tap + CP, a1), st(tap + 2 * CP, a2), st(tap + 3 * CP, a3);
       }
-      st(tap, a0), st(tap + CP, a1), st(tap + 2 * CP, a2), st(tap + 3 * CP, a3);
-    }
+  }
 }
 
 void backwardWeights4(const ConvGroupedShape* sp, const float* x, const float* dy, float* dw4,
                       int64_t row0, int64_t row1) {
   const ConvGroupedShape& s = *sp;
-  const int64_t C = s.Cin, CP = s.CoutPad;
-  typedef void (*RowFn)(const ConvGroupedShape&, const float*, const float*, float*);
+  const int64_t C = s.Cin;
+  typedef void (*RowFn)(const ConvGroupedShape&, const float* const*, const float*, float*);
   RowFn rowFn = weightsRowAny;
   if (s.KW == 3 && s.sw == 1 && s.dw == 1) rowFn = weightsRow<3, 1, 1>;
   else if (s.KW == 3 && s.sw == 2 && s.dw == 1) rowFn = weightsRow<3, 2, 1>;
   else if (s.KW == 3 && s.sw == 1 && s.dw == 2) rowFn = weightsRow<3, 1, 2>;
   else if (s.KW == 1 && s.sw == 1) rowFn = weightsRow<1, 1, 1>;
   else if (s.KW == 1 && s.sw == 2) rowFn = weightsRow<1, 2, 1>;
+  const float* rows[kMaxRows];
   for (int64_t row = row0; row < row1; ++row) {
     const int64_t n = row / s.OH, oh = row % s.OH;
-    const float* dyrow = dy + row * s.OW * C;
     for (int64_t kh = 0; kh < s.KH; ++kh) {
       const int64_t ih = oh * s.sh - s.pt + kh * s.dh;
-      if (ih < 0 || ih >= s.H) continue;
-      rowFn(s, x + (n * s.H + ih) * s.W * C, dyrow, dw4 + kh * s.KW * 4 * CP);
+      rows[kh] = ih >= 0 && ih < s.H ? x + (n * s.H + ih) * s.W * C : nullptr;
     }
+    rowFn(s, rows, dy + row * s.OW * C, dw4);
   }
 }
