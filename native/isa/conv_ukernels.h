@@ -68,10 +68,10 @@ typedef void (*ConvGrouped4ForwardFn)(const ConvGroupedShape* s, const float* x,
                                       const float* bias, const float* residual, int activation,
                                       float* y, int64_t row0, int64_t row1);
 // Backward-weights: adds output rows [row0, row1)'s sum of dy[4g+o] * x[4g+(o+R)%4] at each
-// tap to dw4 (laid out like w4).
+// tap to dw4 (laid out like w4), and their dy column sums to dbias [CoutPad] when not null.
 typedef void (*ConvGrouped4BackwardWeightsFn)(const ConvGroupedShape* s, const float* x,
-                                              const float* dy, float* dw4, int64_t row0,
-                                              int64_t row1);
+                                              const float* dy, float* dw4, float* dbias,
+                                              int64_t row0, int64_t row1);
 
 #if defined(__x86_64__) || defined(_M_X64)
 #define CONVKIT_CONV_GROUPED4_ISAS(X) X(avx512) X(avx2)
@@ -83,7 +83,7 @@ typedef void (*ConvGrouped4BackwardWeightsFn)(const ConvGroupedShape* s, const f
   void conv_grouped4_forward__##isa(const ConvGroupedShape*, const float*, const float*,     \
                                     const float*, const float*, int, float*, int64_t, int64_t); \
   void conv_grouped4_backward_weights__##isa(const ConvGroupedShape*, const float*,          \
-                                             const float*, float*, int64_t, int64_t);
+                                             const float*, float*, float*, int64_t, int64_t);
 CONVKIT_CONV_GROUPED4_ISAS(CONVKIT_DECLARE_CONV_GROUPED4)
 #undef CONVKIT_DECLARE_CONV_GROUPED4
 

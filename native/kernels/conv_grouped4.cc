@@ -3,6 +3,7 @@
 // per-ISA rotation kernels. Backward-data at stride 1 is the forward kernel on dy with the
 // kernel flipped, each group's 4x4 block transposed and the padding mirrored.
 #include <cstring>
+#include <vector>
 
 #include "../isa/conv_ukernels.h"
 #include "../runtime/dispatch.h"
@@ -104,18 +105,31 @@ void grouped4BackwardWeights(const Conv2dParams& p, const float* x, const float*
                              float* dbias) {
   const ConvGroupedShape s = groupedShape(p);
   const isa::ConvGrouped4BackwardWeightsFn fn = selectPath().backwardWeights;
-  // Each thread's partial on its own 64 KB stride: packed back to back (18 KB apart for 3x3
-  // 128 channels), the other core's neighbouring lines made the partial's stores 1.5-3x slower
-  // (measured; hardware prefetch across the boundary is the likely cause).
-  const int64_t taps = p.KH * p.KW, CP = s.CoutPad, partFloats = (taps * 4 * CP + 16383) / 16384 * 16384;
+  const int64_t taps = p.KH * p.KW, CP = s.CoutPad, wFloats = taps * 4 * CP;
+  // Each thread's partial (dw4, then its float bias run) on its own 64 KB stride: packed back
+  // to back (18 KB apart for 3x3 128 channels), the other core's neighbouring lines made the
+  // partial's stores 1.5-3x slower (measured; hardware prefetch across the boundary is the
+  // likely cause).
+  const int64_t partFloats = (wFloats + CP + 16383) / 16384 * 16384;
   const int threads = std::max(1, kernelThreads());
   Scratch partBuf(sizeof(float) * partFloats * threads);
   float* parts = partBuf.as<float>();
   std::memset(parts, 0, sizeof(float) * partFloats * threads);
+  std::vector<double> biasSums(dbias ? static_cast<size_t>(CP * threads) : 0, 0.0);
+  // The kernel sums dy into a float run per thread; every kBiasRows output rows (<= 256 dy rows
+  // at 56 wide, like columnSums) the run is flushed into double.
+  const int64_t kBiasRows = std::max<int64_t>(1, 256 / s.OW);
   int used = 1;
   parallelRows(s.N * s.OH, 0, double(s.OW * taps * 4 * s.Cout), [&](int t, int64_t r0, int64_t r1, float*) {
     if (t == 0) used = threadCount();
-    fn(&s, x, dy, parts + t * partFloats, r0, r1);
+    float* part = parts + t * partFloats;
+    if (!dbias) return fn(&s, x, dy, part, nullptr, r0, r1);
+    float* run = part + wFloats;
+    double* sums = biasSums.data() + t * CP;
+    for (int64_t r = r0; r < r1; r += kBiasRows) {
+      fn(&s, x, dy, part, run, r, std::min(r1, r + kBiasRows));
+      for (int64_t c = 0; c < CP; ++c) sums[c] += run[c], run[c] = 0.0f;
+    }
   });
   // Thread partials summed in thread order (deterministic for a thread count), un-rotated.
   for (int64_t c = 0; c < p.Cout; ++c) {
@@ -126,8 +140,12 @@ void grouped4BackwardWeights(const Conv2dParams& p, const float* x, const float*
         for (int q = 0; q < used; ++q) v += parts[q * partFloats + (t * 4 + r) * CP + c];
         dw[(c * 4 + (o + r) % 4) * taps + t] = v;
       }
+    if (dbias) {
+      double v = 0;
+      for (int q = 0; q < used; ++q) v += biasSums[q * CP + c];
+      dbias[c] = static_cast<float>(v);
+    }
   }
-  if (dbias) columnSums(dy, p.N * s.OH * s.OW, p.Cout, dbias);
 }
 
 }  // namespace convkit

@@ -30,9 +30,9 @@ void conv_grouped4_forward__avx512(const ConvGroupedShape* s, const float* x, co
 }
 
 void conv_grouped4_backward_weights__avx512(const ConvGroupedShape* s, const float* x,
-                                            const float* dy, float* dw4, int64_t row0,
-                                            int64_t row1) {
-  avx512_conv4::backwardWeights4(s, x, dy, dw4, row0, row1);
+                                            const float* dy, float* dw4, float* dbias,
+                                            int64_t row0, int64_t row1) {
+  avx512_conv4::backwardWeights4(s, x, dy, dw4, dbias, row0, row1);
 }
 
 }  // namespace convkit::isa

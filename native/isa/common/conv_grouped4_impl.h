@@ -198,7 +198,8 @@ void forward4(const ConvGroupedShape* sp, const float* x, const float* w4, const
 // strip's few input pixels, not whole rows, are what must stay cached.
 template <int P, int KW, int SW, int DW, bool Tail>
 static inline void weightsStrip(const ConvGroupedShape& s, const float* const* rows,
-                                const float* dyrow, float* dw4, int64_t ow0, int64_t cb, int n) {
+                                const float* dyrow, float* dw4, float* db, int64_t ow0,
+                                int64_t cb, int n) {
   constexpr int NI = (P - 1) * SW + (KW - 1) * DW + 1;
   const int64_t C = s.Cin, CP = s.CoutPad, iw0 = ow0 * SW - s.pl;
   vf d[P];
@@ -206,6 +207,12 @@ static inline void weightsStrip(const ConvGroupedShape& s, const float* const* r
   for (int q = 0; q < P; ++q) {
     d[q] = ldn<Tail>(dyrow + (ow0 + q) * C + cb, n);
     __builtin_prefetch(dyrow + (ow0 + q + s.OW) * C + cb);  // the next output row's dy
+  }
+  if (db) {  // the bias gradient from the dy already in registers (pad lanes add zeros)
+    vf b = d[0];
+#pragma GCC unroll 16
+    for (int q = 1; q < P; ++q) b += d[q];
+    st(db + cb, ld(db + cb) + b);
   }
   for (int64_t kh = 0; kh < s.KH; ++kh) {
     const float* xr = rows[kh];
@@ -240,24 +247,29 @@ static inline void weightsStrip(const ConvGroupedShape& s, const float* const* r
 
 template <int P, int KW, int SW, int DW>
 static inline void weightsStripAll(const ConvGroupedShape& s, const float* const* rows,
-                                   const float* dyrow, float* dw4, int64_t ow0) {
+                                   const float* dyrow, float* dw4, float* db, int64_t ow0) {
   int64_t cb = 0;
-  for (; cb + VL <= s.Cin; cb += VL) weightsStrip<P, KW, SW, DW, false>(s, rows, dyrow, dw4, ow0, cb, VL);
-  if (cb < s.Cin) weightsStrip<P, KW, SW, DW, true>(s, rows, dyrow, dw4, ow0, cb, int(s.Cin - cb));
+  for (; cb + VL <= s.Cin; cb += VL)
+    weightsStrip<P, KW, SW, DW, false>(s, rows, dyrow, dw4, db, ow0, cb, VL);
+  if (cb < s.Cin) weightsStrip<P, KW, SW, DW, true>(s, rows, dyrow, dw4, db, ow0, cb, int(s.Cin - cb));
 }
 
 template <int KW, int SW, int DW>
 static void weightsRow(const ConvGroupedShape& s, const float* const* rows, const float* dyrow,
-                       float* dw4) {
+                       float* dw4, float* db) {
   int64_t ow = 0;
-  for (; ow + kStrip <= s.OW; ow += kStrip) weightsStripAll<kStrip, KW, SW, DW>(s, rows, dyrow, dw4, ow);
-  for (; ow + 4 <= s.OW; ow += 4) weightsStripAll<4, KW, SW, DW>(s, rows, dyrow, dw4, ow);
-  for (; ow < s.OW; ++ow) weightsStripAll<1, KW, SW, DW>(s, rows, dyrow, dw4, ow);
+  for (; ow + kStrip <= s.OW; ow += kStrip)
+    weightsStripAll<kStrip, KW, SW, DW>(s, rows, dyrow, dw4, db, ow);
+  for (; ow + 4 <= s.OW; ow += 4) weightsStripAll<4, KW, SW, DW>(s, rows, dyrow, dw4, db, ow);
+  for (; ow < s.OW; ++ow) weightsStripAll<1, KW, SW, DW>(s, rows, dyrow, dw4, db, ow);
 }
 
 static void weightsRowAny(const ConvGroupedShape& s, const float* const* rows, const float* dyrow,
-                          float* dw4) {
+                          float* dw4, float* db) {
   const int64_t CP = s.CoutPad, C = s.Cin;
+  if (db)
+    for (int64_t ow = 0; ow < s.OW; ++ow)
+      for (int64_t c = 0; c < C; ++c) db[c] += dyrow[ow * C + c];
   for (int64_t kh = 0; kh < s.KH; ++kh) {
     if (!rows[kh]) continue;
     for (int64_t kw = 0; kw < s.KW; ++kw)
@@ -280,10 +292,10 @@ static void weightsRowAny(const ConvGroupedShape& s, const float* const* rows, c
 }
 
 void backwardWeights4(const ConvGroupedShape* sp, const float* x, const float* dy, float* dw4,
-                      int64_t row0, int64_t row1) {
+                      float* db, int64_t row0, int64_t row1) {
   const ConvGroupedShape& s = *sp;
   const int64_t C = s.Cin;
-  typedef void (*RowFn)(const ConvGroupedShape&, const float* const*, const float*, float*);
+  typedef void (*RowFn)(const ConvGroupedShape&, const float* const*, const float*, float*, float*);
   RowFn rowFn = weightsRowAny;
   if (s.KW == 3 && s.sw == 1 && s.dw == 1) rowFn = weightsRow<3, 1, 1>;
   else if (s.KW == 3 && s.sw == 2 && s.dw == 1) rowFn = weightsRow<3, 2, 1>;
@@ -297,6 +309,6 @@ void backwardWeights4(const ConvGroupedShape* sp, const float* x, const float* d
       const int64_t ih = oh * s.sh - s.pt + kh * s.dh;
       rows[kh] = ih >= 0 && ih < s.H ? x + (n * s.H + ih) * s.W * C : nullptr;
     }
-    rowFn(s, rows, dy + row * s.OW * C, dw4);
+    rowFn(s, rows, dy + row * s.OW * C, dw4, db);
   }
 }
