@@ -9,6 +9,7 @@
 //   dye[ow][jo][ci] = dy[ow][group(ci) * cog + jo]    (backward-data)
 // and the weight is repacked block-diagonally to match, so the inner loops are plain
 // contiguous vector FMAs with no shuffles. Channel vectors are padded to kConvLanePad.
+// Groups of exactly 4 x 4 channels take the rotation kernels declared at the end instead.
 #pragma once
 
 #include <cstddef>

@@ -61,7 +61,9 @@ void runForward(const ConvGroupedShape& s, const float* x, const float* w4, cons
                 const float* residual, int act, float* y) {
   const isa::ConvGrouped4ForwardFn fn = selectPath().forward;
   parallelRows(s.N * s.OH, 0, double(s.OW * s.KH * s.KW * 4 * s.Cout),
-               [&](int, int64_t r0, int64_t r1, float*) { fn(&s, x, w4, bias, residual, act, y, r0, r1); });
+               [&](int, int64_t r0, int64_t r1, float*) {
+                 fn(&s, x, w4, bias, residual, act, y, r0, r1);
+               });
 }
 
 }  // namespace
@@ -116,11 +118,12 @@ void grouped4BackwardWeights(const Conv2dParams& p, const float* x, const float*
   float* parts = partBuf.as<float>();
   std::memset(parts, 0, sizeof(float) * partFloats * threads);
   std::vector<double> biasSums(dbias ? static_cast<size_t>(CP * threads) : 0, 0.0);
-  // The kernel sums dy into a float run per thread; every kBiasRows output rows (<= 256 dy rows
-  // at 56 wide, like columnSums) the run is flushed into double.
+  // The kernel sums dy into a float run per thread, flushed into double every kBiasRows output
+  // rows (<= 256 dy pixels when OW <= 256, as columnSums flushes).
   const int64_t kBiasRows = std::max<int64_t>(1, 256 / s.OW);
   int used = 1;
-  parallelRows(s.N * s.OH, 0, double(s.OW * taps * 4 * s.Cout), [&](int t, int64_t r0, int64_t r1, float*) {
+  const double workPerRow = double(s.OW * taps * 4 * s.Cout);
+  parallelRows(s.N * s.OH, 0, workPerRow, [&](int t, int64_t r0, int64_t r1, float*) {
     if (t == 0) used = threadCount();
     float* part = parts + t * partFloats;
     if (!dbias) return fn(&s, x, dy, part, nullptr, r0, r1);

@@ -12,7 +12,9 @@ typedef int vi __attribute__((vector_size(32)));
 // A constant in-lane shuffle: GCC emits one vpermilps with an immediate.
 template <int R>
 static inline vf rot(vf v) {
-  return __builtin_shuffle(v, vi{0 + ((R + 0) & 3), 0 + ((R + 1) & 3), 0 + ((R + 2) & 3), 0 + ((R + 3) & 3), 4 + ((R + 0) & 3), 4 + ((R + 1) & 3), 4 + ((R + 2) & 3), 4 + ((R + 3) & 3)});
+  return __builtin_shuffle(v, vi{
+      0 + ((R + 0) & 3), 0 + ((R + 1) & 3), 0 + ((R + 2) & 3), 0 + ((R + 3) & 3),
+      4 + ((R + 0) & 3), 4 + ((R + 1) & 3), 4 + ((R + 2) & 3), 4 + ((R + 3) & 3)});
 }
 // Output pixels per strip: 16 ymm cannot hold the weights too; they come from L1.
 constexpr int kStrip = 4;

@@ -12,7 +12,11 @@ typedef int vi __attribute__((vector_size(64)));
 // A constant in-lane shuffle: GCC emits one vpermilps with an immediate.
 template <int R>
 static inline vf rot(vf v) {
-  return __builtin_shuffle(v, vi{0 + ((R + 0) & 3), 0 + ((R + 1) & 3), 0 + ((R + 2) & 3), 0 + ((R + 3) & 3), 4 + ((R + 0) & 3), 4 + ((R + 1) & 3), 4 + ((R + 2) & 3), 4 + ((R + 3) & 3), 8 + ((R + 0) & 3), 8 + ((R + 1) & 3), 8 + ((R + 2) & 3), 8 + ((R + 3) & 3), 12 + ((R + 0) & 3), 12 + ((R + 1) & 3), 12 + ((R + 2) & 3), 12 + ((R + 3) & 3)});
+  return __builtin_shuffle(v, vi{
+      0 + ((R + 0) & 3), 0 + ((R + 1) & 3), 0 + ((R + 2) & 3), 0 + ((R + 3) & 3),
+      4 + ((R + 0) & 3), 4 + ((R + 1) & 3), 4 + ((R + 2) & 3), 4 + ((R + 3) & 3),
+      8 + ((R + 0) & 3), 8 + ((R + 1) & 3), 8 + ((R + 2) & 3), 8 + ((R + 3) & 3),
+      12 + ((R + 0) & 3), 12 + ((R + 1) & 3), 12 + ((R + 2) & 3), 12 + ((R + 3) & 3)});
 }
 // Output pixels per strip: 8 accumulators + 12 weights + 4 rotations of 32 zmm.
 constexpr int kStrip = 8;

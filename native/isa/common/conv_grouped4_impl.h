@@ -10,7 +10,8 @@
 // loaded once and rotated 3 times per kernel row, and its 4 rotations feed every kw tap that
 // reads it (a strip of P output pixels in registers), so the inner loop is 4 FMAs per
 // (pixel, tap) with no expanded copy of the input. See conv_ukernels.h for the layouts.
-// The including TU has already included <cstring> and ../conv_ukernels.h.
+// The TU also defines kStrip (output pixels per strip, bounded by its vector registers) and
+// has already included <cstring> and ../conv_ukernels.h.
 
 constexpr int VL = CONVKIT_CONV_VL;
 static_assert(VL % 4 == 0 && VL <= 16, "a vector holds whole groups");
@@ -93,8 +94,9 @@ static inline void forwardStrip(const ConvGroupedShape& s, const float* const* r
       for (int kw = 0; kw < KW; ++kw) {
         const int d = i - kw * DW;
         if (d < 0 || d % SW != 0 || d / SW >= P) continue;
-        // The tap's 4 products chain in t and join acc with one add: acc's own chain (what
-        // bounds the strip: each acc takes KH * KW taps) grows by an add, not 4 FMAs.
+        // The tap's 4 products chain in t and join acc with one add, so acc's serial chain
+        // (KH * KW taps long) grows by an add per tap, not 4 FMAs: 3-4% faster than the
+        // plain FMA chain (measured, hot and full-size).
         vf t = x0 * wv[kw][0];
         t += x1 * wv[kw][1];
         t += x2 * wv[kw][2];
@@ -106,7 +108,8 @@ static inline void forwardStrip(const ConvGroupedShape& s, const float* const* r
 #pragma GCC unroll 16
   for (int q = 0; q < P; ++q) {
     const int64_t o = (ow0 + q) * C + cb;
-    stn<Tail>(yrow + o, epilogue<Tail>(acc[q], bias ? bias + cb : nullptr, res ? res + o : nullptr, act, n), n);
+    const vf v = epilogue<Tail>(acc[q], bias ? bias + cb : nullptr, res ? res + o : nullptr, act, n);
+    stn<Tail>(yrow + o, v, n);
   }
 }
 
@@ -131,7 +134,8 @@ static inline void forwardPixelAny(const ConvGroupedShape& s, const float* const
     }
   }
   const int64_t o = ow * C + cb;
-  stn<Tail>(yrow + o, epilogue<Tail>(acc, bias ? bias + cb : nullptr, res ? res + o : nullptr, act, n), n);
+  const vf v = epilogue<Tail>(acc, bias ? bias + cb : nullptr, res ? res + o : nullptr, act, n);
+  stn<Tail>(yrow + o, v, n);
 }
 
 // Every channel block of the strip (the weights of a block stay in registers across its
