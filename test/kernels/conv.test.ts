@@ -170,6 +170,8 @@ const cases: Case[] = [
   { N: 3, H: 5, W: 7, Cin: 32, Cout: 32, KH: 1, KW: 1, options: { groups: 8, stride: 2 } },
   { N: 1, H: 5, W: 13, Cin: 20, Cout: 20, KH: 1, KW: 1, options: { groups: 5 } },
   { N: 3, H: 13, W: 20, Cin: 128, Cout: 128, KH: 3, KW: 3, options: { padding: 1, groups: 32 } },
+  // One group of 4 x 4 (dense): rotation kernel when the grouped path is forced (algorithm 2).
+  { N: 1, H: 6, W: 5, Cin: 4, Cout: 4, KH: 3, KW: 3, options: { padding: 1 } },
 ];
 
 function run(c: Case, isaSeed: number): void {
@@ -265,6 +267,8 @@ describeEachIsa('conv2d vs reference', (isa) => {
     expect(convNative.conv2dAlgorithm(pg, 2)).toBe(rotate);
     const pg2 = conv2dParams([1, 7, 5, 20], [20, 4, 3, 3], { stride: 2, groups: 5 }).params;
     expect(convNative.conv2dAlgorithm(pg2)).toBe(rotate);
+    const p4 = conv2dParams([1, 6, 5, 4], [4, 4, 3, 3], { padding: 1 }).params;
+    expect(convNative.conv2dAlgorithm(p4, 2)).toBe(rotate);
     const pg8 = conv2dParams([2, 8, 8, 64], [128, 4, 3, 3], { padding: 1, groups: 16 }).params;
     expect(convNative.conv2dAlgorithm(pg8)).toBe('grouped-direct');
     expect(convNative.conv2dAlgorithm(pg, 1)).toBe('im2col-gemm');
