@@ -131,7 +131,8 @@ Napi::Value BackwardWeights(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// (params, algorithm?) -> "gemm-1x1" | "im2col-gemm" | "grouped-direct"
+// (params, algorithm?) -> "gemm-1x1" | "im2col-gemm" | "implicit-gemm" | "grouped-direct" |
+// "grouped-rotate"
 Napi::Value AlgorithmName(const Napi::CallbackInfo& info) {
   const char* op = "conv2dAlgorithm";
   requireArgs(info, op, 1);

@@ -453,7 +453,7 @@ void conv2dBackwardWeights(const Conv2dParams& p, const float* x, const float* d
 }
 
 const char* conv2dAlgorithmName(const Conv2dParams& p, ConvAlgorithm algorithm) {
-  if (useGroupedDirect(p, algorithm)) return "grouped-direct";
+  if (useGroupedDirect(p, algorithm)) return grouped4Applies(p) ? "grouped-rotate" : "grouped-direct";
   if (isPointwise(p)) return "gemm-1x1";
   if (useImplicit(p, algorithm)) return "implicit-gemm";
   return "im2col-gemm";

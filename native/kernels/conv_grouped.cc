@@ -1,6 +1,7 @@
 // Driver of the direct grouped convolution (ResNeXt-style narrow groups): repacks the weight
 // block-diagonally, splits rows between threads (contiguous ranges, so each thread's row cache
-// reuses the rows it expanded) and dispatches to the per-ISA kernels.
+// reuses the rows it expanded) and dispatches to the per-ISA kernels; groups of exactly 4 x 4
+// channels go to the rotation kernels instead (conv_grouped4.cc).
 #include "conv_grouped.h"
 
 #include <algorithm>
@@ -9,7 +10,6 @@
 #include "../isa/conv_ukernels.h"
 #include "../runtime/dispatch.h"
 #include "../runtime/memory.h"
-#include "../runtime/threads.h"
 
 namespace convkit {
 
@@ -41,7 +41,9 @@ const GroupedPath& selectPath() {
 
 int64_t padLanes(int64_t c) { return (c + isa::kConvLanePad - 1) / isa::kConvLanePad * isa::kConvLanePad; }
 
-ConvGroupedShape shapeOf(const Conv2dParams& p) {
+}  // namespace
+
+isa::ConvGroupedShape groupedShape(const Conv2dParams& p) {
   ConvGroupedShape s;
   s.N = p.N;
   s.H = p.H;
@@ -65,22 +67,6 @@ ConvGroupedShape shapeOf(const Conv2dParams& p) {
   return s;
 }
 
-// Runs body(row0, row1, scratch) over [0, rows) split in contiguous ranges between threads.
-template <typename Body>
-void parallelRows(int64_t rows, size_t scratchFloats, double workPerRow, Body body) {
-  int threads = kernelThreads();
-  if (rows * workPerRow < 2e5) threads = 1;
-  threads = static_cast<int>(std::min<int64_t>(threads, rows));
-#pragma omp parallel num_threads(threads) if (threads > 1)
-  {
-    const int t = threadIndex(), nt = threadCount();
-    Scratch scratch(sizeof(float) * scratchFloats);
-    body(t, rows * t / nt, rows * (t + 1) / nt, scratch.as<float>());
-  }
-}
-
-}  // namespace
-
 namespace isa {
 size_t convGroupedScratch(const ConvGroupedShape* s, int kind) {
   if (kind == 1) return ((s->KH - 1) * s->dh / s->sh + 1) * s->OW * s->cog * s->CinPad + s->CinPad;
@@ -93,7 +79,7 @@ bool groupedDirectApplies(const Conv2dParams& p) {
   const int64_t cig = p.Cin / p.groups, cog = p.Cout / p.groups;
   if (cig > 16 || cog > 16) return false;
   if ((p.KH - 1) * p.dilationH + 1 > 64) return false;  // row cache slots (kMaxSlots)
-  const ConvGroupedShape s = shapeOf(p);
+  const ConvGroupedShape s = groupedShape(p);
   const size_t limit = size_t(16) << 20;  // floats per thread (64 MB)
   return isa::convGroupedScratch(&s, 0) <= limit && isa::convGroupedScratch(&s, 1) <= limit &&
          isa::convGroupedScratch(&s, 2) <= limit;
@@ -101,7 +87,8 @@ bool groupedDirectApplies(const Conv2dParams& p) {
 
 void groupedForward(const Conv2dParams& p, const float* x, const float* w,
                     const GemmEpilogue* epi, float* y) {
-  const ConvGroupedShape s = shapeOf(p);
+  if (grouped4Applies(p)) return grouped4Forward(p, x, w, epi, y);
+  const ConvGroupedShape s = groupedShape(p);
   const GroupedPath& path = selectPath();
   const int64_t taps = p.KH * p.KW;
   Scratch wrBuf(sizeof(float) * taps * s.cig * s.CoutPad);
@@ -120,7 +107,8 @@ void groupedForward(const Conv2dParams& p, const float* x, const float* w,
 }
 
 void groupedBackwardData(const Conv2dParams& p, const float* dy, const float* w, float* dx) {
-  const ConvGroupedShape s = shapeOf(p);
+  if (grouped4BackwardDataApplies(p)) return grouped4BackwardData(p, dy, w, dx);
+  const ConvGroupedShape s = groupedShape(p);
   const GroupedPath& path = selectPath();
   const int64_t taps = p.KH * p.KW;
   Scratch wtBuf(sizeof(float) * taps * s.cog * s.CinPad);
@@ -139,7 +127,8 @@ void groupedBackwardData(const Conv2dParams& p, const float* dy, const float* w,
 
 void groupedBackwardWeights(const Conv2dParams& p, const float* x, const float* dy, float* dw,
                             float* dbias) {
-  const ConvGroupedShape s = shapeOf(p);
+  if (grouped4Applies(p)) return grouped4BackwardWeights(p, x, dy, dw, dbias);
+  const ConvGroupedShape s = groupedShape(p);
   const GroupedPath& path = selectPath();
   const int64_t taps = p.KH * p.KW;
   const int64_t partFloats = taps * s.cig * s.CoutPad;

@@ -118,6 +118,60 @@ const cases: Case[] = [
   { N: 2, H: 17, W: 16, Cin: 40, Cout: 33, KH: 1, KW: 1, options: {} },
   // ... and the transposed orientation (dW^T pads 256 less than dW pads 64).
   { N: 1, H: 20, W: 13, Cin: 256, Cout: 64, KH: 1, KW: 1, options: {} },
+  // 4 in / 4 out channels per group: the rotation kernels ("grouped-rotate"). Channel counts
+  // that leave a partial last vector (12, 20, 36 on 16 / 8 lanes), widths that exercise the
+  // 8-, 4- and 1-pixel strips, every compile-time (KW, stride, dilation) instantiation, the
+  // runtime fallback (KW 5, KW 3 with stride 3), negative mirrored backward-data padding
+  // ('valid'), and stride 2 (backward-data on the expanded-row kernel).
+  { N: 1, H: 1, W: 1, Cin: 12, Cout: 12, KH: 3, KW: 3, options: { padding: 1, groups: 3 } },
+  { N: 3, H: 5, W: 13, Cin: 20, Cout: 20, KH: 3, KW: 3, options: { padding: 1, groups: 5 } },
+  { N: 1, H: 13, W: 7, Cin: 64, Cout: 64, KH: 3, KW: 3, options: { padding: 1, groups: 16 } },
+  {
+    N: 1,
+    H: 7,
+    W: 13,
+    Cin: 64,
+    Cout: 64,
+    KH: 3,
+    KW: 3,
+    options: { padding: [1, 0, 2, 1], groups: 16, stride: 2 },
+  },
+  {
+    N: 3,
+    H: 13,
+    W: 5,
+    Cin: 36,
+    Cout: 36,
+    KH: 3,
+    KW: 3,
+    options: { padding: [2, 1, 0, 2], groups: 9, dilation: 2 },
+  },
+  {
+    N: 1,
+    H: 9,
+    W: 11,
+    Cin: 32,
+    Cout: 32,
+    KH: 3,
+    KW: 5,
+    options: { padding: [1, 2], groups: 8, dilation: [2, 1] },
+  },
+  {
+    N: 3,
+    H: 5,
+    W: 17,
+    Cin: 16,
+    Cout: 16,
+    KH: 3,
+    KW: 3,
+    options: { padding: [0, 2, 1, 0], groups: 4, stride: [1, 3] },
+  },
+  { N: 3, H: 7, W: 9, Cin: 8, Cout: 8, KH: 3, KW: 3, options: { padding: 'valid', groups: 2 } },
+  { N: 3, H: 5, W: 7, Cin: 32, Cout: 32, KH: 1, KW: 1, options: { groups: 8, stride: 2 } },
+  { N: 1, H: 5, W: 13, Cin: 20, Cout: 20, KH: 1, KW: 1, options: { groups: 5 } },
+  { N: 3, H: 13, W: 20, Cin: 128, Cout: 128, KH: 3, KW: 3, options: { padding: 1, groups: 32 } },
+  // One group of 4 x 4 (dense): rotation kernel when the grouped path is forced (algorithm 2).
+  { N: 1, H: 6, W: 5, Cin: 4, Cout: 4, KH: 3, KW: 3, options: { padding: 1 } },
 ];
 
 function run(c: Case, isaSeed: number): void {
@@ -206,8 +260,17 @@ describeEachIsa('conv2d vs reference', (isa) => {
     expect(convNative.conv2dAlgorithm(p16, 1)).toBe('im2col-gemm');
     const p7 = conv2dParams([2, 8, 8, 7], [32, 7, 3, 3], { padding: 1 }).params;
     expect(convNative.conv2dAlgorithm(p7)).toBe('im2col-gemm');
+    // 4x4-channel groups: the rotation kernels on AVX2 / AVX-512, the expanded-row ones else.
+    const rotate = isa === 'generic' ? 'grouped-direct' : 'grouped-rotate';
     const pg = conv2dParams([2, 8, 8, 128], [128, 4, 3, 3], { padding: 1, groups: 32 }).params;
-    expect(convNative.conv2dAlgorithm(pg)).toBe('grouped-direct');
+    expect(convNative.conv2dAlgorithm(pg)).toBe(rotate);
+    expect(convNative.conv2dAlgorithm(pg, 2)).toBe(rotate);
+    const pg2 = conv2dParams([1, 7, 5, 20], [20, 4, 3, 3], { stride: 2, groups: 5 }).params;
+    expect(convNative.conv2dAlgorithm(pg2)).toBe(rotate);
+    const p4 = conv2dParams([1, 6, 5, 4], [4, 4, 3, 3], { padding: 1 }).params;
+    expect(convNative.conv2dAlgorithm(p4, 2)).toBe(rotate);
+    const pg8 = conv2dParams([2, 8, 8, 64], [128, 4, 3, 3], { padding: 1, groups: 16 }).params;
+    expect(convNative.conv2dAlgorithm(pg8)).toBe('grouped-direct');
     expect(convNative.conv2dAlgorithm(pg, 1)).toBe('im2col-gemm');
     const pw = conv2dParams([2, 8, 8, 128], [128, 32, 3, 3], { padding: 1, groups: 4 }).params;
     expect(convNative.conv2dAlgorithm(pw)).toBe('im2col-gemm');
@@ -215,7 +278,7 @@ describeEachIsa('conv2d vs reference', (isa) => {
     expect(convNative.conv2dAlgorithm(p3, 3)).toBe(implicit);
     const ps = conv2dParams([2, 8, 8, 16], [32, 16, 3, 3], { padding: 1, stride: 2 }).params;
     expect(convNative.conv2dAlgorithm(ps, 3)).toBe('im2col-gemm');
-    expect(convNative.conv2dAlgorithm(pg, 3)).toBe('grouped-direct');
+    expect(convNative.conv2dAlgorithm(pg, 3)).toBe(rotate);
   });
 });
 
