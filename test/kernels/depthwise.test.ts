@@ -202,6 +202,42 @@ describeEachIsa('depthwise', () => {
           );
   });
 
+  test('1, 2, 3 and 5 threads (row ranges split inside images)', () => {
+    const threads = runtime.getNumThreads();
+    let seed = 800;
+    try {
+      for (const n of [1, 2, 3, 5])
+        for (const [k, stride, pad] of [
+          [3, 1, 1],
+          [3, 2, 1],
+          [5, 1, 2],
+          [5, 2, 2],
+          [3, 1, 0],
+        ]) {
+          runtime.setNumThreads(n);
+          expectMatches(
+            {
+              N: seed % 2 === 0 ? 1 : 2,
+              H: 13,
+              W: 11,
+              C: 17,
+              m: 1,
+              KH: k,
+              KW: k,
+              stride: [stride, stride],
+              pad: [pad, pad, pad, pad],
+              dilation: [1, 1],
+              bias: true,
+              activation: 0,
+            },
+            seed++,
+          );
+        }
+    } finally {
+      runtime.setNumThreads(threads);
+    }
+  });
+
   test('image sizes 1..33, odd and non-square', () => {
     let seed = 900;
     for (const [H, W] of [
