@@ -15,6 +15,16 @@
 // that weights, accumulators and the window fit the vector registers.
 constexpr int kWindowPixels = Vec::kRegisters >= 32 ? 8 : 4;
 
+// Asks for the cache lines of [p, p + floats) (prefetches never fault: spans past the end of a
+// tensor are harmless). The steps walk each row 4*C bytes apart per channel block, which the
+// hardware prefetchers do not follow, so every step fetches the next one's new lines: the dy
+// pixels and the input row that no earlier output row read (the first touch of these stalled
+// the backward-weights loads half the time; one thread ran 1.6x faster with it). Prefetching
+// the outputs for writing as well measured slower.
+inline void prefetchSpan(const float* p, int64_t floats) {
+  for (int64_t i = 0; i < floats; i += 16) __builtin_prefetch(p + i, 0, 3);
+}
+
 // Whether a step of `pixels` outputs from ow0 is a full one whose window lies inside the row.
 template <int KW>
 inline bool stepInside(const DepthwiseArgs& a, int64_t ow0, int pixels) {
@@ -66,6 +76,9 @@ inline void forwardWindowStep(const DepthwiseArgs& a, const float* xTap0, TapRan
 template <int KH, int KW, bool kGuard>
 inline void forwardWindowColumn(const DepthwiseArgs& a, const float* xTap0, TapRange kh,
                                 int64_t ow0, int pixels, float* yp) {
+  constexpr int P = kWindowPixels;
+  if (kh.hi == KH)  // the new pixels of the next step's last kernel row
+    prefetchSpan(xTap0 + ((KH - 1) * a.W + ow0 + P - a.padLeft + KW - 1) * a.C, P * a.C);
   T w[KH * KW];
   int64_t c0 = 0;
   for (; c0 + L <= a.C; c0 += L) {
@@ -148,6 +161,10 @@ template <int KH, int KW, bool kGuard>
 inline void backwardWeightsWindowColumn(const DepthwiseArgs& a, const float* xTap0, TapRange kh,
                                         const float* dyp, int64_t ow0, int pixels, float* dw,
                                         float* db) {
+  constexpr int P = kWindowPixels;
+  if (kh.hi == KH)  // as in the forward: the next step's new input and dy pixels
+    prefetchSpan(xTap0 + ((KH - 1) * a.W + ow0 + P - a.padLeft + KW - 1) * a.C, P * a.C);
+  prefetchSpan(dyp + P * a.C, P * a.C);
   int64_t c0 = 0;
   for (; c0 + L <= a.C; c0 += L)
     backwardWeightsWindowStep<KH, KW, false, kGuard>(a, xTap0 + c0, kh, dyp + c0, ow0, pixels, L,
