@@ -95,18 +95,21 @@ export interface BinaryGrads {
   gradB: Tensor | null;
 }
 
-/** Gradients of out = a (op) b, each in its operand's shape. */
+/**
+ * Gradients of out = a (op) b, each in its operand's shape; `needed` skips either (null).
+ */
 export function binaryBackward(
   op: BinaryOpName,
   gradOutput: Tensor,
   a: Tensor | number,
   b: Tensor | number,
+  needed: readonly [boolean, boolean] = [true, true],
 ): BinaryGrads {
   const name = `${op}Backward`;
   if (!(gradOutput instanceof Tensor))
     throw invalidType(name, 'gradOutput', 'a Tensor', gradOutput);
-  const aShape = a instanceof Tensor ? a.shape : null,
-    bShape = b instanceof Tensor ? b.shape : null;
+  const aShape = a instanceof Tensor && needed[0] ? a.shape : null,
+    bShape = b instanceof Tensor && needed[1] ? b.shape : null;
   const temporaries: Tensor[] = [];
   const keep = (t: Tensor): Tensor => (temporaries.push(t), t);
   let gradA: Tensor | null = null,

@@ -6,13 +6,26 @@ import { record } from './record';
 
 type Operand = Tensor | number;
 
+function sameShape(t: Tensor | null, g: Tensor): boolean {
+  return t !== null && t.ndim === g.ndim && t.shape.every((d, i) => d === g.shape[i]);
+}
+
 function binary(op: kernels.BinaryOpName, a: Operand, b: Operand): Tensor {
   const out = kernels[op](a, b);
   const ta = typeof a === 'number' ? null : a;
   const tb = typeof b === 'number' ? null : b;
   return record(out, op, [ta, tb], (g) => {
-    const { gradA, gradB } = kernels.binaryBackward(op, g, a, b);
-    return [ta?.requiresGrad ? gradA : null, tb?.requiresGrad ? gradB : null];
+    const needA = ta?.requiresGrad === true,
+      needB = tb?.requiresGrad === true;
+    // An addend of the output's own shape takes the incoming gradient as it is: no copy (the
+    // engine lets one gradient flow to several inputs). Residual adds are all of this kind.
+    const passA = needA && (op === 'add' || op === 'sub') && sameShape(ta, g);
+    const passB = needB && op === 'add' && sameShape(tb, g);
+    const { gradA, gradB } = kernels.binaryBackward(op, g, a, b, [
+      needA && !passA,
+      needB && !passB,
+    ]);
+    return [passA ? g : gradA, passB ? g : gradB];
   });
 }
 

@@ -53,6 +53,18 @@ describe('broadcasting arithmetic', () => {
         op === 'div' ? randomInput(bShape, 6, { avoid: [0], margin: 0.5 }) : randomInput(bShape, 6);
       assertGradcheck((x, y) => F[op](x, y), [a, b], { name: `${op} ${name}` });
     });
+  test('same-shape addends share one gradient (passed through, not copied)', () => {
+    assertGradcheck((x) => F.add(x, x), [randomInput([2, 3], 8)], { name: 'x + x' });
+    assertGradcheck(
+      (x, y) => F.mul(F.add(x, y), F.sub(y, x)),
+      [randomInput([2, 3], 9), randomInput([2, 3], 10)],
+    );
+    // A residual fork: the input reaches the sum directly and through a branch.
+    assertGradcheck(
+      (x) => F.add(F.add(F.mul(x, x), x), F.sub(x, F.mul(x, 2))),
+      [randomInput([3, 2], 11)],
+    );
+  });
   test('number operands', () => {
     assertGradcheck((x) => F.div(F.sub(2, F.mul(x, 3)), 0.5), [randomInput([3, 2], 7)]);
   });
