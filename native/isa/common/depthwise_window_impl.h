@@ -1,5 +1,6 @@
 // Depthwise kernels for stride 1, dilation 1 (every stride-1 layer of MobileNet / EfficientNet),
-// included by depthwise_impl.h (same Vec, ld/st, activate, tapRange helpers), so compiled per ISA.
+// included by depthwise_impl.h after depthwise_helpers_impl.h (Vec, ld/st, activate, tapRange),
+// so compiled per ISA.
 //
 // P output pixels per step read a window of P + KW - 1 input pixels per kernel row; each is
 // loaded once and kept in a register for the KW taps that use it. The general kernels load
