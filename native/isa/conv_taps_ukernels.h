@@ -38,6 +38,14 @@ void f32_conv_weights_ukernel_14x32__avx512(size_t kc, const float* a, size_t ld
                                             const float* b, size_t ldb, float* c, size_t ldc);
 void f32_conv_weights_ukernel_16x16__avx512(size_t kc, const float* a, size_t lda,
                                             const float* b, size_t ldb, float* c, size_t ldc);
+// The same, also fetching the rows kc ahead (a + kc * lda, b + kc * ldb): for callers whose
+// next call reads the next chunk of rows.
+void f32_conv_weights_prefetch_ukernel_14x32__avx512(size_t kc, const float* a, size_t lda,
+                                                     const float* b, size_t ldb, float* c,
+                                                     size_t ldc);
+void f32_conv_weights_prefetch_ukernel_16x16__avx512(size_t kc, const float* a, size_t lda,
+                                                     const float* b, size_t ldb, float* c,
+                                                     size_t ldc);
 #endif
 
 }  // namespace isa

@@ -201,12 +201,16 @@ namespace {
 struct WeightsTile {
   int mr, nr;
   isa::ConvWeightsUkernelFn kernel;
+  isa::ConvWeightsUkernelFn prefetching;  // also fetches the next kc rows
 };
 // For a rows x cols result (rows: the broadcast operand's channels, cols: the vector one's).
 WeightsTile weightsTile(int64_t rows, int64_t cols) {
   const bool padsRows = 100 * ((rows + 13) / 14 * 14) > 115 * rows && rows % 16 == 0;
-  if (cols <= 16 || padsRows) return {16, 16, isa::f32_conv_weights_ukernel_16x16__avx512};
-  return {14, 32, isa::f32_conv_weights_ukernel_14x32__avx512};
+  if (cols <= 16 || padsRows)
+    return {16, 16, isa::f32_conv_weights_ukernel_16x16__avx512,
+            isa::f32_conv_weights_prefetch_ukernel_16x16__avx512};
+  return {14, 32, isa::f32_conv_weights_ukernel_14x32__avx512,
+          isa::f32_conv_weights_prefetch_ukernel_14x32__avx512};
 }
 WeightsTile weightsTile(const Conv2dParams& p) { return weightsTile(p.Cout, p.Cin); }
 
@@ -278,7 +282,7 @@ void pointwiseBackwardWeights(const Conv2dParams& p, const float* x, const float
       const float* b = last ? tailB : colsSrc + r0 * Cc;
       for (int64_t j = 0; j < cTiles; ++j)  // B slice stays in L1 across the row tiles
         for (int64_t i = 0; i < rTiles; ++i)
-          tile.kernel(static_cast<size_t>(kc), a + i * tile.mr, static_cast<size_t>(R),
+          tile.prefetching(static_cast<size_t>(kc), a + i * tile.mr, static_cast<size_t>(R),
                       b + j * tile.nr, static_cast<size_t>(Cc),
                       part + i * tile.mr * cPad + j * tile.nr, static_cast<size_t>(cPad));
     }
@@ -350,10 +354,12 @@ void implicitBackwardWeights(const Conv2dParams& p, const float* x, const float*
       const float* a = dyv + (n * V + v0) * p.Cout;
       const float* b = xp + (n * imagePixels + v0) * C;
       // Column tile outer: its B slice (kc x NR, 32 KiB) stays in L1 across the row tiles.
+      // The first tap's calls also fetch the next chunk's rows (the other taps reread these).
       for (int64_t t = 0; t < taps; ++t)
         for (int64_t j = 0; j < ciTiles; ++j)
           for (int64_t i = 0; i < coTiles; ++i)
-            kernel(static_cast<size_t>(kc), a + i * MR, static_cast<size_t>(p.Cout),
+            (t == 0 ? tile.prefetching : kernel)(static_cast<size_t>(kc), a + i * MR,
+                                                 static_cast<size_t>(p.Cout),
                    b + offset[t] + j * NR, static_cast<size_t>(C),
                    part + (t * coutPad + i * MR) * cinPad + j * NR, static_cast<size_t>(cinPad));
     }
