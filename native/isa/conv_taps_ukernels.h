@@ -29,23 +29,24 @@ void f32_conv_taps_ukernel_28x16__avx512(size_t taps, const int64_t* offset, siz
 
 // Backward-weights tile: C[MR x NR] += A^T B over kc rows, where A row k is MR floats at
 // a + k * lda (dy of one output pixel) and B row k is NR floats at b + k * ldb (the input pixel
-// one tap away). Both operands are read in place; C (row stride ldc) accumulates.
-typedef void (*ConvWeightsUkernelFn)(size_t kc, const float* a, size_t lda, const float* b,
-                                     size_t ldb, float* c, size_t ldc);
+// one tap away), except that after every `segment` rows B skips `skipB` more floats (the
+// padding columns between two output rows; segment >= kc and skipB = 0 for plain rows). Both
+// operands are read in place; C (row stride ldc) accumulates.
+typedef void (*ConvWeightsUkernelFn)(size_t kc, size_t segment, size_t skipB, const float* a,
+                                     size_t lda, const float* b, size_t ldb, float* c,
+                                     size_t ldc);
 
 #if defined(__x86_64__) || defined(_M_X64)
-void f32_conv_weights_ukernel_14x32__avx512(size_t kc, const float* a, size_t lda,
-                                            const float* b, size_t ldb, float* c, size_t ldc);
-void f32_conv_weights_ukernel_16x16__avx512(size_t kc, const float* a, size_t lda,
-                                            const float* b, size_t ldb, float* c, size_t ldc);
-// The same, also fetching the rows kc ahead (a + kc * lda, b + kc * ldb): for callers whose
-// next call reads the next chunk of rows.
-void f32_conv_weights_prefetch_ukernel_14x32__avx512(size_t kc, const float* a, size_t lda,
-                                                     const float* b, size_t ldb, float* c,
-                                                     size_t ldc);
-void f32_conv_weights_prefetch_ukernel_16x16__avx512(size_t kc, const float* a, size_t lda,
-                                                     const float* b, size_t ldb, float* c,
-                                                     size_t ldc);
+#define CONVKIT_DECLARE_WEIGHTS_UKERNEL(name)                                                 \
+  void name(size_t kc, size_t segment, size_t skipB, const float* a, size_t lda, const float* b, \
+            size_t ldb, float* c, size_t ldc);
+CONVKIT_DECLARE_WEIGHTS_UKERNEL(f32_conv_weights_ukernel_14x32__avx512)
+CONVKIT_DECLARE_WEIGHTS_UKERNEL(f32_conv_weights_ukernel_16x16__avx512)
+// The same, also fetching the next chunk's rows (kc rows on, skips included): for callers
+// whose next call reads the next chunk.
+CONVKIT_DECLARE_WEIGHTS_UKERNEL(f32_conv_weights_prefetch_ukernel_14x32__avx512)
+CONVKIT_DECLARE_WEIGHTS_UKERNEL(f32_conv_weights_prefetch_ukernel_16x16__avx512)
+#undef CONVKIT_DECLARE_WEIGHTS_UKERNEL
 #endif
 
 }  // namespace isa

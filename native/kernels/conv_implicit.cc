@@ -282,7 +282,8 @@ void pointwiseBackwardWeights(const Conv2dParams& p, const float* x, const float
       const float* b = last ? tailB : colsSrc + r0 * Cc;
       for (int64_t j = 0; j < cTiles; ++j)  // B slice stays in L1 across the row tiles
         for (int64_t i = 0; i < rTiles; ++i)
-          tile.prefetching(static_cast<size_t>(kc), a + i * tile.mr, static_cast<size_t>(R),
+          tile.prefetching(static_cast<size_t>(kc), static_cast<size_t>(kc), 0, a + i * tile.mr,
+                           static_cast<size_t>(R),
                       b + j * tile.nr, static_cast<size_t>(Cc),
                       part + i * tile.mr * cPad + j * tile.nr, static_cast<size_t>(cPad));
     }
@@ -299,20 +300,20 @@ void pointwiseBackwardWeights(const Conv2dParams& p, const float* x, const float
 }
 
 // Backward-weights by implicit GEMM (stride 1, groups 1, AVX-512), the transpose of the
-// forward's trick: dW_t[co][ci] = sum over virtual rows v of dyv[v][co] * xp[v + offset_t][ci],
-// where dyv is dy laid out over the virtual rows (zero at the Wp - OW columns past each output
-// row, so those rows add nothing) and xp the padded input. Both operands are read in place,
-// row by row (isa/conv_taps_ukernels.h): no im2col columns are packed, where the im2col path
-// copies every input value KH*KW times. Rows are split into chunks of kChunkRows between the
-// threads, statically (each thread's partial dW sums its chunks in a fixed order, so results do
-// not depend on timing); partials are summed at the end.
+// forward's trick: dW_t[co][ci] = sum over output pixels of dy[pixel][co] * xp[v + offset_t][ci],
+// where v = oh * Wp + ow is the pixel's position in the padded input xp. Both operands are read
+// in place, row by row (isa/conv_taps_ukernels.h): dy as it is, xp skipping its Wp - OW
+// padding columns after each output row (where summing zeros over "virtual rows" cost 2/16 of
+// the work at 14x14). No im2col columns are packed, where the im2col path copies every input
+// value KH*KW times. Chunks of whole output rows (about kChunkRows pixels) are split between
+// the threads statically (each thread's partial dW sums its chunks in a fixed order, so
+// results do not depend on timing); partials are summed at the end.
 void implicitBackwardWeights(const Conv2dParams& p, const float* x, const float* dy, float* dw,
                              float* dbias) {
   const Geometry g = geometry(p);
   const int threads = kernelThreads();
   const WeightsTile tile = weightsTile(p);
   const int MR = tile.mr, NR = tile.nr;
-  const isa::ConvWeightsUkernelFn kernel = tile.kernel;
   const int64_t Hp = p.H + p.padTop + p.padBottom, Wp = p.W + p.padLeft + p.padRight;
   const int64_t C = p.Cin, taps = p.KH * p.KW, imagePixels = Hp * Wp;
   // Slack: the last rows read (KW - 1) * dilation pixels past the image, plus NR floats of a
@@ -321,16 +322,6 @@ void implicitBackwardWeights(const Conv2dParams& p, const float* x, const float*
   Scratch padBuf(sizeof(float) * (p.N * imagePixels + slack) * C);
   float* xp = padBuf.as<float>();
   padImages(p, x, slack, threads, xp);
-  const int64_t V = g.OH * Wp;
-  Scratch dyBuf(sizeof(float) * (p.N * V * p.Cout + MR));
-  float* dyv = dyBuf.as<float>();
-#pragma omp parallel for num_threads(threads) if (threads > 1) schedule(static)
-  for (int64_t row = 0; row < p.N * g.OH; ++row) {
-    float* d = dyv + row * Wp * p.Cout;
-    std::memcpy(d, dy + row * g.OW * p.Cout, sizeof(float) * g.OW * p.Cout);
-    zeroFloats(d + g.OW * p.Cout, (Wp - g.OW) * p.Cout);
-  }
-  zeroFloats(dyv + p.N * V * p.Cout, MR);
   const std::vector<int64_t> offset = tapOffsets(p, Wp);
 
   // Partial dW per thread, [taps][CoutPad][CinPad]: edge tiles write into the padding.
@@ -338,8 +329,17 @@ void implicitBackwardWeights(const Conv2dParams& p, const float* x, const float*
   const int64_t coutPad = coTiles * MR, cinPad = ciTiles * NR;
   const int64_t partFloats = taps * coutPad * cinPad;
   constexpr int64_t kChunkRows = 128;
-  const int64_t perImage = (V + kChunkRows - 1) / kChunkRows;
+  const int64_t rowsPerChunk = std::max<int64_t>(1, kChunkRows / g.OW);
+  const int64_t perImage = (g.OH + rowsPerChunk - 1) / rowsPerChunk;
   const int64_t chunks = p.N * perImage;
+  // The last output-channel tile reads MR floats per pixel, past Cout: inside dy except at
+  // its very end, so the last chunk reads a copy with MR floats of slack.
+  const int64_t lastRows = g.OH - (perImage - 1) * rowsPerChunk;
+  const int64_t lastFloats = lastRows * g.OW * p.Cout;
+  Scratch tailBuf(sizeof(float) * (lastFloats + MR));
+  float* dyTail = tailBuf.as<float>();
+  copyFloats(dyTail, dy + g.M * p.Cout - lastFloats, lastFloats);
+  zeroFloats(dyTail + lastFloats, MR);
   const int team = static_cast<int>(std::min<int64_t>(threads, chunks));
   Scratch partBuf(sizeof(float) * partFloats * team);
   float* partials = partBuf.as<float>();
@@ -349,19 +349,20 @@ void implicitBackwardWeights(const Conv2dParams& p, const float* x, const float*
     const int tid = threadIndex(), nt = threadCount();
     float* part = partials + tid * partFloats;
     for (int64_t c = chunks * tid / nt; c < chunks * (tid + 1) / nt; ++c) {
-      const int64_t n = c / perImage, v0 = (c % perImage) * kChunkRows;
-      const int64_t kc = std::min(kChunkRows, V - v0);
-      const float* a = dyv + (n * V + v0) * p.Cout;
-      const float* b = xp + (n * imagePixels + v0) * C;
+      const int64_t n = c / perImage, oh0 = (c % perImage) * rowsPerChunk;
+      const int64_t kc = (std::min(g.OH, oh0 + rowsPerChunk) - oh0) * g.OW;
+      const float* a = c == chunks - 1 ? dyTail : dy + (n * g.OH + oh0) * g.OW * p.Cout;
+      const float* b = xp + (n * imagePixels + oh0 * Wp) * C;
       // Column tile outer: its B slice (kc x NR, 32 KiB) stays in L1 across the row tiles.
       // The first tap's calls also fetch the next chunk's rows (the other taps reread these).
       for (int64_t t = 0; t < taps; ++t)
         for (int64_t j = 0; j < ciTiles; ++j)
           for (int64_t i = 0; i < coTiles; ++i)
-            (t == 0 ? tile.prefetching : kernel)(static_cast<size_t>(kc), a + i * MR,
-                                                 static_cast<size_t>(p.Cout),
-                   b + offset[t] + j * NR, static_cast<size_t>(C),
-                   part + (t * coutPad + i * MR) * cinPad + j * NR, static_cast<size_t>(cinPad));
+            (t == 0 ? tile.prefetching : tile.kernel)(
+                static_cast<size_t>(kc), static_cast<size_t>(g.OW),
+                static_cast<size_t>((Wp - g.OW) * C), a + i * MR, static_cast<size_t>(p.Cout),
+                b + offset[t] + j * NR, static_cast<size_t>(C),
+                part + (t * coutPad + i * MR) * cinPad + j * NR, static_cast<size_t>(cinPad));
     }
   }
   // team may exceed the threads that ran (a smaller OpenMP team): unused partials are zero.

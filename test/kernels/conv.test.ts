@@ -111,6 +111,9 @@ const cases: Case[] = [
   },
   { N: 1, H: 15, W: 14, Cin: 24, Cout: 33, KH: 3, KW: 3, options: { padding: 1 } },
   { N: 2, H: 5, W: 30, Cin: 16, Cout: 16, KH: 3, KW: 3, options: { padding: 1 } },
+  // Backward-weights in chunks of whole output rows that skip the padding columns: 'valid'
+  // padding (OW 17 of Wp 19), several images, a partial last chunk, edge tiles both ways.
+  { N: 3, H: 19, W: 19, Cin: 48, Cout: 70, KH: 3, KW: 3, options: {} },
   // Output widths the implicit tile height divides (tiles follow output rows).
   { N: 2, H: 6, W: 28, Cin: 16, Cout: 32, KH: 3, KW: 3, options: { padding: 1 } },
   { N: 1, H: 4, W: 28, Cin: 19, Cout: 16, KH: 3, KW: 3, options: { padding: 1 } },

@@ -54,9 +54,11 @@ inline __attribute__((always_inline)) void tapsKernel(size_t taps, const int64_t
     for (int v = 0; v < NV; ++v) _mm512_storeu_ps(c + i * ldc + 16 * v, acc[i][v]);
 }
 
-// C[MR x 16*NV] += sum over k of a[k*lda + i] * b[k*ldb + j].
+// C[MR x 16*NV] += sum over k of a[k*lda + i] * b[k*ldb + j], except that after every
+// `segment` rows b skips `skipB` more floats (the padding columns between output rows).
 template <int MR, int NV, bool kPrefetch>
-inline __attribute__((always_inline)) void weightsKernel(size_t kc, const float* a, size_t lda,
+inline __attribute__((always_inline)) void weightsKernel(size_t kc, size_t segment, size_t skipB,
+                                                         const float* a, size_t lda,
                                                          const float* b, size_t ldb, float* c,
                                                          size_t ldc) {
   __m512 acc[MR][NV];
@@ -64,30 +66,35 @@ inline __attribute__((always_inline)) void weightsKernel(size_t kc, const float*
   for (int i = 0; i < MR; ++i)
 #pragma GCC unroll 2
     for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_setzero_ps();
-  for (size_t k = 0; k < kc; ++k) {
-    // Each step reads a slice of one row of each operand, a whole row (lda, ldb floats: often
-    // 1 KB) after the last, so the hardware's stride prefetch stops at every page boundary and
-    // the loads wait on memory. Callers run chunks of kc rows back to back: fetch the same
-    // slice of the next chunk's row now (2 threads, 1x1 256->64 56x56: 61% -> 90% of peak in a
-    // standalone test of this loop). Only where the next call moves on to the next chunk:
-    // calls that revisit the same rows (the other taps of a 3x3) ran slower with it.
-    if (kPrefetch) {
-      __builtin_prefetch(a + kc * lda, 0, 2);
-      __builtin_prefetch(a + kc * lda + MR - 1, 0, 2);
-      __builtin_prefetch(b + kc * ldb, 0, 2);
-      __builtin_prefetch(b + kc * ldb + 16 * NV - 1, 0, 2);
-    }
-    __m512 bv[NV];
+  // Each step reads a slice of one row of each operand, a whole row (lda, ldb floats: often
+  // 1 KB) after the last, so the hardware's stride prefetch stops at every page boundary and
+  // the loads wait on memory. Callers run chunks of kc rows (whole segments) back to back: the
+  // prefetching variant fetches the same slice of the next chunk's row now (2 threads, 1x1
+  // 256->64 56x56: 61% -> 90% of peak in a standalone test of this loop). Only where the next
+  // call moves on to the next chunk: calls that revisit the same rows (the other taps of a
+  // 3x3) ran slower with it.
+  const size_t aAhead = kc * lda, bAhead = kc * ldb + kc / segment * skipB;
+  for (size_t k0 = 0; k0 < kc; k0 += segment, b += skipB) {
+    const size_t rows = kc - k0 < segment ? kc - k0 : segment;
+    for (size_t k = 0; k < rows; ++k) {
+      if (kPrefetch) {
+        __builtin_prefetch(a + aAhead, 0, 2);
+        __builtin_prefetch(a + aAhead + MR - 1, 0, 2);
+        __builtin_prefetch(b + bAhead, 0, 2);
+        __builtin_prefetch(b + bAhead + 16 * NV - 1, 0, 2);
+      }
+      __m512 bv[NV];
 #pragma GCC unroll 2
-    for (int v = 0; v < NV; ++v) bv[v] = _mm512_loadu_ps(b + 16 * v);
+      for (int v = 0; v < NV; ++v) bv[v] = _mm512_loadu_ps(b + 16 * v);
 #pragma GCC unroll 28
-    for (int i = 0; i < MR; ++i) {
-      const __m512 ai = _mm512_set1_ps(a[i]);
+      for (int i = 0; i < MR; ++i) {
+        const __m512 ai = _mm512_set1_ps(a[i]);
 #pragma GCC unroll 2
-      for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_fmadd_ps(ai, bv[v], acc[i][v]);
+        for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_fmadd_ps(ai, bv[v], acc[i][v]);
+      }
+      a += lda;
+      b += ldb;
     }
-    a += lda;
-    b += ldb;
   }
 #pragma GCC unroll 28
   for (int i = 0; i < MR; ++i)
@@ -100,26 +107,24 @@ inline __attribute__((always_inline)) void weightsKernel(size_t kc, const float*
 
 }  // namespace
 
-void f32_conv_weights_ukernel_14x32__avx512(size_t kc, const float* a, size_t lda,
-                                            const float* b, size_t ldb, float* c, size_t ldc) {
-  weightsKernel<14, 2, false>(kc, a, lda, b, ldb, c, ldc);
+void f32_conv_weights_ukernel_14x32__avx512(size_t kc, size_t segment, size_t skipB,
+    const float* a, size_t lda, const float* b, size_t ldb, float* c, size_t ldc) {
+  weightsKernel<14, 2, false>(kc, segment, skipB, a, lda, b, ldb, c, ldc);
 }
 
-void f32_conv_weights_ukernel_16x16__avx512(size_t kc, const float* a, size_t lda,
-                                            const float* b, size_t ldb, float* c, size_t ldc) {
-  weightsKernel<16, 1, false>(kc, a, lda, b, ldb, c, ldc);
+void f32_conv_weights_ukernel_16x16__avx512(size_t kc, size_t segment, size_t skipB,
+    const float* a, size_t lda, const float* b, size_t ldb, float* c, size_t ldc) {
+  weightsKernel<16, 1, false>(kc, segment, skipB, a, lda, b, ldb, c, ldc);
 }
 
-void f32_conv_weights_prefetch_ukernel_14x32__avx512(size_t kc, const float* a, size_t lda,
-                                                     const float* b, size_t ldb, float* c,
-                                                     size_t ldc) {
-  weightsKernel<14, 2, true>(kc, a, lda, b, ldb, c, ldc);
+void f32_conv_weights_prefetch_ukernel_14x32__avx512(size_t kc, size_t segment, size_t skipB,
+    const float* a, size_t lda, const float* b, size_t ldb, float* c, size_t ldc) {
+  weightsKernel<14, 2, true>(kc, segment, skipB, a, lda, b, ldb, c, ldc);
 }
 
-void f32_conv_weights_prefetch_ukernel_16x16__avx512(size_t kc, const float* a, size_t lda,
-                                                     const float* b, size_t ldb, float* c,
-                                                     size_t ldc) {
-  weightsKernel<16, 1, true>(kc, a, lda, b, ldb, c, ldc);
+void f32_conv_weights_prefetch_ukernel_16x16__avx512(size_t kc, size_t segment, size_t skipB,
+    const float* a, size_t lda, const float* b, size_t ldb, float* c, size_t ldc) {
+  weightsKernel<16, 1, true>(kc, segment, skipB, a, lda, b, ldb, c, ldc);
 }
 
 void f32_conv_taps_ukernel_14x32__avx512(size_t taps, const int64_t* offset, size_t kc,
