@@ -358,6 +358,11 @@ export function arange(startOrEnd: number, end?: number, step = 1): Tensor {
   return out;
 }
 
+/** Whether two shapes are the same (same rank, same sizes). */
+export function sameShape(a: Shape, b: Shape): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
 export function isTensor(value: unknown): value is Tensor {
   return value instanceof Tensor;
 }

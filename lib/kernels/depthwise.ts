@@ -4,7 +4,7 @@
 // and backward weights (+ bias gradient) on the native direct kernels.
 import { invalidRange, invalidType } from '../check';
 import { native } from '../native';
-import { Shape, Tensor, empty, requireTensor } from '../tensor';
+import { Shape, Tensor, empty, requireTensor, sameShape } from '../tensor';
 
 /** The addon's depthwise surface (geometry = the 15 integers of DepthwiseGeometry). */
 type Geometry = [
@@ -173,10 +173,6 @@ function resolve(
     weightShape: [Cout, 1, KH, KW],
     outChannels: Cout,
   };
-}
-
-function sameShape(a: Shape, b: Shape): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
 /** y = activation(depthwiseConv(x, weight) + bias), x [N, H, W, C] -> y [N, OH, OW, C*m]. */

@@ -1,14 +1,10 @@
 // add / sub / mul / div with NumPy broadcasting (either side may be a number), with autograd:
 // the gradient of a broadcast operand is summed back to its shape.
 import * as kernels from '../kernels/elementwise';
-import type { Tensor } from '../tensor';
+import { sameShape, type Tensor } from '../tensor';
 import { record } from './record';
 
 type Operand = Tensor | number;
-
-function sameShape(t: Tensor | null, g: Tensor): boolean {
-  return t !== null && t.ndim === g.ndim && t.shape.every((d, i) => d === g.shape[i]);
-}
 
 function binary(op: kernels.BinaryOpName, a: Operand, b: Operand): Tensor {
   const out = kernels[op](a, b);
@@ -19,8 +15,9 @@ function binary(op: kernels.BinaryOpName, a: Operand, b: Operand): Tensor {
       needB = tb?.requiresGrad === true;
     // An addend of the output's own shape takes the incoming gradient as it is: no copy (the
     // engine lets one gradient flow to several inputs). Residual adds are all of this kind.
-    const passA = needA && (op === 'add' || op === 'sub') && sameShape(ta, g);
-    const passB = needB && op === 'add' && sameShape(tb, g);
+    const passA =
+      needA && ta !== null && (op === 'add' || op === 'sub') && sameShape(ta.shape, g.shape);
+    const passB = needB && tb !== null && op === 'add' && sameShape(tb.shape, g.shape);
     const { gradA, gradB } = kernels.binaryBackward(op, g, a, b, [
       needA && !passA,
       needB && !passB,

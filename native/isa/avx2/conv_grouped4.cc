@@ -26,14 +26,14 @@ constexpr int kStrip = 4;
 namespace convkit::isa {
 
 void conv_grouped4_forward__avx2(const ConvGroupedShape* s, const float* x, const float* w4,
-                                   const float* bias, const float* residual, int activation,
-                                   float* y, int64_t row0, int64_t row1) {
+                                 const float* bias, const float* residual, int activation,
+                                 float* y, int64_t row0, int64_t row1) {
   avx2_conv4::forward4(s, x, w4, bias, residual, activation, y, row0, row1);
 }
 
 void conv_grouped4_backward_weights__avx2(const ConvGroupedShape* s, const float* x,
-                                            const float* dy, float* dw4, float* dbias,
-                                            int64_t row0, int64_t row1) {
+                                          const float* dy, float* dw4, float* dbias,
+                                          int64_t row0, int64_t row1) {
   avx2_conv4::backwardWeights4(s, x, dy, dw4, dbias, row0, row1);
 }
 

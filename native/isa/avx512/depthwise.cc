@@ -6,6 +6,7 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
 #include <algorithm>
+#include <type_traits>
 #include <vector>
 
 #include "../depthwise_ukernels.h"

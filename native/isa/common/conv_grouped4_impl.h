@@ -173,25 +173,40 @@ static void forwardRowAny(const ConvGroupedShape& s, const float* const* rows, c
 
 constexpr int kMaxRows = 64;  // grouped4Applies bounds KH by this
 
+// The row function compiled for this kernel width / stride / dilation, else the general one.
+template <typename Fn>
+static inline Fn specialised(const ConvGroupedShape& s, Fn any, Fn k3s1, Fn k3s2, Fn k3d2,
+                             Fn k1s1, Fn k1s2) {
+  if (s.KW == 3 && s.sw == 1 && s.dw == 1) return k3s1;
+  if (s.KW == 3 && s.sw == 2 && s.dw == 1) return k3s2;
+  if (s.KW == 3 && s.sw == 1 && s.dw == 2) return k3d2;
+  if (s.KW == 1 && s.sw == 1) return k1s1;
+  if (s.KW == 1 && s.sw == 2) return k1s2;
+  return any;
+}
+
+// The input rows the KH kernel rows of output row `row` read (nullptr: in the padding).
+static inline void kernelRows(const ConvGroupedShape& s, const float* x, int64_t row,
+                              const float** rows) {
+  const int64_t n = row / s.OH, oh = row % s.OH;
+  for (int64_t kh = 0; kh < s.KH; ++kh) {
+    const int64_t ih = oh * s.sh - s.pt + kh * s.dh;
+    rows[kh] = ih >= 0 && ih < s.H ? x + (n * s.H + ih) * s.W * s.Cin : nullptr;
+  }
+}
+
 void forward4(const ConvGroupedShape* sp, const float* x, const float* w4, const float* bias,
               const float* residual, int act, float* y, int64_t row0, int64_t row1) {
   const ConvGroupedShape& s = *sp;
   const int64_t C = s.Cin;
   typedef void (*RowFn)(const ConvGroupedShape&, const float* const*, const float*, const float*,
                         const float*, int, float*);
-  RowFn rowFn = forwardRowAny;
-  if (s.KW == 3 && s.sw == 1 && s.dw == 1) rowFn = forwardRow<3, 1, 1>;
-  else if (s.KW == 3 && s.sw == 2 && s.dw == 1) rowFn = forwardRow<3, 2, 1>;
-  else if (s.KW == 3 && s.sw == 1 && s.dw == 2) rowFn = forwardRow<3, 1, 2>;
-  else if (s.KW == 1 && s.sw == 1) rowFn = forwardRow<1, 1, 1>;
-  else if (s.KW == 1 && s.sw == 2) rowFn = forwardRow<1, 2, 1>;
+  const RowFn rowFn = specialised<RowFn>(s, forwardRowAny, forwardRow<3, 1, 1>,
+                                          forwardRow<3, 2, 1>, forwardRow<3, 1, 2>,
+                                          forwardRow<1, 1, 1>, forwardRow<1, 2, 1>);
   const float* rows[kMaxRows];
   for (int64_t row = row0; row < row1; ++row) {
-    const int64_t n = row / s.OH, oh = row % s.OH;
-    for (int64_t kh = 0; kh < s.KH; ++kh) {
-      const int64_t ih = oh * s.sh - s.pt + kh * s.dh;
-      rows[kh] = ih >= 0 && ih < s.H ? x + (n * s.H + ih) * s.W * C : nullptr;
-    }
+    kernelRows(s, x, row, rows);
     rowFn(s, rows, w4, bias, residual ? residual + row * s.OW * C : nullptr, act, y + row * s.OW * C);
   }
 }
@@ -300,19 +315,12 @@ void backwardWeights4(const ConvGroupedShape* sp, const float* x, const float* d
   const ConvGroupedShape& s = *sp;
   const int64_t C = s.Cin;
   typedef void (*RowFn)(const ConvGroupedShape&, const float* const*, const float*, float*, float*);
-  RowFn rowFn = weightsRowAny;
-  if (s.KW == 3 && s.sw == 1 && s.dw == 1) rowFn = weightsRow<3, 1, 1>;
-  else if (s.KW == 3 && s.sw == 2 && s.dw == 1) rowFn = weightsRow<3, 2, 1>;
-  else if (s.KW == 3 && s.sw == 1 && s.dw == 2) rowFn = weightsRow<3, 1, 2>;
-  else if (s.KW == 1 && s.sw == 1) rowFn = weightsRow<1, 1, 1>;
-  else if (s.KW == 1 && s.sw == 2) rowFn = weightsRow<1, 2, 1>;
+  const RowFn rowFn = specialised<RowFn>(s, weightsRowAny, weightsRow<3, 1, 1>,
+                                          weightsRow<3, 2, 1>, weightsRow<3, 1, 2>,
+                                          weightsRow<1, 1, 1>, weightsRow<1, 2, 1>);
   const float* rows[kMaxRows];
   for (int64_t row = row0; row < row1; ++row) {
-    const int64_t n = row / s.OH, oh = row % s.OH;
-    for (int64_t kh = 0; kh < s.KH; ++kh) {
-      const int64_t ih = oh * s.sh - s.pt + kh * s.dh;
-      rows[kh] = ih >= 0 && ih < s.H ? x + (n * s.H + ih) * s.W * C : nullptr;
-    }
+    kernelRows(s, x, row, rows);
     rowFn(s, rows, dy + row * s.OW * C, dw4, db);
   }
 }

@@ -95,25 +95,39 @@ inline void forwardWindowColumn(const DepthwiseArgs& a, const float* xTap0, TapR
   }
 }
 
-template <int KH, int KW>
-void forwardWindowRows(const DepthwiseArgs& a, const float* x, float* y, int64_t rowBegin,
-                       int64_t rowEnd) {
+// Walks the steps of output rows [rowBegin, rowEnd): step(outputOffset, xTap0, kh, ow0, pixels,
+// guard), where outputOffset is the step's first output pixel times C, xTap0 kernel row 0 of the
+// output row in x (it may lie above the image: rows outside, per kh, are skipped), and guard a
+// std::bool_constant: false for full steps whose window lies inside the row.
+template <int KH, int KW, typename Step>
+inline void forEachWindowStep(const DepthwiseArgs& a, const float* x, int64_t rowBegin,
+                              int64_t rowEnd, Step step) {
   constexpr int P = kWindowPixels;
   for (int64_t r = rowBegin; r < rowEnd; ++r) {
     const int64_t image = r / a.OH, oh = r % a.OH;
     const int64_t ihBase = oh - a.padTop;
     const TapRange kh = tapRange(ihBase, a.H, KH, 1);
-    // Kernel row 0 of this output row (may lie above the image: rows outside are skipped).
     const float* xTap0 = x + (image * a.H + ihBase) * a.W * a.C;
-    float* yRow = y + r * a.OW * a.C;
     for (int64_t ow0 = 0; ow0 < a.OW; ow0 += P) {
       const int pixels = int(std::min<int64_t>(P, a.OW - ow0));
+      const int64_t out = (r * a.OW + ow0) * a.C;
       if (stepInside<KW>(a, ow0, pixels))
-        forwardWindowColumn<KH, KW, false>(a, xTap0, kh, ow0, P, yRow + ow0 * a.C);
+        step(out, xTap0, kh, ow0, P, std::false_type{});
       else
-        forwardWindowColumn<KH, KW, true>(a, xTap0, kh, ow0, pixels, yRow + ow0 * a.C);
+        step(out, xTap0, kh, ow0, pixels, std::true_type{});
     }
   }
+}
+
+template <int KH, int KW>
+void forwardWindowRows(const DepthwiseArgs& a, const float* x, float* y, int64_t rowBegin,
+                       int64_t rowEnd) {
+  forEachWindowStep<KH, KW>(a, x, rowBegin, rowEnd,
+                            [&](int64_t out, const float* xTap0, TapRange kh, int64_t ow0,
+                                int pixels, auto guard) {
+                              forwardWindowColumn<KH, KW, decltype(guard)::value>(
+                                  a, xTap0, kh, ow0, pixels, y + out);
+                            });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -178,22 +192,12 @@ inline void backwardWeightsWindowColumn(const DepthwiseArgs& a, const float* xTa
 template <int KH, int KW>
 void backwardWeightsWindowRows(const DepthwiseArgs& a, const float* x, const float* dy, float* dw,
                                float* db, int64_t rowBegin, int64_t rowEnd) {
-  constexpr int P = kWindowPixels;
-  for (int64_t r = rowBegin; r < rowEnd; ++r) {
-    const int64_t image = r / a.OH, oh = r % a.OH;
-    const int64_t ihBase = oh - a.padTop;
-    const TapRange kh = tapRange(ihBase, a.H, KH, 1);
-    const float* xTap0 = x + (image * a.H + ihBase) * a.W * a.C;
-    const float* dyRow = dy + r * a.OW * a.C;
-    for (int64_t ow0 = 0; ow0 < a.OW; ow0 += P) {
-      const int pixels = int(std::min<int64_t>(P, a.OW - ow0));
-      if (stepInside<KW>(a, ow0, pixels))
-        backwardWeightsWindowColumn<KH, KW, false>(a, xTap0, kh, dyRow + ow0 * a.C, ow0, P, dw, db);
-      else
-        backwardWeightsWindowColumn<KH, KW, true>(a, xTap0, kh, dyRow + ow0 * a.C, ow0, pixels, dw,
-                                                  db);
-    }
-  }
+  forEachWindowStep<KH, KW>(a, x, rowBegin, rowEnd,
+                            [&](int64_t out, const float* xTap0, TapRange kh, int64_t ow0,
+                                int pixels, auto guard) {
+                              backwardWeightsWindowColumn<KH, KW, decltype(guard)::value>(
+                                  a, xTap0, kh, dy + out, ow0, pixels, dw, db);
+                            });
 }
 
 typedef void (*WindowForwardFn)(const DepthwiseArgs&, const float*, float*, int64_t, int64_t);

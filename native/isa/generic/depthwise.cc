@@ -1,6 +1,7 @@
 // Depthwise row kernels, portable C++: an 8-lane float struct whose lane loops the compiler
 // auto-vectorises for the baseline target (SSE2 on x86-64, NEON on arm64); tails loop per lane.
 #include <algorithm>
+#include <type_traits>
 #include <vector>
 
 #include "../depthwise_ukernels.h"
