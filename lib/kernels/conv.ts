@@ -68,12 +68,13 @@ export interface Conv2dFusion {
  * 'gemm' (im2col), 'implicit' (implicit GEMM where it applies: stride 1, groups 1) or
  * 'groupedDirect' force a path (tests, benchmarks); default 'auto'.
  */
-export type Conv2dAlgorithm = 'auto' | 'gemm' | 'groupedDirect' | 'implicit';
+export type Conv2dAlgorithm = 'auto' | 'gemm' | 'groupedDirect' | 'implicit' | 'winograd';
 const algorithmCodes: Record<Conv2dAlgorithm, number> = {
   auto: 0,
   gemm: 1,
   groupedDirect: 2,
   implicit: 3,
+  winograd: 4,
 };
 
 function requireRank(op: string, name: string, t: Tensor, rank: number, layout: string): void {
@@ -217,7 +218,12 @@ function conv2dGeometry(
 
 function algorithmCode(op: string, algorithm: unknown): number {
   if (!(typeof algorithm === 'string' && algorithm in algorithmCodes))
-    throw invalidRange(op, 'algorithm', "'auto', 'gemm' or 'groupedDirect'", algorithm);
+    throw invalidRange(
+      op,
+      'algorithm',
+      "'auto', 'gemm', 'groupedDirect', 'implicit' or 'winograd'",
+      algorithm,
+    );
   return algorithmCodes[algorithm as Conv2dAlgorithm];
 }
 

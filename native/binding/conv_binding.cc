@@ -65,7 +65,7 @@ bool isAbsent(const Napi::CallbackInfo& info, size_t i) {
 
 ConvAlgorithm getAlgorithm(const Napi::CallbackInfo& info, size_t i, const char* op) {
   if (isAbsent(info, i)) return ConvAlgorithm::automatic;
-  return static_cast<ConvAlgorithm>(getIntIn(info, i, op, "algorithm", 0, 3));
+  return static_cast<ConvAlgorithm>(getIntIn(info, i, op, "algorithm", 0, 4));
 }
 
 // (params, x, w, bias | null, residual | null, activation 0..2, y, algorithm?)

@@ -29,6 +29,7 @@
 #include "conv_common.h"
 #include "conv_grouped.h"
 #include "conv_implicit.h"
+#include "conv_winograd.h"
 
 namespace convkit {
 
@@ -396,6 +397,11 @@ bool useGroupedDirect(const Conv2dParams& p, ConvAlgorithm algorithm) {
   return algorithm == ConvAlgorithm::groupedDirect || p.groups > 1;
 }
 
+bool useWinograd(const Conv2dParams& p, ConvAlgorithm algorithm) {
+  return winogradApplies(p) && (algorithm == ConvAlgorithm::winograd ||
+                                (algorithm == ConvAlgorithm::automatic && winogradPreferred(p)));
+}
+
 }  // namespace
 
 // dbias[c] = sum over rows of dy[r][c]; threads split the rows, partials in double.
@@ -428,6 +434,8 @@ void conv2dForward(const Conv2dParams& p, const float* x, const float* w,
                    const GemmEpilogue* epilogue, float* y, ConvAlgorithm algorithm) {
   if (useGroupedDirect(p, algorithm))
     groupedForward(p, x, w, epilogue, y);
+  else if (useWinograd(p, algorithm))
+    winogradForward(p, x, w, epilogue, y);
   else
     gemmForward(p, x, w, epilogue, y, algorithm);
 }
@@ -436,6 +444,8 @@ void conv2dBackwardData(const Conv2dParams& p, const float* dy, const float* w, 
                         ConvAlgorithm algorithm) {
   if (useGroupedDirect(p, algorithm))
     groupedBackwardData(p, dy, w, dx);
+  else if (useWinograd(p, algorithm))
+    winogradBackwardData(p, dy, w, dx);
   else
     gemmBackwardData(p, dy, w, dx, algorithm);
 }
@@ -444,6 +454,8 @@ void conv2dBackwardWeights(const Conv2dParams& p, const float* x, const float* d
                            float* dbias, ConvAlgorithm algorithm) {
   if (useGroupedDirect(p, algorithm))
     groupedBackwardWeights(p, x, dy, dw, dbias);
+  else if (useWinograd(p, algorithm))
+    winogradBackwardWeights(p, x, dy, dw, dbias);
   else if (useImplicit(p, algorithm))
     implicitBackwardWeights(p, x, dy, dw, dbias);
   else if (usePointwiseWeights(p, algorithm))
@@ -455,6 +467,7 @@ void conv2dBackwardWeights(const Conv2dParams& p, const float* x, const float* d
 const char* conv2dAlgorithmName(const Conv2dParams& p, ConvAlgorithm algorithm) {
   if (useGroupedDirect(p, algorithm)) return grouped4Applies(p) ? "grouped-rotate" : "grouped-direct";
   if (isPointwise(p)) return "gemm-1x1";
+  if (useWinograd(p, algorithm)) return "winograd";
   if (useImplicit(p, algorithm)) return "implicit-gemm";
   return "im2col-gemm";
 }

@@ -21,11 +21,13 @@ struct Conv2dParams {
 };
 
 // How a call is computed. `automatic` picks the direct grouped kernel for narrow groups
-// (Cin/groups and Cout/groups <= 16, groups > 1), the implicit GEMM where it is measured faster
+// (Cin/groups and Cout/groups <= 16, groups > 1), Winograd F(4x4, 3x3) for dense 3x3 stride-1
+// convolutions where it is measured faster (conv_winograd.h), the implicit GEMM where that is
 // (conv_implicit.h) and im2col + GEMM otherwise. The others force a path for benchmarks and
 // tests: `gemm` im2col (or 1x1) GEMM everywhere; `implicit` the implicit GEMM where it can run,
-// else as `automatic`; `groupedDirect` the direct kernel where it can run, else `gemm`.
-enum class ConvAlgorithm : int { automatic = 0, gemm = 1, groupedDirect = 2, implicit = 3 };
+// else im2col; `groupedDirect` the direct kernel where it can run, else `gemm`; `winograd`
+// Winograd where it can run, else as `automatic`.
+enum class ConvAlgorithm : int { automatic = 0, gemm = 1, groupedDirect = 2, implicit = 3, winograd = 4 };
 
 // Arguments are trusted (the binding validates them: positive sizes, divisibility, output
 // size >= 1). y = conv(x, w) then the epilogue (bias [Cout], residual [N, OH, OW, Cout] with
@@ -40,7 +42,8 @@ void conv2dBackwardData(const Conv2dParams& p, const float* dy, const float* w, 
 void conv2dBackwardWeights(const Conv2dParams& p, const float* x, const float* dy, float* dw,
                            float* dbias, ConvAlgorithm algorithm = ConvAlgorithm::automatic);
 
-// The path a call would take: "gemm-1x1", "im2col-gemm", "implicit-gemm", "grouped-direct",
+// The path a call would take: "gemm-1x1", "im2col-gemm", "implicit-gemm", "winograd",
+// "grouped-direct",
 // "grouped-rotate" (the direct kernel for 4x4-channel groups; backward-data at stride 1 only,
 // else the "grouped-direct" one).
 const char* conv2dAlgorithmName(const Conv2dParams& p, ConvAlgorithm algorithm);
