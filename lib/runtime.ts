@@ -1,4 +1,5 @@
 // What the native runtime is doing: ISA path, threads, memory.
+import { keptBufferBytes, releaseKeptBuffers } from './buffer_pool';
 import { checkInt } from './check';
 import { native, NativeMemoryStats } from './native';
 
@@ -55,10 +56,14 @@ export function setIsa(isa: string): void {
 export const memory = {
   /** Native bytes: live (held by tensors and kernels), pooled (free, kept for reuse), peak. */
   stats(): NativeMemoryStats {
-    return native.memoryStats();
+    const stats = native.memoryStats();
+    // Large buffers kept for reuse on the JS side (buffer_pool.ts) are free, not live.
+    const kept = keptBufferBytes();
+    return { ...stats, liveBytes: stats.liveBytes - kept, pooledBytes: stats.pooledBytes + kept };
   },
   /** Returns pooled memory to the system. */
   trim(): void {
+    releaseKeptBuffers();
     native.trimPool();
   },
   resetPeak(): void {

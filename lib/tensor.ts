@@ -3,6 +3,7 @@ import { runBackward, BackwardOptions } from './autograd/engine';
 import { isGradEnabled } from './autograd/grad_mode';
 import { Node } from './autograd/node';
 import { keep, trackTensor } from './autograd/tidy';
+import { keepBuffer, takeBuffer } from './buffer_pool';
 import { checkNumber, checkShape, describe, invalidRange, invalidType } from './check';
 import { native } from './native';
 import type { ElementwiseNative } from './kernels/elementwise';
@@ -10,15 +11,25 @@ import { defaultGenerator, Generator } from './random';
 
 export type Shape = readonly number[];
 
+/** What a disposed storage holds when its buffer went to the pool: detached, as after free. */
+const disposedData = ((): Float32Array => {
+  const a = native.allocFloats(1, false);
+  native.disposeFloats(a);
+  return a;
+})();
+
 /** Memory shared by a tensor and its reshaped views; disposing any of them frees it. */
 class Storage {
   disposed = false;
-  constructor(readonly data: Float32Array) {}
+  constructor(public data: Float32Array) {}
 
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    native.disposeFloats(this.data);
+    const data = this.data;
+    // A large buffer is kept for the next tensor (buffer_pool.ts): this storage lets go of it.
+    if (data.length > 0 && keepBuffer(data)) this.data = disposedData;
+    else native.disposeFloats(data);
   }
 }
 
@@ -244,7 +255,7 @@ function accumulateGrad(into: Tensor, grad: Tensor): Tensor {
 
 function allocate(shape: Shape, op: string, zeroFill: boolean): Tensor {
   const size = checkShape(op, shape);
-  return new Tensor(native.allocFloats(size, zeroFill), shape);
+  return new Tensor(takeBuffer(size, zeroFill) ?? native.allocFloats(size, zeroFill), shape);
 }
 
 /**
