@@ -24,6 +24,7 @@ export interface BatchNormNative {
     y: Float32Array,
     saveMean: Float32Array,
     saveInvstd: Float32Array,
+    saveAffine?: Float32Array | null,
   ): void;
   batchNormForwardTrainingReference: BatchNormNative['batchNormForwardTraining'];
   batchNormForwardEval(
@@ -53,6 +54,7 @@ export interface BatchNormNative {
     dx: Float32Array,
     dgamma: Float32Array | null,
     dbeta: Float32Array | null,
+    affine?: Float32Array | null,
   ): void;
   batchNormBackwardReference: BatchNormNative['batchNormBackward'];
 }
@@ -92,8 +94,13 @@ export interface BatchNormBackwardOptions {
   /** Whether the forward used batch statistics (default true). */
   training?: boolean;
   activation?: BatchNormActivation;
-  /** The forward output: needed with a fused activation. */
+  /** The forward output: needed with a fused activation, unless `affine` is given. */
   y?: Tensor | null;
+  /**
+   * The training forward's saveAffine: with a fused activation, the backward recomputes the
+   * activation's mask from x with it (bit-identical to the forward's) instead of reading y.
+   */
+  affine?: Tensor | null;
   /** Compute dweight / dbias (default true). */
   parameterGradients?: boolean;
 }
@@ -136,11 +143,14 @@ function checkActivation(op: string, activation: unknown): BatchNormActivation {
   return activation;
 }
 
-/** Training forward: returns y and the saved mean / invstd for the backward. */
+/**
+ * Training forward: returns y and the saved mean / invstd for the backward, and with a fused
+ * activation saveAffine [4C] (the per-channel floats y was computed with; see the backward).
+ */
 export function batchNorm2dForwardTraining(
   x: Tensor,
   options: BatchNormTrainingOptions = {},
-): { y: Tensor; saveMean: Tensor; saveInvstd: Tensor } {
+): { y: Tensor; saveMean: Tensor; saveInvstd: Tensor; saveAffine: Tensor | null } {
   const op = 'batchNorm2dForwardTraining';
   const { rows, C } = requireInput(op, 'x', x);
   const gamma = channelVector(op, 'weight', options.weight, C, true);
@@ -173,6 +183,7 @@ export function batchNorm2dForwardTraining(
   const y = empty(x.shape);
   const saveMean = empty([C]);
   const saveInvstd = empty([C]);
+  const saveAffine = activation === 'none' ? null : empty([4 * C]);
   batchNormNative.batchNormForwardTraining(
     rows,
     C,
@@ -187,8 +198,9 @@ export function batchNorm2dForwardTraining(
     y.data,
     saveMean.data,
     saveInvstd.data,
+    saveAffine ? saveAffine.data : null,
   );
-  return { y, saveMean, saveInvstd };
+  return { y, saveMean, saveInvstd, saveAffine };
 }
 
 /** Eval forward with the running statistics. */
@@ -239,7 +251,10 @@ export function batchNorm2dBackward(
   const training = options.training ?? true;
   if (typeof training !== 'boolean') throw invalidType(op, 'training', 'a boolean', training);
   let y: Float32Array | null = null;
-  if (activation !== 'none') {
+  let affine: Float32Array | null = null;
+  if (activation !== 'none' && options.affine !== undefined && options.affine !== null) {
+    affine = channelVector(op, 'affine', options.affine, 4 * C, false);
+  } else if (activation !== 'none') {
     const out = requireTensor(op, 'y', options.y);
     if (out.ndim !== 4 || out.shape.some((d, i) => d !== x.shape[i]))
       throw invalidRange(op, 'y', `shape [${x.shape}] like x`, `shape [${out.shape}]`);
@@ -263,6 +278,7 @@ export function batchNorm2dBackward(
     dx.data,
     dweight ? dweight.data : null,
     dbias ? dbias.data : null,
+    affine,
   );
   return { dx, dweight, dbias };
 }

@@ -26,6 +26,7 @@ export function batchNorm(x: Tensor, options: BatchNormOptions = {}): Tensor {
   let y: Tensor;
   let mean: Tensor;
   let invstd: Tensor;
+  let affine: Tensor | null = null;
   if (training) {
     const out = kernels.batchNorm2dForwardTraining(x, {
       ...options,
@@ -37,6 +38,7 @@ export function batchNorm(x: Tensor, options: BatchNormOptions = {}): Tensor {
     y = out.y;
     mean = out.saveMean;
     invstd = out.saveInvstd;
+    affine = out.saveAffine;
   } else {
     if (!options.runningMean || !options.runningVar)
       throw new TypeError(
@@ -63,7 +65,9 @@ export function batchNorm(x: Tensor, options: BatchNormOptions = {}): Tensor {
       invstd,
       training,
       activation,
-      y,
+      // With the forward's affine the backward does not read y (one tensor less to stream).
+      y: affine ? null : y,
+      affine,
       parameterGradients: weight?.requiresGrad === true || bias?.requiresGrad === true,
     });
     return [x.requiresGrad ? grads.dx : null, grads.dweight, grads.dbias];

@@ -1,10 +1,12 @@
 // Batch norm over NHWC rows (rows = N*H*W, C channels) and the scalar references (for tests):
 //   batchNormForwardTraining(rows, C, x, gamma?, beta?, runningMean?, runningVar?, factor, eps,
-//                            activation, y, saveMean, saveInvstd)
-//   batchNormForwardEval(rows, C, x, gamma?, beta?, runningMean, runningVar, eps, activation, y)
+//                            activation, y, saveMean, saveInvstd, saveAffine?)
+//   batchNormForwardEval(rows, C, x, gamma?, beta?, runningMean, runningVar, eps, activation, y,
+//                        saveAffine?)
 //   batchNormBackward(rows, C, x, dy, y?, gamma?, mean, invstd, training, activation, dx,
-//                     dgamma?, dbeta?)
-// `?` arguments may be null. activation: 'none' | 'relu' | 'relu6'.
+//                     dgamma?, dbeta?, affine?)
+// `?` arguments may be null (trailing ones omitted). activation: 'none' | 'relu' | 'relu6'.
+// saveAffine / affine: 4*C floats (batchnorm.h); the references ignore them.
 #include <cmath>
 #include <string>
 
@@ -19,7 +21,7 @@ namespace {
 
 float* optionalFloats(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name,
                       int64_t length) {
-  if (info[i].IsNull() || info[i].IsUndefined()) return nullptr;
+  if (i >= info.Length() || info[i].IsNull() || info[i].IsUndefined()) return nullptr;
   return getFloats(info, i, op, name, length).data;
 }
 
@@ -69,6 +71,7 @@ Napi::Value ForwardTraining(const Napi::CallbackInfo& info) {
   float* y = getFloats(info, 10, op, "y", s.elements).data;
   float* saveMean = getFloats(info, 11, op, "saveMean", s.C).data;
   float* saveInvstd = getFloats(info, 12, op, "saveInvstd", s.C).data;
+  float* saveAffine = optionalFloats(info, 13, op, "saveAffine", 4 * s.C);
   if (s.rows < 2 && s.C > 0)
     throwRangeError(info.Env(), op,
                     "expected more than 1 value per channel when training, got " +
@@ -80,7 +83,7 @@ Napi::Value ForwardTraining(const Napi::CallbackInfo& info) {
   } else {
     KernelCallScope scope;
     batchNormForwardTraining(s.rows, s.C, x, gamma, beta, runningMean, runningVar, factor, eps,
-                             activation, y, saveMean, saveInvstd);
+                             activation, y, saveMean, saveInvstd, saveAffine);
   }
   return info.Env().Undefined();
 }
@@ -98,13 +101,14 @@ Napi::Value ForwardEval(const Napi::CallbackInfo& info) {
   const double eps = getEps(info, 7, op);
   const BnActivation activation = getActivation(info, 8, op);
   float* y = getFloats(info, 9, op, "y", s.elements).data;
+  float* saveAffine = optionalFloats(info, 10, op, "saveAffine", 4 * s.C);
   if (kReference) {
     ref::batchNormForwardEval(s.rows, s.C, x, gamma, beta, runningMean, runningVar, eps,
                               activation, y);
   } else {
     KernelCallScope scope;
     batchNormForwardEval(s.rows, s.C, x, gamma, beta, runningMean, runningVar, eps, activation,
-                         y);
+                         y, saveAffine);
   }
   return info.Env().Undefined();
 }
@@ -125,16 +129,18 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
   float* dx = getFloats(info, 10, op, "dx", s.elements).data;
   float* dgamma = optionalFloats(info, 11, op, "dgamma", s.C);
   float* dbeta = optionalFloats(info, 12, op, "dbeta", s.C);
-  if (activation != BnActivation::none && y == nullptr)
+  const float* affine = optionalFloats(info, 13, op, "affine", 4 * s.C);
+  if (activation != BnActivation::none && y == nullptr && (kReference || affine == nullptr))
     throwTypeError(info.Env(), op,
-                   "the fused activation's backward needs the forward output y, got null");
+                   "the fused activation's backward needs the forward output y (or, except in "
+                   "the reference, the forward's saveAffine), got null");
   if (kReference) {
     ref::batchNormBackward(s.rows, s.C, x, dy, y, gamma, mean, invstd, training, activation, dx,
                            dgamma, dbeta);
   } else {
     KernelCallScope scope;
     batchNormBackward(s.rows, s.C, x, dy, y, gamma, mean, invstd, training, activation, dx,
-                      dgamma, dbeta);
+                      dgamma, dbeta, affine);
   }
   return info.Env().Undefined();
 }

@@ -16,17 +16,19 @@
   void f32_bn_apply__##ISA(const float* x, float* y, int64_t rows, int64_t C,              \
                            const float* meanHi, const float* meanLo, const float* scale,   \
                            const float* beta, int activation, bool stream);                \
-  /* sumG += g, sumGX += g * (x - mean), g = dy masked by the activation of y.             \
+  /* sumG += g, sumGX += g * (x - mean), g = dy masked by the activation of y, or, when   \
+     affine ([meanHi | meanLo | scale | shift], C floats each, as given to apply) is not    \
+     null, of the pre-activation recomputed from x (the same mask; y is not read).          \
      scratch: 2*C floats. */                                                               \
   void f32_bn_backward_sums__##ISA(const float* x, const float* dy, const float* y,        \
                                    int64_t rows, int64_t C, const float* mean,             \
-                                   int activation, double* sumG, double* sumGX,            \
-                                   float* scratch);                                        \
-  /* dx = a * g + b * (x - mean) + d; stream as for apply. */                              \
+                                   const float* affine, int activation, double* sumG,      \
+                                   double* sumGX, float* scratch);                         \
+  /* dx = a * g + b * (x - mean) + d, g as above; stream as for apply. */                  \
   void f32_bn_backward_apply__##ISA(const float* x, const float* dy, const float* y,       \
                                     float* dx, int64_t rows, int64_t C, const float* mean, \
-                                    const float* a, const float* b, const float* d,        \
-                                    int activation, bool stream);
+                                    const float* affine, const float* a, const float* b,   \
+                                    const float* d, int activation, bool stream);
 
 namespace convkit::isa {
 CONVKIT_BN_UKERNELS(avx512)

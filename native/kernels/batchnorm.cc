@@ -77,7 +77,7 @@ void forEachBlockBackwards(RowRange range, int64_t C, Body body) {
 void batchNormForwardTraining(int64_t rows, int64_t C, const float* x, const float* gamma,
                               const float* beta, float* runningMean, float* runningVar,
                               double factor, double eps, BnActivation activation, float* y,
-                              float* saveMean, float* saveInvstd) {
+                              float* saveMean, float* saveInvstd, float* saveAffine) {
   if (C == 0) return;
   const BnKernels k = kernelsFor(activeIsa());
   const int threads = threadsFor(rows, C);
@@ -127,6 +127,7 @@ void batchNormForwardTraining(int64_t rows, int64_t C, const float* x, const flo
           runningVar[c] = static_cast<float>((1 - factor) * runningVar[c] +
                                              factor * (m2 / std::max(n - 1, 1.0)));
       }
+      if (saveAffine) std::copy(meanHi, meanHi + 4 * C, saveAffine);
     }
 #pragma omp barrier
     forEachBlockBackwards(range, C, [&](int64_t first, int64_t n) {
@@ -138,7 +139,7 @@ void batchNormForwardTraining(int64_t rows, int64_t C, const float* x, const flo
 
 void batchNormForwardEval(int64_t rows, int64_t C, const float* x, const float* gamma,
                           const float* beta, const float* runningMean, const float* runningVar,
-                          double eps, BnActivation activation, float* y) {
+                          double eps, BnActivation activation, float* y, float* saveAffine) {
   if (C == 0 || rows == 0) return;
   const BnKernels k = kernelsFor(activeIsa());
   Scratch floats(sizeof(float) * 3 * C);
@@ -149,6 +150,10 @@ void batchNormForwardEval(int64_t rows, int64_t C, const float* x, const float* 
     zero[c] = 0.0f;
     scale[c] = static_cast<float>((gamma ? gamma[c] : 1.0) / std::sqrt(double(runningVar[c]) + eps));
     shift[c] = beta ? beta[c] : 0.0f;
+  }
+  if (saveAffine) {  // [meanHi | meanLo | scale | shift], as apply is called below
+    std::copy(runningMean, runningMean + C, saveAffine);
+    std::copy(zero, zero + 3 * C, saveAffine + C);
   }
   const int threads = threadsFor(rows, C);
 #pragma omp parallel num_threads(threads) if (threads > 1)
@@ -162,7 +167,7 @@ void batchNormForwardEval(int64_t rows, int64_t C, const float* x, const float* 
 void batchNormBackward(int64_t rows, int64_t C, const float* x, const float* dy, const float* y,
                        const float* gamma, const float* mean, const float* invstd,
                        bool training, BnActivation activation, float* dx, float* dgamma,
-                       float* dbeta) {
+                       float* dbeta, const float* affine) {
   if (C == 0) return;
   const BnKernels k = kernelsFor(activeIsa());
   const int threads = threadsFor(rows, C);
@@ -183,7 +188,7 @@ void batchNormBackward(int64_t rows, int64_t C, const float* x, const float* dy,
     std::fill(sums, sums + 2 * C, 0.0);
     const int64_t first = range.begin * C;
     k.backwardSums(x + first, dy + first, y ? y + first : nullptr, range.end - range.begin, C,
-                   mean, act, sums, sums + C, threadScratch + t * 2 * C);
+                   mean, affine, act, sums, sums + C, threadScratch + t * 2 * C);
 #pragma omp barrier
     if (t == 0) {
       const int count = threadCount();
@@ -207,7 +212,7 @@ void batchNormBackward(int64_t rows, int64_t C, const float* x, const float* dy,
     forEachBlockBackwards(range, C, [&](int64_t row, int64_t n) {
       const int64_t offset = row * C;
       k.backwardApply(x + offset, dy + offset, y ? y + offset : nullptr, dx + offset, n, C,
-                      mean, a, b, d, act, stream);
+                      mean, affine, a, b, d, act, stream);
     });
   }
 }

@@ -19,26 +19,31 @@ enum class BnActivation : int { none = 0, relu = 1, relu6 = 2 };
 // Statistics are exact to float rounding for any mean: each block of rows is summed in float
 // shifted by the mean so far (the first row for the first block), and blocks / threads are
 // merged with Chan's formula in double. Outputs of 8 MiB and more use non-temporal stores.
+// saveAffine (4*C floats, may be null) receives the per-channel floats the output was computed
+// with, so that the backward can recompute the activation's mask from x instead of reading y.
 void batchNormForwardTraining(int64_t rows, int64_t C, const float* x, const float* gamma,
                               const float* beta, float* runningMean, float* runningVar,
                               double factor, double eps, BnActivation activation, float* y,
-                              float* saveMean, float* saveInvstd);
+                              float* saveMean, float* saveInvstd, float* saveAffine = nullptr);
 
 // Eval: y = (x - runningMean) / sqrt(runningVar + eps) * gamma + beta, then the activation.
 void batchNormForwardEval(int64_t rows, int64_t C, const float* x, const float* gamma,
                           const float* beta, const float* runningMean, const float* runningVar,
-                          double eps, BnActivation activation, float* y);
+                          double eps, BnActivation activation, float* y,
+                          float* saveAffine = nullptr);
 
 // Backward. mean / invstd: saveMean / saveInvstd of the training forward, or (training=false)
 // the running mean and 1/sqrt(runningVar + eps) used by the eval forward.
-// With a fused activation, y (the forward OUTPUT) masks dy first (relu: y > 0;
-// relu6: 0 < y < 6); y is ignored (may be null) without one.
+// With a fused activation, dy is first masked where the forward's activation was flat (relu:
+// y > 0; relu6: 0 < y < 6): by y (the forward OUTPUT), or, when `affine` (the forward's
+// saveAffine) is given, by the pre-activation recomputed from x, which reads one tensor less.
+// y is ignored (may be null) without an activation or with affine.
 // dgamma / dbeta may be null (not needed, or affine=false). Two passes over memory:
 // per-channel sums of g and g*(x - mean), then dx.
 void batchNormBackward(int64_t rows, int64_t C, const float* x, const float* dy, const float* y,
                        const float* gamma, const float* mean, const float* invstd,
                        bool training, BnActivation activation, float* dx, float* dgamma,
-                       float* dbeta);
+                       float* dbeta, const float* affine = nullptr);
 
 namespace ref {
 // Naive loops in double: two-pass mean / variance, the textbook backward.

@@ -392,6 +392,44 @@ void gemmBackwardWeights(const Conv2dParams& p, const float* x, const float* dy,
   if (dbias) columnSums(dy, g.M, p.Cout, dbias);
 }
 
+// Few input channels (the stem: 3): dW^T (Kg x Cout) = col^T x dY over chunks of im2col rows,
+// each gathered with whole-kernel-row copies. The packed-column path would copy Cin floats per
+// tap and multiply with Cout rows in the tile height (32 of 42 rows used at Cout 32).
+void im2colBackwardWeights(const Conv2dParams& p, const float* x, const float* dy, float* dw,
+                           float* dbias) {
+  const Geometry g = geometry(p);
+  const int threads = kernelThreads();
+  const int64_t rows = std::max<int64_t>(64, std::min<int64_t>(512, kColBytes / (g.Ktot * 4)));
+  const int64_t chunks = (g.M + rows - 1) / rows;
+  const int team = static_cast<int>(std::min<int64_t>(threads, chunks));
+  const int64_t partFloats = (g.Kg * p.Cout + 15) / 16 * 16;
+  Scratch partBuf(sizeof(float) * partFloats * team);
+  float* partials = partBuf.as<float>();
+  std::memset(partials, 0, sizeof(float) * partFloats * team);
+#pragma omp parallel num_threads(team) if (team > 1)
+  {
+    Scratch col(sizeof(float) * rows * g.Ktot);
+    float* part = partials + threadIndex() * partFloats;
+    // Static: which chunks land in which partial must not depend on timing (reproducible dW).
+#pragma omp for schedule(static)
+    for (int64_t c = 0; c < chunks; ++c) {
+      const int64_t r0 = c * rows, r1 = std::min(g.M, r0 + rows);
+      im2col(p, g, x, r0, r1, col.as<float>());
+      sgemmThreads(1, true, false, g.Kg, p.Cout, r1 - r0, 1.0f, col.as<float>(), g.Ktot,
+                   dy + r0 * p.Cout, p.Cout, 1.0f, part, p.Cout);
+    }
+  }
+  const int64_t taps = p.KH * p.KW;
+  for (int64_t co = 0; co < p.Cout; ++co)
+    for (int64_t j = 0; j < g.cig; ++j)
+      for (int64_t t = 0; t < taps; ++t) {
+        float s = 0;
+        for (int q = 0; q < team; ++q) s += partials[q * partFloats + (t * g.cig + j) * p.Cout + co];
+        dw[(co * g.cig + j) * taps + t] = s;
+      }
+  if (dbias) columnSums(dy, g.M, p.Cout, dbias);
+}
+
 bool useGroupedDirect(const Conv2dParams& p, ConvAlgorithm algorithm) {
   if (algorithm == ConvAlgorithm::gemm || !groupedDirectApplies(p)) return false;
   return algorithm == ConvAlgorithm::groupedDirect || p.groups > 1;
@@ -460,6 +498,8 @@ void conv2dBackwardWeights(const Conv2dParams& p, const float* x, const float* d
     implicitBackwardWeights(p, x, dy, dw, dbias);
   else if (usePointwiseWeights(p, algorithm))
     pointwiseBackwardWeights(p, x, dy, dw, dbias);
+  else if (p.groups == 1 && p.Cin <= 4)
+    im2colBackwardWeights(p, x, dy, dw, dbias);
   else
     gemmBackwardWeights(p, x, dy, dw, dbias);
 }

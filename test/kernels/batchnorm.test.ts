@@ -177,6 +177,92 @@ describeEachIsa('batchNorm2d', () => {
     runCase({ rows: 8200, C: 256, affine: true, activation: 'none', mean: 1e4, spread: 1 }, 12);
   });
 
+  test("the backward with the forward's saveAffine (mask recomputed from x) equals the one reading y, bit for bit", () => {
+    const g = new Generator(21);
+    // Channel tails on every lane width, one and several tiles / threads, streaming sizes.
+    const shapes: Array<[number, number]> = [
+      [6, 1],
+      [35, 7],
+      [99, 17],
+      [400, 33],
+      [1500, 64],
+      [8200, 256],
+    ];
+    for (const [rows, C] of shapes)
+      for (const activation of ['relu', 'relu6']) {
+        // Values spread over [-4, 8] so that both sides of 0 and of 6 occur.
+        const x = randomArray(rows * C, g, 3).map((v) => 2 + 2 * v);
+        const dy = randomArray(rows * C, g);
+        const gamma = randomArray(C, g).map((v) => 1 + v);
+        const beta = randomArray(C, g);
+        const y = new Float32Array(rows * C),
+          mean = new Float32Array(C),
+          invstd = new Float32Array(C),
+          affine = new Float32Array(4 * C).fill(NaN);
+        batchNormNative.batchNormForwardTraining(
+          rows,
+          C,
+          x,
+          gamma,
+          beta,
+          null,
+          null,
+          0.1,
+          1e-5,
+          activation,
+          y,
+          mean,
+          invstd,
+          affine,
+        );
+        expect(affine.every((v) => Number.isFinite(v))).toBe(true);
+        const viaY = new Float32Array(rows * C),
+          viaAffine = new Float32Array(rows * C);
+        const dgY = new Float32Array(C),
+          dbY = new Float32Array(C);
+        const dgA = new Float32Array(C),
+          dbA = new Float32Array(C);
+        batchNormNative.batchNormBackward(
+          rows,
+          C,
+          x,
+          dy,
+          y,
+          gamma,
+          mean,
+          invstd,
+          true,
+          activation,
+          viaY,
+          dgY,
+          dbY,
+        );
+        batchNormNative.batchNormBackward(
+          rows,
+          C,
+          x,
+          dy,
+          null,
+          gamma,
+          mean,
+          invstd,
+          true,
+          activation,
+          viaAffine,
+          dgA,
+          dbA,
+          affine,
+        );
+        const label = `rows=${rows} C=${C} ${activation}`;
+        expect({ label, same: viaAffine.every((v, i) => Object.is(v, viaY[i])) }).toEqual({
+          label,
+          same: true,
+        });
+        expect(Array.from(dgA)).toEqual(Array.from(dgY));
+        expect(Array.from(dbA)).toEqual(Array.from(dbY));
+      }
+  });
+
   test('eval forward uses the running statistics', () => {
     const g = new Generator(3);
     for (const C of channels)
@@ -317,6 +403,40 @@ describe('batchNorm2d rejects bad arguments without crashing', () => {
       () => batchNorm2dBackward(x, x, { mean: c4, invstd: c4, activation: 'relu' }),
       TypeError,
       /y/,
+    ],
+    [
+      'fused backward with an affine of the wrong length',
+      () =>
+        batchNorm2dBackward(x, x, {
+          mean: c4,
+          invstd: c4,
+          activation: 'relu',
+          affine: zeros([4]),
+        }),
+      RangeError,
+      /affine/,
+    ],
+    [
+      'native fused backward with neither y nor affine',
+      () =>
+        batchNormNative.batchNormBackward(
+          x.size / 4,
+          4,
+          x.data,
+          x.data,
+          null,
+          null,
+          c4.data,
+          c4.data,
+          true,
+          'relu6',
+          new Float32Array(x.size),
+          null,
+          null,
+          null,
+        ),
+      TypeError,
+      /saveAffine/,
     ],
     [
       'dy shape',
