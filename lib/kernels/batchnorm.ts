@@ -6,7 +6,8 @@ import { invalidRange, invalidType } from '../check';
 import { native } from '../native';
 import { Tensor, empty, requireTensor } from '../tensor';
 
-export type BatchNormActivation = 'none' | 'relu' | 'relu6';
+/** Activations fused after the normalisation ('silu': x * sigmoid(x), EfficientNet's). */
+export type BatchNormActivation = 'none' | 'relu' | 'relu6' | 'silu';
 
 /** The native surface of this family (the lead wires it into lib/native.ts). */
 export interface BatchNormNative {
@@ -38,6 +39,7 @@ export interface BatchNormNative {
     eps: number,
     activation: string,
     y: Float32Array,
+    saveAffine?: Float32Array | null,
   ): void;
   batchNormForwardEvalReference: BatchNormNative['batchNormForwardEval'];
   batchNormBackward(
@@ -83,6 +85,8 @@ export interface BatchNormTrainingOptions extends BatchNormParams {
 export interface BatchNormEvalOptions extends BatchNormParams {
   runningMean: Tensor;
   runningVar: Tensor;
+  /** Filled, when given ([4C]), like the training forward's saveAffine (for a backward). */
+  saveAffine?: Tensor | null;
 }
 
 export interface BatchNormBackwardOptions {
@@ -94,11 +98,12 @@ export interface BatchNormBackwardOptions {
   /** Whether the forward used batch statistics (default true). */
   training?: boolean;
   activation?: BatchNormActivation;
-  /** The forward output: needed with a fused activation, unless `affine` is given. */
+  /** The forward output: needed with a fused ReLU / ReLU6, unless `affine` is given. */
   y?: Tensor | null;
   /**
-   * The training forward's saveAffine: with a fused activation, the backward recomputes the
+   * The forward's saveAffine: with a fused activation, the backward recomputes the
    * activation's mask from x with it (bit-identical to the forward's) instead of reading y.
+   * Required for 'silu'.
    */
   affine?: Tensor | null;
   /** Compute dweight / dbias (default true). */
@@ -138,8 +143,8 @@ function checkEps(op: string, eps: unknown): number {
 }
 
 function checkActivation(op: string, activation: unknown): BatchNormActivation {
-  if (activation !== 'none' && activation !== 'relu' && activation !== 'relu6')
-    throw invalidRange(op, 'activation', "'none', 'relu' or 'relu6'", activation);
+  if (activation !== 'none' && activation !== 'relu' && activation !== 'relu6' && activation !== 'silu')
+    throw invalidRange(op, 'activation', "'none', 'relu', 'relu6' or 'silu'", activation);
   return activation;
 }
 
@@ -215,6 +220,10 @@ export function batchNorm2dForwardEval(x: Tensor, options: BatchNormEvalOptions)
   const runningVar = channelVector(op, 'runningVar', options.runningVar, C, false)!;
   const eps = checkEps(op, options.eps ?? 1e-5);
   const activation = checkActivation(op, options.activation ?? 'none');
+  const saveAffine =
+    options.saveAffine === undefined || options.saveAffine === null
+      ? null
+      : channelVector(op, 'saveAffine', options.saveAffine, 4 * C, false);
   const y = empty(x.shape);
   batchNormNative.batchNormForwardEval(
     rows,
@@ -227,6 +236,7 @@ export function batchNorm2dForwardEval(x: Tensor, options: BatchNormEvalOptions)
     eps,
     activation,
     y.data,
+    saveAffine,
   );
   return y;
 }
@@ -252,7 +262,8 @@ export function batchNorm2dBackward(
   if (typeof training !== 'boolean') throw invalidType(op, 'training', 'a boolean', training);
   let y: Float32Array | null = null;
   let affine: Float32Array | null = null;
-  if (activation !== 'none' && options.affine !== undefined && options.affine !== null) {
+  if (activation === 'silu' || (activation !== 'none' && options.affine != null)) {
+    // silu's derivative needs the pre-activation: only the affine form exists.
     affine = channelVector(op, 'affine', options.affine, 4 * C, false);
   } else if (activation !== 'none') {
     const out = requireTensor(op, 'y', options.y);

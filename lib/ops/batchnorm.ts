@@ -1,8 +1,8 @@
 // F.batchNorm with autograd, PyTorch's semantics: in training, normalise with the batch mean
 // and biased variance and update running stats (unbiased variance) in place; in eval, use the
-// running stats. Fused ReLU / ReLU6 optional (one pass less over memory).
+// running stats. Fused ReLU / ReLU6 / SiLU optional (one pass less over memory).
 import * as kernels from '../kernels/batchnorm';
-import { Tensor, zeros } from '../tensor';
+import { empty, Tensor, zeros } from '../tensor';
 import { record } from './record';
 
 export interface BatchNormOptions {
@@ -44,6 +44,8 @@ export function batchNorm(x: Tensor, options: BatchNormOptions = {}): Tensor {
       throw new TypeError(
         'convkit.batchNorm: runningMean and runningVar are required when training is false',
       );
+    const C = options.runningMean.size;
+    affine = activation === 'none' ? null : empty([4 * C]);
     y = kernels.batchNorm2dForwardEval(x, {
       runningMean: options.runningMean,
       runningVar: options.runningVar,
@@ -51,6 +53,7 @@ export function batchNorm(x: Tensor, options: BatchNormOptions = {}): Tensor {
       bias,
       eps,
       activation,
+      saveAffine: affine,
     });
     mean = options.runningMean;
     // The backward needs 1/sqrt(var + eps) of the statistics the forward used.

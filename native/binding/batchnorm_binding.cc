@@ -5,8 +5,9 @@
 //                        saveAffine?)
 //   batchNormBackward(rows, C, x, dy, y?, gamma?, mean, invstd, training, activation, dx,
 //                     dgamma?, dbeta?, affine?)
-// `?` arguments may be null (trailing ones omitted). activation: 'none' | 'relu' | 'relu6'.
-// saveAffine / affine: 4*C floats (batchnorm.h); the references ignore them.
+// `?` arguments may be null (trailing ones omitted). activation: 'none' | 'relu' | 'relu6' |
+// 'silu'. saveAffine / affine: 4*C floats (batchnorm.h); silu's backward needs affine (the
+// reference takes only beta from it).
 #include <cmath>
 #include <string>
 
@@ -30,8 +31,9 @@ BnActivation getActivation(const Napi::CallbackInfo& info, size_t i, const char*
   if (name == "none") return BnActivation::none;
   if (name == "relu") return BnActivation::relu;
   if (name == "relu6") return BnActivation::relu6;
+  if (name == "silu") return BnActivation::silu;
   throwRangeError(info.Env(), op,
-                  "unknown activation '" + name + "' (expected 'none', 'relu' or 'relu6')");
+                  "unknown activation '" + name + "' (expected 'none', 'relu', 'relu6' or 'silu')");
 }
 
 double getEps(const Napi::CallbackInfo& info, size_t i, const char* op) {
@@ -130,13 +132,16 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
   float* dgamma = optionalFloats(info, 11, op, "dgamma", s.C);
   float* dbeta = optionalFloats(info, 12, op, "dbeta", s.C);
   const float* affine = optionalFloats(info, 13, op, "affine", 4 * s.C);
-  if (activation != BnActivation::none && y == nullptr && (kReference || affine == nullptr))
+  if (activation == BnActivation::silu && affine == nullptr)
+    throwTypeError(info.Env(), op, "the fused silu's backward needs the forward's saveAffine, got null");
+  if ((activation == BnActivation::relu || activation == BnActivation::relu6) && y == nullptr &&
+      (kReference || affine == nullptr))
     throwTypeError(info.Env(), op,
                    "the fused activation's backward needs the forward output y (or, except in "
                    "the reference, the forward's saveAffine), got null");
   if (kReference) {
     ref::batchNormBackward(s.rows, s.C, x, dy, y, gamma, mean, invstd, training, activation, dx,
-                           dgamma, dbeta);
+                           dgamma, dbeta, affine);
   } else {
     KernelCallScope scope;
     batchNormBackward(s.rows, s.C, x, dy, y, gamma, mean, invstd, training, activation, dx,

@@ -9,7 +9,9 @@
 
 namespace convkit {
 
-enum class BnActivation : int { none = 0, relu = 1, relu6 = 2 };
+// silu (x * sigmoid(x), EfficientNet's) has no mask: its backward needs the pre-activation,
+// so it takes the forward's saveAffine and has no y-based form.
+enum class BnActivation : int { none = 0, relu = 1, relu6 = 2, silu = 3 };
 
 // Training: mean and biased variance of the batch normalize x; saveMean / saveInvstd
 // (length C) receive mean and 1/sqrt(var + eps) for the backward. When running stats are
@@ -37,6 +39,7 @@ void batchNormForwardEval(int64_t rows, int64_t C, const float* x, const float* 
 // With a fused activation, dy is first masked where the forward's activation was flat (relu:
 // y > 0; relu6: 0 < y < 6): by y (the forward OUTPUT), or, when `affine` (the forward's
 // saveAffine) is given, by the pre-activation recomputed from x, which reads one tensor less.
+// silu multiplies dy by silu'(z) of the recomputed pre-activation z: affine is required.
 // y is ignored (may be null) without an activation or with affine.
 // dgamma / dbeta may be null (not needed, or affine=false). Two passes over memory:
 // per-channel sums of g and g*(x - mean), then dx.
@@ -54,10 +57,11 @@ void batchNormForwardTraining(int64_t rows, int64_t C, const float* x, const flo
 void batchNormForwardEval(int64_t rows, int64_t C, const float* x, const float* gamma,
                           const float* beta, const float* runningMean, const float* runningVar,
                           double eps, BnActivation activation, float* y);
+// silu: z = (x - mean) * invstd * gamma + beta in double, beta taken from affine's shift part.
 void batchNormBackward(int64_t rows, int64_t C, const float* x, const float* dy, const float* y,
                        const float* gamma, const float* mean, const float* invstd,
                        bool training, BnActivation activation, float* dx, float* dgamma,
-                       float* dbeta);
+                       float* dbeta, const float* affine = nullptr);
 }  // namespace ref
 
 }  // namespace convkit

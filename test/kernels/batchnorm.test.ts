@@ -20,7 +20,7 @@ const spatial: Array<[number, number, number]> = [
   [1, 33, 2],
   [3, 4, 33],
 ];
-const activations = ['none', 'relu', 'relu6'];
+const activations = ['none', 'relu', 'relu6', 'silu'];
 
 function expectClose(what: string, got: Float32Array, want: Float32Array, tolerance: number): void {
   const { error, index } = maxRelativeError(got, want);
@@ -54,6 +54,7 @@ function runCase(c: Case, seed: number): void {
     invstd: new Float32Array(C),
     rm: rm0.slice(),
     rv: rv0.slice(),
+    affine: new Float32Array(4 * C),
   });
   const got = out();
   const want = out();
@@ -71,6 +72,7 @@ function runCase(c: Case, seed: number): void {
     got.y,
     got.mean,
     got.invstd,
+    got.affine,
   );
   batchNormNative.batchNormForwardTrainingReference(
     rows,
@@ -101,7 +103,10 @@ function runCase(c: Case, seed: number): void {
   for (const training of [true, false]) {
     const gb = { dx: new Float32Array(rows * C), dg: new Float32Array(C), db: new Float32Array(C) };
     const wb = { dx: new Float32Array(rows * C), dg: new Float32Array(C), db: new Float32Array(C) };
-    const y = c.activation === 'none' ? null : want.y;
+    // ReLU / ReLU6 through y here (the affine form is checked against it bit for bit below);
+    // silu only has the affine form (the reference takes beta from it).
+    const y = c.activation === 'none' || c.activation === 'silu' ? null : want.y;
+    const affine = c.activation === 'silu' ? got.affine : null;
     batchNormNative.batchNormBackward(
       rows,
       C,
@@ -116,6 +121,7 @@ function runCase(c: Case, seed: number): void {
       gb.dx,
       gb.dg,
       gb.db,
+      affine,
     );
     batchNormNative.batchNormBackwardReference(
       rows,
@@ -131,6 +137,7 @@ function runCase(c: Case, seed: number): void {
       wb.dx,
       wb.dg,
       wb.db,
+      affine,
     );
     // dgamma / dbeta: sums of `rows` terms of size ~|xhat| <= sqrt(rows), accumulated in float
     // over blocks of <= 1024 rows then in double: error <= 1024 * 2^-24 * sum|terms|.

@@ -48,7 +48,7 @@ describe('conv2d', () => {
 
 describe('batchNorm', () => {
   for (const training of [true, false])
-    for (const activation of ['none', 'relu', 'relu6'] as const)
+    for (const activation of ['none', 'relu', 'relu6', 'silu'] as const)
       test(`training=${training} activation=${activation}`, () => {
         const C = 3;
         const x = randomInput([2, 3, 4, C], 4, { scale: 2 });

@@ -1,13 +1,14 @@
 // torchvision.ops.Conv2dNormActivation: Sequential(conv, norm, activation) with keys 0, 1
 // (and 2 for the activation, which holds no parameters). When the norm is BatchNorm2d and the
-// activation ReLU/ReLU6, the activation runs fused inside the batch-norm kernel.
+// activation ReLU / ReLU6 / SiLU, the activation runs fused inside the batch-norm kernel.
 import { checkInt } from '../../check';
 import type { Tensor } from '../../tensor';
-import { ActivationLayer, ReLU, ReLU6 } from '../layers/activation';
+import { ActivationLayer, ReLU } from '../layers/activation';
 import { Conv2d, pairOf, Size2 } from '../layers/conv';
 import { Sequential } from '../layers/containers';
 import { BatchNorm2d } from '../layers/norm';
 import { Module } from '../module';
+import { fusableActivation } from './fused_sequential';
 
 export interface Conv2dNormActivationOptions {
   stride?: Size2;
@@ -56,8 +57,9 @@ export class Conv2dNormActivation extends Sequential {
 
   override forward(x: Tensor): Tensor {
     const [conv, norm, act] = this.children();
-    if (norm instanceof BatchNorm2d && (act instanceof ReLU || act instanceof ReLU6)) {
-      norm.activation = act instanceof ReLU ? 'relu' : 'relu6';
+    const fused = norm instanceof BatchNorm2d ? fusableActivation(act) : null;
+    if (fused) {
+      (norm as BatchNorm2d).activation = fused;
       return norm.forward(conv.forward(x));
     }
     return super.forward(x);

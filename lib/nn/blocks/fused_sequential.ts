@@ -1,19 +1,19 @@
-// Chains of layers that fuse each BatchNorm2d with the ReLU/ReLU6 right after it (one pass
+// Chains of layers that fuse each BatchNorm2d with the ReLU/ReLU6/SiLU right after it (one pass
 // over memory instead of two), used by the plain-chain families (VGG-BN, DenseNet, Inception).
 // The fusion is set only for the duration of the call, so the BatchNorm2d modules themselves
 // keep their plain semantics. FusedSequential has Sequential's keys (0, 1, ...);
 // NamedSequential has the names given (torchvision's nn.Sequential(OrderedDict(...))).
 import type { Tensor } from '../../tensor';
-import { ReLU, ReLU6 } from '../layers/activation';
+import { ReLU, ReLU6, SiLU } from '../layers/activation';
 import { Sequential } from '../layers/containers';
 import { BatchNorm2d } from '../layers/norm';
 import { Module } from '../module';
 
-/** norm followed by a ReLU (or ReLU6), in the batch-norm kernel. */
+/** norm followed by a ReLU (or ReLU6 / SiLU), in the batch-norm kernel. */
 export function batchNormRelu(
   norm: BatchNorm2d,
   x: Tensor,
-  activation: 'relu' | 'relu6' = 'relu',
+  activation: 'relu' | 'relu6' | 'silu' = 'relu',
 ): Tensor {
   const saved = norm.activation;
   norm.activation = activation;
@@ -24,17 +24,21 @@ export function batchNormRelu(
   }
 }
 
-/** Runs modules in order, fusing every BatchNorm2d (without its own activation) + ReLU/ReLU6 pair. */
+/** The batch-norm kernel's name for an activation module it can fuse, else null. */
+export function fusableActivation(m: Module | undefined): 'relu' | 'relu6' | 'silu' | null {
+  if (m instanceof ReLU) return 'relu';
+  if (m instanceof ReLU6) return 'relu6';
+  if (m instanceof SiLU) return 'silu';
+  return null;
+}
+
+/** Runs modules in order, fusing every BatchNorm2d (without its own activation) + activation pair. */
 export function forwardFused(modules: readonly Module[], x: Tensor): Tensor {
   for (let i = 0; i < modules.length; i++) {
     const m = modules[i];
-    const next = modules[i + 1];
-    if (
-      m instanceof BatchNorm2d &&
-      m.activation === 'none' &&
-      (next instanceof ReLU || next instanceof ReLU6)
-    ) {
-      x = batchNormRelu(m, x, next instanceof ReLU ? 'relu' : 'relu6');
+    const fused = fusableActivation(modules[i + 1]);
+    if (m instanceof BatchNorm2d && m.activation === 'none' && fused) {
+      x = batchNormRelu(m, x, fused);
       i++;
     } else {
       x = m.forward(x);

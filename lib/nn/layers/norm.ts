@@ -20,8 +20,8 @@ export class BatchNorm2d extends Module {
   num_batches_tracked: Tensor | null;
   readonly eps: number;
   readonly momentum: number | null;
-  /** Fused activation applied by forward (set by blocks that fuse BN + ReLU). */
-  activation: 'none' | 'relu' | 'relu6' = 'none';
+  /** Fused activation applied by forward (set by blocks that fuse BN + ReLU / ReLU6 / SiLU). */
+  activation: 'none' | 'relu' | 'relu6' | 'silu' = 'none';
 
   constructor(
     readonly numFeatures: number,

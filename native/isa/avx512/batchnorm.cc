@@ -1,5 +1,6 @@
 // Batch-norm row kernels for the avx512 path (64-byte vectors); body in
 // ../common/batchnorm_impl.h.
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
@@ -10,6 +11,11 @@
 #include "../batchnorm_ukernels.h"
 
 namespace convkit::isa::avx512 {
+// Vector sigmoid for the fused silu (its own vfloat typedef: the same vector type).
+namespace math {
+constexpr int kLanes = 16;
+#include "../common/activation_math.h"
+}  // namespace math
 constexpr int kVectorBytes = 64;
 #include "../common/simd.h"
 #include "../common/batchnorm_impl.h"

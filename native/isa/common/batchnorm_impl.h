@@ -92,6 +92,12 @@ template <int A, typename V>
 static inline V activate(V v, V zero, V six) {
   if (A == 1) return v < zero ? zero : v;
   if (A == 2) return v < zero ? zero : (v > six ? six : v);
+  if constexpr (A == 3) {  // silu
+    if constexpr (std::is_same_v<V, float>)
+      return v / (1.0f + std::exp(-v));
+    else
+      return v * math::sigmoid(v);
+  }
   return v;
 }
 
@@ -106,6 +112,16 @@ static inline V maskGradient(V y, V dy, V zero, V six) {
   }
   if (A == 1) return y > zero ? dy : zero;
   if (A == 2) return (y > zero) & (y < six) ? dy : zero;
+  if constexpr (A == 3) {  // silu: y is the pre-activation z; dy * s (1 + z (1 - s))
+    if constexpr (std::is_same_v<V, float>) {
+      const float s = 1.0f / (1.0f + std::exp(-y));
+      return dy * (s * (1.0f + y * (1.0f - s)));
+    } else {
+      V s, c;
+      math::sigmoidPair(y, &s, &c);
+      return dy * (s * (splat(1.0f) + y * c));
+    }
+  }
   return dy;
 }
 
@@ -269,6 +285,7 @@ static inline void dispatchActivation(int activation, bool stream, Run run) {
   };
   if (activation == 1) return go(std::integral_constant<int, 1>{});
   if (activation == 2) return go(std::integral_constant<int, 2>{});
+  if (activation == 3) return go(std::integral_constant<int, 3>{});
   go(std::integral_constant<int, 0>{});
 }
 
@@ -303,7 +320,7 @@ static inline bool canStream(const float* out, int64_t C) {
     using namespace ISA::batchnorm_detail;                                                    \
     auto run = [&](auto act) {                                                                \
       constexpr int A = decltype(act)::value;                                                 \
-      if (A && affine)                                                                        \
+      if (A == 3 || (A && affine))                                                            \
         backwardSums<A, true>(x, dy, y, rows, C, mean, affine, sumG, sumGX, scratch);         \
       else                                                                                    \
         backwardSums<A, false>(x, dy, y, rows, C, mean, nullptr, sumG, sumGX, scratch);       \
@@ -319,7 +336,7 @@ static inline bool canStream(const float* out, int64_t C) {
     auto run = [&](auto act, auto st) {                                                       \
       constexpr int A = decltype(act)::value;                                                 \
       constexpr bool S = decltype(st)::value;                                                 \
-      if (A && affine)                                                                        \
+      if (A == 3 || (A && affine))                                                            \
         backwardApply<A, true, S>(x, dy, y, dx, rows, C, mean, affine, a, b, d);              \
       else                                                                                    \
         backwardApply<A, false, S>(x, dy, y, dx, rows, C, mean, nullptr, a, b, d);           \

@@ -12,7 +12,14 @@ namespace {
 double activate(BnActivation activation, double v) {
   if (activation == BnActivation::relu) return v < 0 ? 0 : v;
   if (activation == BnActivation::relu6) return std::min(std::max(v, 0.0), 6.0);
+  if (activation == BnActivation::silu) return v / (1 + std::exp(-v));
   return v;
+}
+
+// d silu / dz = s (1 + z (1 - s)), s = sigmoid(z).
+double siluDerivative(double z) {
+  const double s = 1 / (1 + std::exp(-z));
+  return s * (1 + z * (1 - s));
 }
 
 bool passesGradient(BnActivation activation, float y) {
@@ -61,13 +68,19 @@ void batchNormForwardEval(int64_t rows, int64_t C, const float* x, const float* 
 void batchNormBackward(int64_t rows, int64_t C, const float* x, const float* dy, const float* y,
                        const float* gamma, const float* mean, const float* invstd,
                        bool training, BnActivation activation, float* dx, float* dgamma,
-                       float* dbeta) {
+                       float* dbeta, const float* affine) {
   std::vector<double> g(rows);
   for (int64_t c = 0; c < C; ++c) {
     double sumG = 0, sumGXhat = 0;
     for (int64_t r = 0; r < rows; ++r) {
       const int64_t i = r * C + c;
-      g[r] = (activation == BnActivation::none || passesGradient(activation, y[i])) ? dy[i] : 0.0;
+      if (activation == BnActivation::silu) {
+        const double z = (x[i] - double(mean[c])) * invstd[c] * (gamma ? gamma[c] : 1.0) +
+                         double(affine[3 * C + c]);
+        g[r] = dy[i] * siluDerivative(z);
+      } else {
+        g[r] = (activation == BnActivation::none || passesGradient(activation, y[i])) ? dy[i] : 0.0;
+      }
       sumG += g[r];
       sumGXhat += g[r] * (x[i] - double(mean[c])) * invstd[c];
     }
