@@ -2,8 +2,8 @@
 // backward: each operand's gradient reduced over the axes it was broadcast along.
 import { describe, invalidRange, invalidType } from '../check';
 import { native } from '../native';
-import { Shape, Tensor, empty } from '../tensor';
-import { sumToShape } from './reduce';
+import { Shape, Tensor, empty, sameShape } from '../tensor';
+import { productSumToShape, sumToShape } from './reduce';
 
 export type BinaryOpName = 'add' | 'sub' | 'mul' | 'div';
 
@@ -98,6 +98,20 @@ export interface BinaryGrads {
 /**
  * Gradients of out = a (op) b, each in its operand's shape; `needed` skips either (null).
  */
+/** sumToShape(g * other, shape): one fused pass when `other` has g's shape and the reduction allows. */
+function productGradient(
+  g: Tensor,
+  other: Tensor | number,
+  shape: Shape,
+  keep: (t: Tensor) => Tensor,
+): Tensor {
+  if (other instanceof Tensor && !sameShape(shape, g.shape)) {
+    const fused = productSumToShape(g, other, shape);
+    if (fused) return fused;
+  }
+  return sumToShape(keep(mul(g, other)), shape);
+}
+
 export function binaryBackward(
   op: BinaryOpName,
   gradOutput: Tensor,
@@ -121,8 +135,8 @@ export function binaryBackward(
       if (bShape) gradB = sumToShape(gradOutput, bShape, op === 'sub' ? -1 : 1);
       break;
     case 'mul':
-      if (aShape) gradA = sumToShape(keep(mul(gradOutput, b)), aShape);
-      if (bShape) gradB = sumToShape(keep(mul(gradOutput, a)), bShape);
+      if (aShape) gradA = productGradient(gradOutput, b, aShape, keep);
+      if (bShape) gradB = productGradient(gradOutput, a, bShape, keep);
       break;
     case 'div': {
       const g = keep(div(gradOutput, b)); // d/da = g / b

@@ -2,7 +2,7 @@
 // gradient of a broadcasting op back into its operand's shape.
 import { invalidRange, invalidType } from '../check';
 import { native } from '../native';
-import { Shape, Tensor, empty, requireTensor } from '../tensor';
+import { Shape, Tensor, empty, requireTensor, sameShape } from '../tensor';
 
 export interface ReduceNative {
   reduceSum(
@@ -13,6 +13,15 @@ export interface ReduceNative {
     out: Float32Array,
   ): void;
   reduceSumReference: ReduceNative['reduceSum'];
+  spatialDot(
+    a: Float32Array,
+    b: Float32Array,
+    outer: number,
+    inner: number,
+    C: number,
+    out: Float32Array,
+  ): void;
+  spatialDotReference: ReduceNative['spatialDot'];
 }
 
 export const reduceNative = native as unknown as ReduceNative;
@@ -82,17 +91,43 @@ export function reduceBackward(
   return expandScaled(gradOutput.reshape(kept), inputShape, mean ? 1 / count : 1);
 }
 
+/** The axes sumToShape reduces to turn a tensor of `full` shape into `shape`, or null. */
+function broadcastAxes(full: Shape, shape: Shape): number[] | null {
+  const lead = full.length - shape.length;
+  const ok = lead >= 0 && shape.every((d, i) => d === full[lead + i] || d === 1);
+  if (!ok) return null;
+  const axes: number[] = [];
+  for (let i = 0; i < full.length; i++)
+    if (i < lead || (shape[i - lead] === 1 && full[i] !== 1)) axes.push(i);
+  return axes;
+}
+
 /** Sums `x` over the axes where `shape` broadcasts to it (the gradient of a broadcast). */
 export function sumToShape(x: Tensor, shape: Shape, scale = 1): Tensor {
   const op = 'sumToShape';
   requireTensor(op, 'input', x);
-  const lead = x.ndim - shape.length;
-  const ok = lead >= 0 && shape.every((d, i) => d === x.shape[lead + i] || d === 1);
-  if (!ok) throw invalidRange(op, 'shape', `a shape that broadcasts to [${x.shape}]`, [...shape]);
-  const axes: number[] = [];
-  for (let i = 0; i < x.ndim; i++)
-    if (i < lead || (shape[i - lead] === 1 && x.shape[i] !== 1)) axes.push(i);
+  const axes = broadcastAxes(x.shape, shape);
+  if (!axes) throw invalidRange(op, 'shape', `a shape that broadcasts to [${x.shape}]`, [...shape]);
   const out = empty(shape);
   reduceNative.reduceSum(x.data, [...x.shape], axes, scale, out.data);
+  return out;
+}
+
+/**
+ * sumToShape(a * b, shape) for two tensors of one shape, in one pass without the product
+ * tensor when the reduced axes are consecutive (the gradient of squeeze-excitation's
+ * [N, H, W, C] x [N, 1, 1, C] scale: outer N, inner H*W); null when they are not (the caller
+ * multiplies and reduces).
+ */
+export function productSumToShape(a: Tensor, b: Tensor, shape: Shape): Tensor | null {
+  const axes = broadcastAxes(a.shape, shape);
+  if (!axes || axes.length === 0 || !sameShape(a.shape, b.shape)) return null;
+  if (axes[axes.length - 1] - axes[0] !== axes.length - 1) return null;
+  const size = (dims: readonly number[]): number => dims.reduce((p, d) => p * d, 1);
+  const outer = size(a.shape.slice(0, axes[0]));
+  const inner = size(axes.map((i) => a.shape[i]));
+  const C = size(a.shape.slice(axes[axes.length - 1] + 1));
+  const out = empty(shape);
+  reduceNative.spatialDot(a.data, b.data, outer, inner, C, out.data);
   return out;
 }

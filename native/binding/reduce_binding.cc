@@ -1,5 +1,6 @@
 // reduceSum(input, shape, axes, scale, out): scale * sum over `axes` (non-negative, distinct),
-// out holding the kept dims. Mean = scale 1 / count. And its scalar reference (for tests).
+// out holding the kept dims. Mean = scale 1 / count. spatialDot (reduce.h). And their scalar
+// references (for tests).
 #include "../kernels/reduce.h"
 #include "../runtime/threads.h"
 #include "registry.h"
@@ -35,11 +36,31 @@ Napi::Value ReduceSum(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// spatialDot(a, b, outer, inner, C, out): out[o][c] = sum over i of a * b at [o][i][c].
+template <bool kReference>
+Napi::Value SpatialDot(const Napi::CallbackInfo& info) {
+  const char* op = kReference ? "spatialDotReference" : "spatialDot";
+  Napi::Env env = info.Env();
+  requireArgs(info, op, 6);
+  const int64_t outer = getIndex(info, 2, op, "outer");
+  const int64_t inner = getIndex(info, 3, op, "inner");
+  const int64_t C = getIndex(info, 4, op, "C");
+  const int64_t size = checkedMul(env, op, checkedMul(env, op, outer, inner), C);
+  const FloatView a = getFloats(info, 0, op, "a", size);
+  const FloatView b = getFloats(info, 1, op, "b", size);
+  const FloatView out = getFloats(info, 5, op, "out", checkedMul(env, op, outer, C));
+  KernelCallScope scope;
+  (kReference ? ref::spatialDot : spatialDot)(outer, inner, C, a.data, b.data, out.data);
+  return env.Undefined();
+}
+
 }  // namespace
 
 void registerReduce(Napi::Env env, Napi::Object exports) {
   exports.Set("reduceSum", Napi::Function::New(env, ReduceSum<false>, "reduceSum"));
   exports.Set("reduceSumReference", Napi::Function::New(env, ReduceSum<true>, "reduceSumReference"));
+  exports.Set("spatialDot", Napi::Function::New(env, SpatialDot<false>, "spatialDot"));
+  exports.Set("spatialDotReference", Napi::Function::New(env, SpatialDot<true>, "spatialDotReference"));
 }
 
 }  // namespace convkit::binding

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "../isa/reduce_ukernels.h"
 #include "../runtime/dispatch.h"
@@ -138,6 +139,43 @@ void reduceSum(const float* input, const std::vector<int64_t>& shape,
     }
   }
   if (scale != 1.0f) uk.scale(size_t(outSize), scale, out);
+}
+
+void spatialDot(int64_t outer, int64_t inner, int64_t C, const float* a, const float* b,
+                float* out) {
+  const isa::ReduceUkernels uk = selectUkernels();
+  const int threads = outer * inner * C >= (1 << 16) ? kernelThreads() : 1;
+  // Tasks: each outer index split into `parts` row ranges, so that a batch smaller than the
+  // thread count still keeps every thread busy; each task's double sums land in its own slot
+  // and are added in task order (the result does not depend on the thread count's timing).
+  const int64_t parts = std::max<int64_t>(1, std::min<int64_t>(inner, (2 * threads + outer - 1) / outer));
+  const int64_t tasks = outer * parts;
+  std::vector<double> sums(static_cast<size_t>(tasks * C), 0.0);
+  constexpr int64_t kBlockRows = 256;  // float partial sums over at most this many rows
+#pragma omp parallel num_threads(threads) if (threads > 1)
+  {
+    std::vector<float> block(static_cast<size_t>(C));
+#pragma omp for schedule(static)
+    for (int64_t t = 0; t < tasks; ++t) {
+      const int64_t o = t / parts, q = t % parts;
+      const int64_t i0 = inner * q / parts, i1 = inner * (q + 1) / parts;
+      double* s = sums.data() + t * C;
+      for (int64_t r = i0; r < i1; r += kBlockRows) {
+        const int64_t n = std::min(kBlockRows, i1 - r);
+        std::fill(block.begin(), block.end(), 0.0f);
+        const int64_t offset = (o * inner + r) * C;
+        uk.dotRows(static_cast<size_t>(n), static_cast<size_t>(C), a + offset, b + offset,
+                   block.data());
+        for (int64_t c = 0; c < C; ++c) s[c] += block[c];
+      }
+    }
+  }
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t c = 0; c < C; ++c) {
+      double v = 0;
+      for (int64_t q = 0; q < parts; ++q) v += sums[(o * parts + q) * C + c];
+      out[o * C + c] = static_cast<float>(v);
+    }
 }
 
 }  // namespace convkit

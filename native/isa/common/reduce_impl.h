@@ -30,4 +30,29 @@ static void scale(size_t n, float s, float* x) {
   for (; i < n; ++i) x[i] *= s;
 }
 
-static ReduceUkernels reduceUkernels() { return ReduceUkernels{accumulate, sum, scale}; }
+// acc[c] += sum over `rows` rows (stride C) of a[c] * b[c]: channel blocks outermost, so each
+// block's accumulators stay in registers across the rows.
+static void dotRows(size_t rows, size_t C, const float* a, const float* b, float* acc) {
+  size_t c = 0;
+  for (; c + 4 * kLanes <= C; c += 4 * kLanes) {
+    vfloat s[4];
+    for (int u = 0; u < 4; ++u) s[u] = loadv(acc + c + u * kLanes);
+    for (size_t r = 0; r < rows; ++r)
+      for (int u = 0; u < 4; ++u) {
+        const size_t o = r * C + c + u * kLanes;
+        s[u] += loadv(a + o) * loadv(b + o);
+      }
+    for (int u = 0; u < 4; ++u) storev(acc + c + u * kLanes, s[u]);
+  }
+  for (; c + kLanes <= C; c += kLanes) {
+    vfloat s = loadv(acc + c);
+    for (size_t r = 0; r < rows; ++r) s += loadv(a + r * C + c) * loadv(b + r * C + c);
+    storev(acc + c, s);
+  }
+  for (; c < C; ++c)
+    for (size_t r = 0; r < rows; ++r) acc[c] += a[r * C + c] * b[r * C + c];
+}
+
+static ReduceUkernels reduceUkernels() {
+  return ReduceUkernels{accumulate, sum, scale, dotRows};
+}

@@ -26,4 +26,17 @@ void reduceSum(const float* input, const std::vector<int64_t>& shape,
   for (int64_t i = 0; i < outSize; ++i) out[i] = float(acc[i] * double(scale));
 }
 
+void spatialDot(int64_t outer, int64_t inner, int64_t C, const float* a, const float* b,
+                float* out) {
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t c = 0; c < C; ++c) {
+      double s = 0;
+      for (int64_t i = 0; i < inner; ++i) {
+        const int64_t j = (o * inner + i) * C + c;
+        s += double(a[j]) * double(b[j]);
+      }
+      out[o * C + c] = static_cast<float>(s);
+    }
+}
+
 }  // namespace convkit::ref
