@@ -26,6 +26,7 @@ export interface BatchNormNative {
     saveMean: Float32Array,
     saveInvstd: Float32Array,
     saveAffine?: Float32Array | null,
+    residual?: Float32Array | null,
   ): void;
   batchNormForwardTrainingReference: BatchNormNative['batchNormForwardTraining'];
   batchNormForwardEval(
@@ -40,6 +41,7 @@ export interface BatchNormNative {
     activation: string,
     y: Float32Array,
     saveAffine?: Float32Array | null,
+    residual?: Float32Array | null,
   ): void;
   batchNormForwardEvalReference: BatchNormNative['batchNormForwardEval'];
   batchNormBackward(
@@ -70,6 +72,8 @@ export interface BatchNormParams {
   bias?: Tensor | null;
   eps?: number;
   activation?: BatchNormActivation;
+  /** Added before the activation, x's shape: y = act(bn(x) + residual) (not with 'silu'). */
+  residual?: Tensor | null;
 }
 
 export interface BatchNormTrainingOptions extends BatchNormParams {
@@ -185,10 +189,12 @@ export function batchNorm2dForwardTraining(
       'more than 1 value per channel when training (N*H*W > 1)',
       `shape [${x.shape}]`,
     );
+  const residual = residualData(op, x, options);
   const y = empty(x.shape);
   const saveMean = empty([C]);
   const saveInvstd = empty([C]);
-  const saveAffine = activation === 'none' ? null : empty([4 * C]);
+  // With a residual the mask cannot be recomputed from x: the backward reads y.
+  const saveAffine = activation === 'none' || residual ? null : empty([4 * C]);
   batchNormNative.batchNormForwardTraining(
     rows,
     C,
@@ -204,8 +210,21 @@ export function batchNorm2dForwardTraining(
     saveMean.data,
     saveInvstd.data,
     saveAffine ? saveAffine.data : null,
+    residual,
   );
   return { y, saveMean, saveInvstd, saveAffine };
+}
+
+/** The residual's data, checked against x (and the activation), or null. */
+function residualData(op: string, x: Tensor, options: BatchNormParams): Float32Array | null {
+  const r = options.residual;
+  if (r === undefined || r === null) return null;
+  requireTensor(op, 'residual', r);
+  if (r.ndim !== x.ndim || r.shape.some((d, i) => d !== x.shape[i]))
+    throw invalidRange(op, 'residual', `shape [${x.shape}] like x`, `shape [${r.shape}]`);
+  if (options.activation === 'silu')
+    throw invalidRange(op, 'residual', "no residual with activation 'silu'", 'a residual');
+  return r.data;
 }
 
 /** Eval forward with the running statistics. */
@@ -224,6 +243,7 @@ export function batchNorm2dForwardEval(x: Tensor, options: BatchNormEvalOptions)
     options.saveAffine === undefined || options.saveAffine === null
       ? null
       : channelVector(op, 'saveAffine', options.saveAffine, 4 * C, false);
+  const residual = residualData(op, x, options);
   const y = empty(x.shape);
   batchNormNative.batchNormForwardEval(
     rows,
@@ -237,6 +257,7 @@ export function batchNorm2dForwardEval(x: Tensor, options: BatchNormEvalOptions)
     activation,
     y.data,
     saveAffine,
+    residual,
   );
   return y;
 }

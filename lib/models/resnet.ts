@@ -16,6 +16,7 @@ import { BatchNorm2d } from '../nn/layers/norm';
 import { AdaptiveAvgPool2d, MaxPool2d } from '../nn/layers/pooling';
 import { Identity } from '../nn/layers/shape';
 import { SqueezeExcitation } from '../nn/blocks/squeeze_excitation';
+import { batchNormAddRelu } from '../nn/blocks/fused_sequential';
 import { checkOptionNames, probabilityOption } from './builder_utils';
 import { ModelOptions, registerModel } from './registry';
 
@@ -76,8 +77,22 @@ interface ResidualParts {
   residual: boolean;
 }
 
-/** The common tail of BasicBlock / Bottleneck: SE, stochastic depth, skip, then ReLU. */
-export function residualTail(block: ResidualParts, branch: Tensor, x: Tensor): Tensor {
+/**
+ * The common tail of BasicBlock / Bottleneck: the branch's last batch norm (of `pre`), SE,
+ * stochastic depth, skip, then ReLU. Without SE and stochastic depth, the norm, the add and
+ * the ReLU run as one batch-norm pass.
+ */
+export function residualTail(
+  block: ResidualParts,
+  lastNorm: BatchNorm2d,
+  pre: Tensor,
+  x: Tensor,
+): Tensor {
+  if (block.residual && !block.se && !block.stochastic_depth) {
+    const identity = block.downsample ? block.downsample.forward(x) : x;
+    return batchNormAddRelu(lastNorm, pre, identity);
+  }
+  let branch = lastNorm.forward(pre);
   if (block.se) branch = block.se.forward(branch);
   if (!block.residual) return F.relu(branch);
   if (block.stochastic_depth) branch = block.stochastic_depth.forward(branch);
@@ -124,8 +139,8 @@ export class BasicBlock extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    const out = this.bn2.forward(this.conv2.forward(this.bn1.forward(this.conv1.forward(x))));
-    return residualTail(this, out, x);
+    const out = this.conv2.forward(this.bn1.forward(this.conv1.forward(x)));
+    return residualTail(this, this.bn2, out, x);
   }
 }
 
@@ -173,8 +188,7 @@ export class Bottleneck extends Module {
   forward(x: Tensor): Tensor {
     let out = this.bn1.forward(this.conv1.forward(x));
     out = this.bn2.forward(this.conv2.forward(out));
-    out = this.bn3.forward(this.conv3.forward(out));
-    return residualTail(this, out, x);
+    return residualTail(this, this.bn3, this.conv3.forward(out), x);
   }
 }
 

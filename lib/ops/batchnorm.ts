@@ -1,6 +1,7 @@
 // F.batchNorm with autograd, PyTorch's semantics: in training, normalise with the batch mean
 // and biased variance and update running stats (unbiased variance) in place; in eval, use the
 // running stats. Fused ReLU / ReLU6 / SiLU optional (one pass less over memory).
+import { activationBackward } from '../kernels/activation';
 import * as kernels from '../kernels/batchnorm';
 import { empty, Tensor, zeros } from '../tensor';
 import { record } from './record';
@@ -18,10 +19,16 @@ export interface BatchNormOptions {
   numBatchesTracked?: number;
   eps?: number;
   activation?: kernels.BatchNormActivation;
+  /**
+   * Added before the activation: act(bn(x) + residual), a ResNet block's tail in one pass
+   * (instead of bn, add and relu). Gets the masked gradient. Not with 'silu'.
+   */
+  residual?: Tensor | null;
 }
 
 export function batchNorm(x: Tensor, options: BatchNormOptions = {}): Tensor {
   const { weight = null, bias = null, eps = 1e-5, activation = 'none' } = options;
+  const residual = options.residual ?? null;
   const training = options.training ?? false;
   let y: Tensor;
   let mean: Tensor;
@@ -45,7 +52,7 @@ export function batchNorm(x: Tensor, options: BatchNormOptions = {}): Tensor {
         'convkit.batchNorm: runningMean and runningVar are required when training is false',
       );
     const C = options.runningMean.size;
-    affine = activation === 'none' ? null : empty([4 * C]);
+    affine = activation === 'none' || residual ? null : empty([4 * C]);
     y = kernels.batchNorm2dForwardEval(x, {
       runningMean: options.runningMean,
       runningVar: options.runningVar,
@@ -54,6 +61,7 @@ export function batchNorm(x: Tensor, options: BatchNormOptions = {}): Tensor {
       eps,
       activation,
       saveAffine: affine,
+      residual,
     });
     mean = options.runningMean;
     // The backward needs 1/sqrt(var + eps) of the statistics the forward used.
@@ -61,18 +69,28 @@ export function batchNorm(x: Tensor, options: BatchNormOptions = {}): Tensor {
     invstd = zeros([rv.length]);
     for (let c = 0; c < rv.length; c++) invstd.data[c] = 1 / Math.sqrt(rv[c] + eps);
   }
-  return record(y, 'batchNorm', [x, weight, bias], (g) => {
+  return record(y, 'batchNorm', [x, weight, bias, residual], (dy) => {
+    // With a residual: the gradient of the sum (dy masked by the activation of y) goes to
+    // the residual as it is and into the plain batch-norm backward.
+    let g = dy;
+    if (residual && activation !== 'none') g = activationBackward(activation, y, dy);
+    const fusedActivation = residual ? 'none' : activation;
     const grads = kernels.batchNorm2dBackward(x, g, {
       weight,
       mean,
       invstd,
       training,
-      activation,
+      activation: fusedActivation,
       // With the forward's affine the backward does not read y (one tensor less to stream).
-      y: affine ? null : y,
+      y: affine || fusedActivation === 'none' ? null : y,
       affine,
       parameterGradients: weight?.requiresGrad === true || bias?.requiresGrad === true,
     });
-    return [x.requiresGrad ? grads.dx : null, grads.dweight, grads.dbias];
+    return [
+      x.requiresGrad ? grads.dx : null,
+      grads.dweight,
+      grads.dbias,
+      residual?.requiresGrad ? g : null,
+    ];
   });
 }

@@ -1,8 +1,8 @@
 // Batch norm over NHWC rows (rows = N*H*W, C channels) and the scalar references (for tests):
 //   batchNormForwardTraining(rows, C, x, gamma?, beta?, runningMean?, runningVar?, factor, eps,
-//                            activation, y, saveMean, saveInvstd, saveAffine?)
+//                            activation, y, saveMean, saveInvstd, saveAffine?, residual?)
 //   batchNormForwardEval(rows, C, x, gamma?, beta?, runningMean, runningVar, eps, activation, y,
-//                        saveAffine?)
+//                        saveAffine?, residual?)
 //   batchNormBackward(rows, C, x, dy, y?, gamma?, mean, invstd, training, activation, dx,
 //                     dgamma?, dbeta?, affine?)
 // `?` arguments may be null (trailing ones omitted). activation: 'none' | 'relu' | 'relu6' |
@@ -43,6 +43,14 @@ double getEps(const Napi::CallbackInfo& info, size_t i, const char* op) {
   return eps;
 }
 
+// A residual goes with none / relu / relu6 only: silu's backward recomputes its input from x,
+// which a residual would change.
+void checkResidual(const Napi::CallbackInfo& info, const char* op, BnActivation activation,
+                   const float* residual) {
+  if (residual && activation == BnActivation::silu)
+    throwRangeError(info.Env(), op, "a residual cannot be fused with activation 'silu'");
+}
+
 struct Sizes {
   int64_t rows, C, elements;
 };
@@ -74,6 +82,8 @@ Napi::Value ForwardTraining(const Napi::CallbackInfo& info) {
   float* saveMean = getFloats(info, 11, op, "saveMean", s.C).data;
   float* saveInvstd = getFloats(info, 12, op, "saveInvstd", s.C).data;
   float* saveAffine = optionalFloats(info, 13, op, "saveAffine", 4 * s.C);
+  const float* residual = optionalFloats(info, 14, op, "residual", s.elements);
+  checkResidual(info, op, activation, residual);
   if (s.rows < 2 && s.C > 0)
     throwRangeError(info.Env(), op,
                     "expected more than 1 value per channel when training, got " +
@@ -81,11 +91,11 @@ Napi::Value ForwardTraining(const Napi::CallbackInfo& info) {
                         std::to_string(s.C) + " channels");
   if (kReference) {
     ref::batchNormForwardTraining(s.rows, s.C, x, gamma, beta, runningMean, runningVar, factor,
-                                  eps, activation, y, saveMean, saveInvstd);
+                                  eps, activation, y, saveMean, saveInvstd, residual);
   } else {
     KernelCallScope scope;
     batchNormForwardTraining(s.rows, s.C, x, gamma, beta, runningMean, runningVar, factor, eps,
-                             activation, y, saveMean, saveInvstd, saveAffine);
+                             activation, y, saveMean, saveInvstd, saveAffine, residual);
   }
   return info.Env().Undefined();
 }
@@ -104,13 +114,15 @@ Napi::Value ForwardEval(const Napi::CallbackInfo& info) {
   const BnActivation activation = getActivation(info, 8, op);
   float* y = getFloats(info, 9, op, "y", s.elements).data;
   float* saveAffine = optionalFloats(info, 10, op, "saveAffine", 4 * s.C);
+  const float* residual = optionalFloats(info, 11, op, "residual", s.elements);
+  checkResidual(info, op, activation, residual);
   if (kReference) {
     ref::batchNormForwardEval(s.rows, s.C, x, gamma, beta, runningMean, runningVar, eps,
-                              activation, y);
+                              activation, y, residual);
   } else {
     KernelCallScope scope;
     batchNormForwardEval(s.rows, s.C, x, gamma, beta, runningMean, runningVar, eps, activation,
-                         y, saveAffine);
+                         y, saveAffine, residual);
   }
   return info.Env().Undefined();
 }

@@ -11,11 +11,13 @@
      scratch: 3*C floats. */                                                               \
   void f32_bn_stats__##ISA(const float* x, int64_t rows, int64_t C, double* count,         \
                            double* mean, double* m2, float* scratch);                      \
-  /* y = ((x - meanHi) - meanLo) * scale + beta, then the activation. stream: write y   \
-     with non-temporal stores (when C is whole vectors and y aligned). */                  \
+  /* y = ((x - meanHi) - meanLo) * scale + beta (+ residual, rows x C, when not null),    \
+     then the activation. stream: write y with non-temporal stores (when C is whole       \
+     vectors and y aligned). */                                                            \
   void f32_bn_apply__##ISA(const float* x, float* y, int64_t rows, int64_t C,              \
                            const float* meanHi, const float* meanLo, const float* scale,   \
-                           const float* beta, int activation, bool stream);                \
+                           const float* beta, const float* residual, int activation,       \
+                           bool stream);                                                   \
   /* sumG += g, sumGX += g * (x - mean), g = dy masked by the activation of y, or, when   \
      affine ([meanHi | meanLo | scale | shift], C floats each, as given to apply) is not    \
      null, of the pre-activation recomputed from x (the same mask; y is not read).          \

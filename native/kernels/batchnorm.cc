@@ -77,7 +77,8 @@ void forEachBlockBackwards(RowRange range, int64_t C, Body body) {
 void batchNormForwardTraining(int64_t rows, int64_t C, const float* x, const float* gamma,
                               const float* beta, float* runningMean, float* runningVar,
                               double factor, double eps, BnActivation activation, float* y,
-                              float* saveMean, float* saveInvstd, float* saveAffine) {
+                              float* saveMean, float* saveInvstd, float* saveAffine,
+                              const float* residual) {
   if (C == 0) return;
   const BnKernels k = kernelsFor(activeIsa());
   const int threads = threadsFor(rows, C);
@@ -132,14 +133,15 @@ void batchNormForwardTraining(int64_t rows, int64_t C, const float* x, const flo
 #pragma omp barrier
     forEachBlockBackwards(range, C, [&](int64_t first, int64_t n) {
       k.apply(x + first * C, y + first * C, n, C, meanHi, meanLo, scale, shift,
-              static_cast<int>(activation), stream);
+              residual ? residual + first * C : nullptr, static_cast<int>(activation), stream);
     });
   }
 }
 
 void batchNormForwardEval(int64_t rows, int64_t C, const float* x, const float* gamma,
                           const float* beta, const float* runningMean, const float* runningVar,
-                          double eps, BnActivation activation, float* y, float* saveAffine) {
+                          double eps, BnActivation activation, float* y, float* saveAffine,
+                          const float* residual) {
   if (C == 0 || rows == 0) return;
   const BnKernels k = kernelsFor(activeIsa());
   Scratch floats(sizeof(float) * 3 * C);
@@ -160,7 +162,8 @@ void batchNormForwardEval(int64_t rows, int64_t C, const float* x, const float* 
   {
     const RowRange range = rowsOfThread(rows);
     k.apply(x + range.begin * C, y + range.begin * C, range.end - range.begin, C, runningMean,
-            zero, scale, shift, static_cast<int>(activation), streamOutput(rows, C));
+            zero, scale, shift, residual ? residual + range.begin * C : nullptr,
+            static_cast<int>(activation), streamOutput(rows, C));
   }
 }
 

@@ -23,16 +23,19 @@ enum class BnActivation : int { none = 0, relu = 1, relu6 = 2, silu = 3 };
 // merged with Chan's formula in double. Outputs of 8 MiB and more use non-temporal stores.
 // saveAffine (4*C floats, may be null) receives the per-channel floats the output was computed
 // with, so that the backward can recompute the activation's mask from x instead of reading y.
+// residual (rows x C, may be null) is added before the activation: y = act(bn(x) + residual),
+// a ResNet block's tail in one pass (its backward masks by y; the mask is not recomputable).
 void batchNormForwardTraining(int64_t rows, int64_t C, const float* x, const float* gamma,
                               const float* beta, float* runningMean, float* runningVar,
                               double factor, double eps, BnActivation activation, float* y,
-                              float* saveMean, float* saveInvstd, float* saveAffine = nullptr);
+                              float* saveMean, float* saveInvstd, float* saveAffine = nullptr,
+                              const float* residual = nullptr);
 
 // Eval: y = (x - runningMean) / sqrt(runningVar + eps) * gamma + beta, then the activation.
 void batchNormForwardEval(int64_t rows, int64_t C, const float* x, const float* gamma,
                           const float* beta, const float* runningMean, const float* runningVar,
                           double eps, BnActivation activation, float* y,
-                          float* saveAffine = nullptr);
+                          float* saveAffine = nullptr, const float* residual = nullptr);
 
 // Backward. mean / invstd: saveMean / saveInvstd of the training forward, or (training=false)
 // the running mean and 1/sqrt(runningVar + eps) used by the eval forward.
@@ -53,10 +56,11 @@ namespace ref {
 void batchNormForwardTraining(int64_t rows, int64_t C, const float* x, const float* gamma,
                               const float* beta, float* runningMean, float* runningVar,
                               double factor, double eps, BnActivation activation, float* y,
-                              float* saveMean, float* saveInvstd);
+                              float* saveMean, float* saveInvstd, const float* residual = nullptr);
 void batchNormForwardEval(int64_t rows, int64_t C, const float* x, const float* gamma,
                           const float* beta, const float* runningMean, const float* runningVar,
-                          double eps, BnActivation activation, float* y);
+                          double eps, BnActivation activation, float* y,
+                          const float* residual = nullptr);
 // silu: z = (x - mean) * invstd * gamma + beta in double, beta taken from affine's shift part.
 void batchNormBackward(int64_t rows, int64_t C, const float* x, const float* dy, const float* y,
                        const float* gamma, const float* mean, const float* invstd,

@@ -270,6 +270,96 @@ describeEachIsa('batchNorm2d', () => {
       }
   });
 
+  test('a residual is added before the activation (training and eval) as in the reference', () => {
+    const g = new Generator(31);
+    for (const C of [1, 7, 17, 64])
+      for (const activation of ['none', 'relu', 'relu6']) {
+        const rows = 3 * 5 * 7;
+        const x = randomArray(rows * C, g, 3);
+        const residual = randomArray(rows * C, g, 2);
+        const gamma = randomArray(C, g),
+          beta = randomArray(C, g);
+        const rm = randomArray(C, g),
+          rv = randomArray(C, g).map((v) => 1.5 + v);
+        const run = (reference: boolean) => {
+          const y = new Float32Array(rows * C).fill(NaN),
+            mean = new Float32Array(C),
+            invstd = new Float32Array(C),
+            yEval = new Float32Array(rows * C).fill(NaN);
+          if (reference) {
+            batchNormNative.batchNormForwardTrainingReference(
+              rows,
+              C,
+              x,
+              gamma,
+              beta,
+              null,
+              null,
+              0.1,
+              1e-5,
+              activation,
+              y,
+              mean,
+              invstd,
+              null,
+              residual,
+            );
+            batchNormNative.batchNormForwardEvalReference(
+              rows,
+              C,
+              x,
+              gamma,
+              beta,
+              rm,
+              rv,
+              1e-5,
+              activation,
+              yEval,
+              null,
+              residual,
+            );
+          } else {
+            batchNormNative.batchNormForwardTraining(
+              rows,
+              C,
+              x,
+              gamma,
+              beta,
+              null,
+              null,
+              0.1,
+              1e-5,
+              activation,
+              y,
+              mean,
+              invstd,
+              null,
+              residual,
+            );
+            batchNormNative.batchNormForwardEval(
+              rows,
+              C,
+              x,
+              gamma,
+              beta,
+              rm,
+              rv,
+              1e-5,
+              activation,
+              yEval,
+              null,
+              residual,
+            );
+          }
+          return { y, yEval };
+        };
+        const got = run(false),
+          want = run(true);
+        expectClose(`residual C=${C} ${activation}`, got.y, want.y, 1e-5);
+        expectClose(`residual eval C=${C} ${activation}`, got.yEval, want.yEval, 1e-5);
+      }
+  });
+
   test('eval forward uses the running statistics', () => {
     const g = new Generator(3);
     for (const C of channels)
@@ -422,6 +512,18 @@ describe('batchNorm2d rejects bad arguments without crashing', () => {
         }),
       RangeError,
       /affine/,
+    ],
+    [
+      'residual with silu',
+      () => batchNorm2dForwardTraining(x, { activation: 'silu', residual: x }),
+      RangeError,
+      /residual/,
+    ],
+    [
+      'residual shape',
+      () => batchNorm2dForwardTraining(x, { residual: zeros([2, 3, 3, 3]) }),
+      RangeError,
+      /residual/,
     ],
     [
       'native fused backward with neither y nor affine',

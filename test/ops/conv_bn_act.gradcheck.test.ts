@@ -77,6 +77,35 @@ describe('batchNorm', () => {
       });
 });
 
+describe('batchNorm with a residual (a ResNet block tail: act(bn(x) + residual))', () => {
+  for (const training of [true, false])
+    for (const activation of ['none', 'relu', 'relu6'] as const)
+      test(`training=${training} activation=${activation}`, () => {
+        const C = 3;
+        const x = randomInput([2, 3, 4, C], 14, { scale: 2 });
+        const w = randomInput([C], 15, { avoid: [0], margin: 0.3 });
+        const b = randomInput([C], 16);
+        const r = randomInput([2, 3, 4, C], 17, { scale: 2 });
+        const runningMean = randomInput([C], 18, { requiresGrad: false });
+        const runningVar = randomInput([C], 19, { requiresGrad: false });
+        runningVar.data.forEach((v, i) => (runningVar.data[i] = Math.abs(v) + 0.5));
+        assertGradcheck(
+          (xi, wi, bi, ri) =>
+            F.batchNorm(xi, {
+              weight: wi,
+              bias: bi,
+              training,
+              runningMean: runningMean.clone(),
+              runningVar: runningVar.clone(),
+              activation,
+              residual: ri,
+            }),
+          [x, w, b, r],
+          { name: `batchNorm+residual ${training} ${activation}` },
+        );
+      });
+});
+
 describe('activations', () => {
   const cases: Array<[string, (x: F.Tensor) => F.Tensor, number[]]> = [
     ['relu', F.relu, [0]],

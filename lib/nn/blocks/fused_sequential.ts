@@ -24,6 +24,17 @@ export function batchNormRelu(
   }
 }
 
+/** relu(norm(x) + residual) in the batch-norm kernel: a residual block's tail in one pass. */
+export function batchNormAddRelu(norm: BatchNorm2d, x: Tensor, residual: Tensor): Tensor {
+  const saved = norm.activation;
+  norm.activation = 'relu';
+  try {
+    return norm.forward(x, residual);
+  } finally {
+    norm.activation = saved;
+  }
+}
+
 /** The batch-norm kernel's name for an activation module it can fuse, else null. */
 export function fusableActivation(m: Module | undefined): 'relu' | 'relu6' | 'silu' | null {
   if (m instanceof ReLU) return 'relu';

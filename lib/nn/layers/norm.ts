@@ -43,7 +43,11 @@ export class BatchNorm2d extends Module {
     this.num_batches_tracked = track ? buffer(zeros([]), { int64: true }) : null;
   }
 
-  forward(x: Tensor): Tensor {
+  /**
+   * bn(x), then the fused activation. With `residual` (x's shape): act(bn(x) + residual) in
+   * one pass, a residual block's tail (batchNormAddRelu in nn/blocks sets the activation).
+   */
+  forward(x: Tensor, residual?: Tensor): Tensor {
     // Batch statistics in training, and in eval when no running statistics are tracked.
     const useBatchStats = this.training || this.running_mean === null;
     if (this.training && this.num_batches_tracked) this.num_batches_tracked.data[0] += 1;
@@ -57,6 +61,7 @@ export class BatchNorm2d extends Module {
       numBatchesTracked: this.num_batches_tracked ? this.num_batches_tracked.data[0] : undefined,
       eps: this.eps,
       activation: this.activation,
+      residual,
     });
   }
 }

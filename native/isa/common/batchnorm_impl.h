@@ -133,25 +133,32 @@ static inline V preActivation(V x, V meanHi, V meanLo, V scale, V shift) {
   return ((x - meanHi) - meanLo) * scale + shift;
 }
 
-// Whole vectors go through `Store` (storev or streamv); the channel tail is scalar.
-template <int A, bool kStream>
+// Whole vectors go through `Store` (storev or streamv); the channel tail is scalar. With
+// kResidual, `residual` (rows x C) is added before the activation (a ResNet block's tail).
+template <int A, bool kStream, bool kResidual>
 static void apply(const float* x, float* y, int64_t rows, int64_t C, const float* meanHi,
-                  const float* meanLo, const float* scale, const float* beta) {
+                  const float* meanLo, const float* scale, const float* beta,
+                  const float* residual) {
   const vfloat zero = splat(0.0f), six = splat(6.0f);
   for (int64_t r = 0; r < rows; ++r) {
     const float* xr = x + r * C;
+    const float* rr = kResidual ? residual + r * C : nullptr;
     float* yr = y + r * C;
     int64_t c = 0;
     for (; c + int64_t(kLanes) <= C; c += kLanes) {
-      const vfloat v = preActivation(loadv(xr + c), loadv(meanHi + c), loadv(meanLo + c),
-                                     loadv(scale + c), loadv(beta + c));
+      vfloat v = preActivation(loadv(xr + c), loadv(meanHi + c), loadv(meanLo + c),
+                               loadv(scale + c), loadv(beta + c));
+      if (kResidual) v += loadv(rr + c);
       if (kStream)
         streamv(yr + c, activate<A>(v, zero, six));
       else
         storev(yr + c, activate<A>(v, zero, six));
     }
-    for (; c < C; ++c)
-      yr[c] = activate<A>(preActivation(xr[c], meanHi[c], meanLo[c], scale[c], beta[c]), 0.0f, 6.0f);
+    for (; c < C; ++c) {
+      float v = preActivation(xr[c], meanHi[c], meanLo[c], scale[c], beta[c]);
+      if (kResidual) v += rr[c];
+      yr[c] = activate<A>(v, 0.0f, 6.0f);
+    }
   }
   if (kStream) streamFence();
 }
@@ -304,12 +311,17 @@ static inline bool canStream(const float* out, int64_t C) {
   }                                                                                           \
   void f32_bn_apply__##ISA(const float* x, float* y, int64_t rows, int64_t C,                 \
                            const float* meanHi, const float* meanLo, const float* scale,      \
-                           const float* beta, int activation, bool stream) {                  \
+                           const float* beta, const float* residual, int activation,          \
+                           bool stream) {                                                     \
     using namespace ISA::batchnorm_detail;                                                    \
     const bool s = stream && canStream(y, C);                                                 \
     auto run = [&](auto a, auto st) {                                                         \
-      apply<decltype(a)::value, decltype(st)::value>(x, y, rows, C, meanHi, meanLo, scale,    \
-                                                     beta);                                   \
+      constexpr int A = decltype(a)::value;                                                   \
+      constexpr bool S = decltype(st)::value;                                                 \
+      if (residual)                                                                           \
+        apply<A, S, true>(x, y, rows, C, meanHi, meanLo, scale, beta, residual);              \
+      else                                                                                    \
+        apply<A, S, false>(x, y, rows, C, meanHi, meanLo, scale, beta, nullptr);              \
     };                                                                                        \
     dispatchActivation(activation, s, run);                                                   \
   }                                                                                           \

@@ -33,7 +33,7 @@ bool passesGradient(BnActivation activation, float y) {
 void batchNormForwardTraining(int64_t rows, int64_t C, const float* x, const float* gamma,
                               const float* beta, float* runningMean, float* runningVar,
                               double factor, double eps, BnActivation activation, float* y,
-                              float* saveMean, float* saveInvstd) {
+                              float* saveMean, float* saveInvstd, const float* residual) {
   for (int64_t c = 0; c < C; ++c) {
     double sum = 0;
     for (int64_t r = 0; r < rows; ++r) sum += x[r * C + c];
@@ -44,7 +44,8 @@ void batchNormForwardTraining(int64_t rows, int64_t C, const float* x, const flo
     const double invstd = 1 / std::sqrt(var + eps);
     const double g = gamma ? gamma[c] : 1, b = beta ? beta[c] : 0;
     for (int64_t r = 0; r < rows; ++r)
-      y[r * C + c] = static_cast<float>(activate(activation, (x[r * C + c] - mean) * invstd * g + b));
+      y[r * C + c] = static_cast<float>(activate(
+          activation, (x[r * C + c] - mean) * invstd * g + b + (residual ? residual[r * C + c] : 0.0)));
     saveMean[c] = static_cast<float>(mean);
     saveInvstd[c] = static_cast<float>(invstd);
     if (runningMean) runningMean[c] = static_cast<float>((1 - factor) * runningMean[c] + factor * mean);
@@ -55,13 +56,15 @@ void batchNormForwardTraining(int64_t rows, int64_t C, const float* x, const flo
 
 void batchNormForwardEval(int64_t rows, int64_t C, const float* x, const float* gamma,
                           const float* beta, const float* runningMean, const float* runningVar,
-                          double eps, BnActivation activation, float* y) {
+                          double eps, BnActivation activation, float* y,
+                          const float* residual) {
   for (int64_t c = 0; c < C; ++c) {
     const double invstd = 1 / std::sqrt(double(runningVar[c]) + eps);
     const double g = gamma ? gamma[c] : 1, b = beta ? beta[c] : 0;
     for (int64_t r = 0; r < rows; ++r)
       y[r * C + c] = static_cast<float>(
-          activate(activation, (x[r * C + c] - double(runningMean[c])) * invstd * g + b));
+          activate(activation, (x[r * C + c] - double(runningMean[c])) * invstd * g + b +
+                                   (residual ? residual[r * C + c] : 0.0)));
   }
 }
 
