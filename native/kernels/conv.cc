@@ -435,9 +435,12 @@ bool useGroupedDirect(const Conv2dParams& p, ConvAlgorithm algorithm) {
   return algorithm == ConvAlgorithm::groupedDirect || p.groups > 1;
 }
 
-bool useWinograd(const Conv2dParams& p, ConvAlgorithm algorithm) {
-  return winogradApplies(p) && (algorithm == ConvAlgorithm::winograd ||
-                                (algorithm == ConvAlgorithm::automatic && winogradPreferred(p)));
+// weights: the pass that transforms the weight (forward, backward-data).
+bool useWinograd(const Conv2dParams& p, ConvAlgorithm algorithm, bool weights) {
+  if (!winogradApplies(p)) return false;
+  if (algorithm == ConvAlgorithm::winograd) return true;
+  return algorithm == ConvAlgorithm::automatic &&
+         (weights ? winogradPreferredWithWeight(p) : winogradPreferred(p));
 }
 
 }  // namespace
@@ -472,7 +475,7 @@ void conv2dForward(const Conv2dParams& p, const float* x, const float* w,
                    const GemmEpilogue* epilogue, float* y, ConvAlgorithm algorithm) {
   if (useGroupedDirect(p, algorithm))
     groupedForward(p, x, w, epilogue, y);
-  else if (useWinograd(p, algorithm))
+  else if (useWinograd(p, algorithm, true))
     winogradForward(p, x, w, epilogue, y);
   else
     gemmForward(p, x, w, epilogue, y, algorithm);
@@ -482,7 +485,7 @@ void conv2dBackwardData(const Conv2dParams& p, const float* dy, const float* w, 
                         ConvAlgorithm algorithm) {
   if (useGroupedDirect(p, algorithm))
     groupedBackwardData(p, dy, w, dx);
-  else if (useWinograd(p, algorithm))
+  else if (useWinograd(p, algorithm, true))
     winogradBackwardData(p, dy, w, dx);
   else
     gemmBackwardData(p, dy, w, dx, algorithm);
@@ -492,7 +495,7 @@ void conv2dBackwardWeights(const Conv2dParams& p, const float* x, const float* d
                            float* dbias, ConvAlgorithm algorithm) {
   if (useGroupedDirect(p, algorithm))
     groupedBackwardWeights(p, x, dy, dw, dbias);
-  else if (useWinograd(p, algorithm))
+  else if (useWinograd(p, algorithm, false))
     winogradBackwardWeights(p, x, dy, dw, dbias);
   else if (useImplicit(p, algorithm))
     implicitBackwardWeights(p, x, dy, dw, dbias);
@@ -507,7 +510,7 @@ void conv2dBackwardWeights(const Conv2dParams& p, const float* x, const float* d
 const char* conv2dAlgorithmName(const Conv2dParams& p, ConvAlgorithm algorithm) {
   if (useGroupedDirect(p, algorithm)) return grouped4Applies(p) ? "grouped-rotate" : "grouped-direct";
   if (isPointwise(p)) return "gemm-1x1";
-  if (useWinograd(p, algorithm)) return "winograd";
+  if (useWinograd(p, algorithm, true)) return "winograd";
   if (useImplicit(p, algorithm)) return "implicit-gemm";
   return "im2col-gemm";
 }

@@ -42,10 +42,10 @@ void conv2dBackwardData(const Conv2dParams& p, const float* dy, const float* w, 
 void conv2dBackwardWeights(const Conv2dParams& p, const float* x, const float* dy, float* dw,
                            float* dbias, ConvAlgorithm algorithm = ConvAlgorithm::automatic);
 
-// The path a call would take: "gemm-1x1", "im2col-gemm", "implicit-gemm", "winograd",
-// "grouped-direct",
-// "grouped-rotate" (the direct kernel for 4x4-channel groups; backward-data at stride 1 only,
-// else the "grouped-direct" one).
+// The path the forward would take: "gemm-1x1", "im2col-gemm", "implicit-gemm", "winograd"
+// (backward-weights may take Winograd where the forward does not: it transforms no weight),
+// "grouped-direct", "grouped-rotate" (the direct kernel for 4x4-channel groups;
+// backward-data at stride 1 only, else the "grouped-direct" one).
 const char* conv2dAlgorithmName(const Conv2dParams& p, ConvAlgorithm algorithm);
 
 namespace ref {

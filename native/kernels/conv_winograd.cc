@@ -271,6 +271,16 @@ bool winogradPreferred(const Conv2dParams& p) {
   return p.Cin >= 32 && p.Cout >= 32 && Tiling(p).count >= 32;
 }
 
+// The forward and backward-data also stream the transformed weight U (36 Cin Cout floats) once
+// per block of tiles: beyond the L3 it comes from memory each time, and with few tiles that
+// traffic outweighs the GEMMs saved (512 -> 512 channels at 7x7, batch 16: 64 tiles, U 38 MB,
+// 0.95x the implicit GEMM with cold caches; backward-weights, which never forms U, 2.4x).
+bool winogradPreferredWithWeight(const Conv2dParams& p) {
+  constexpr int64_t kResidentU = 16 << 20;
+  const int64_t uBytes = kXi * p.Cin * p.Cout * int64_t(sizeof(float));
+  return winogradPreferred(p) && (uBytes <= kResidentU || Tiling(p).count >= 256);
+}
+
 void winogradForward(const Conv2dParams& p, const float* x, const float* w,
                      const GemmEpilogue* epilogue, float* y) {
   forwardWith(p, x, w, false, epilogue, y);

@@ -9,8 +9,10 @@ namespace convkit {
 
 // 3x3, stride 1, dilation 1, groups 1, every padding in [0, 2].
 bool winogradApplies(const Conv2dParams& p);
-// Where it is measured faster than the GEMM paths (see conv_winograd.cc).
+// Where it is measured faster than the GEMM paths (see conv_winograd.cc): backward-weights,
+// and (WithWeight) the forward and backward-data, which also transform the weight.
 bool winogradPreferred(const Conv2dParams& p);
+bool winogradPreferredWithWeight(const Conv2dParams& p);
 
 void winogradForward(const Conv2dParams& p, const float* x, const float* w,
                      const GemmEpilogue* epilogue, float* y);
