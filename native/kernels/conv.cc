@@ -430,9 +430,13 @@ void im2colBackwardWeights(const Conv2dParams& p, const float* x, const float* d
   if (dbias) columnSums(dy, g.M, p.Cout, dbias);
 }
 
+// Automatic: the direct kernel up to 8 channels per group (the 4-channel rotation kernel, or
+// the expanded rows); at 16 per group the grouped GEMM is measured 2-3x faster (ResNeXt-50's
+// 32 x 16 layer: 7.6 -> 2.5 ms forward at 14x14, batch 16), at 8 the two are within 20%.
 bool useGroupedDirect(const Conv2dParams& p, ConvAlgorithm algorithm) {
   if (algorithm == ConvAlgorithm::gemm || !groupedDirectApplies(p)) return false;
-  return algorithm == ConvAlgorithm::groupedDirect || p.groups > 1;
+  if (algorithm == ConvAlgorithm::groupedDirect) return true;
+  return p.groups > 1 && p.Cin / p.groups <= 8 && p.Cout / p.groups <= 8;
 }
 
 // weights: the pass that transforms the weight (forward, backward-data).

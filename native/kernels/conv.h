@@ -21,7 +21,7 @@ struct Conv2dParams {
 };
 
 // How a call is computed. `automatic` picks the direct grouped kernel for narrow groups
-// (Cin/groups and Cout/groups <= 16, groups > 1), Winograd F(4x4, 3x3) for dense 3x3 stride-1
+// (Cin/groups and Cout/groups <= 8, groups > 1), Winograd F(4x4, 3x3) for dense 3x3 stride-1
 // convolutions where it is measured faster (conv_winograd.h), the implicit GEMM where that is
 // (conv_implicit.h) and im2col + GEMM otherwise. The others force a path for benchmarks and
 // tests: `gemm` im2col (or 1x1) GEMM everywhere; `implicit` the implicit GEMM where it can run,

@@ -257,11 +257,17 @@ void pointwiseBackwardWeights(const Conv2dParams& p, const float* x, const float
   const int64_t rPad = rTiles * tile.mr, cPad = cTiles * tile.nr;
   constexpr int64_t kChunkRows = 128;
   const int64_t chunks = (g.M + kChunkRows - 1) / kChunkRows;
-  const int team = static_cast<int>(std::min<int64_t>(threads, chunks));
+  // A large dW (1x1 2048 -> 1024 at 7x7: 8 MB) is split by columns between the threads: one
+  // shared dW, no partials to write, re-read and add (with few rows, those passes cost more
+  // than the FMAs). A small one by rows, with a partial per thread.
+  const bool splitColumns =
+      threads > 1 && rPad * cPad >= (int64_t(1) << 19) && cTiles >= 2 * threads;
+  const int team = splitColumns ? threads : static_cast<int>(std::min<int64_t>(threads, chunks));
+  const int parts = splitColumns ? 1 : team;
   const int64_t partFloats = rPad * cPad;
-  Scratch partBuf(sizeof(float) * partFloats * team);
+  Scratch partBuf(sizeof(float) * partFloats * parts);
   float* partials = partBuf.as<float>();
-  std::memset(partials, 0, sizeof(float) * partFloats * team);
+  std::memset(partials, 0, sizeof(float) * partFloats * parts);
   // The last chunk, copied with slack after each operand.
   const int64_t lastRows = g.M - (chunks - 1) * kChunkRows;
   Scratch tailBuf(sizeof(float) * (lastRows * (R + Cc) + tile.mr + tile.nr));
@@ -274,18 +280,21 @@ void pointwiseBackwardWeights(const Conv2dParams& p, const float* x, const float
 #pragma omp parallel num_threads(team) if (team > 1)
   {
     const int tid = threadIndex(), nt = threadCount();
-    float* part = partials + tid * partFloats;
-    for (int64_t c = chunks * tid / nt; c < chunks * (tid + 1) / nt; ++c) {
+    float* part = partials + (splitColumns ? 0 : tid * partFloats);
+    const int64_t c0 = splitColumns ? 0 : chunks * tid / nt;
+    const int64_t c1 = splitColumns ? chunks : chunks * (tid + 1) / nt;
+    const int64_t j0 = splitColumns ? cTiles * tid / nt : 0;
+    const int64_t j1 = splitColumns ? cTiles * (tid + 1) / nt : cTiles;
+    for (int64_t c = c0; c < c1; ++c) {
       const bool last = c == chunks - 1;
       const int64_t r0 = c * kChunkRows, kc = last ? lastRows : kChunkRows;
       const float* a = last ? tailA : rowsSrc + r0 * R;
       const float* b = last ? tailB : colsSrc + r0 * Cc;
-      for (int64_t j = 0; j < cTiles; ++j)  // B slice stays in L1 across the row tiles
+      for (int64_t j = j0; j < j1; ++j)  // B slice stays in L1 across the row tiles
         for (int64_t i = 0; i < rTiles; ++i)
           tile.prefetching(static_cast<size_t>(kc), static_cast<size_t>(kc), 0, a + i * tile.mr,
-                           static_cast<size_t>(R),
-                      b + j * tile.nr, static_cast<size_t>(Cc),
-                      part + i * tile.mr * cPad + j * tile.nr, static_cast<size_t>(cPad));
+                           static_cast<size_t>(R), b + j * tile.nr, static_cast<size_t>(Cc),
+                           part + i * tile.mr * cPad + j * tile.nr, static_cast<size_t>(cPad));
     }
   }
 #pragma omp parallel for num_threads(threads) if (threads > 1) schedule(static)
@@ -293,7 +302,7 @@ void pointwiseBackwardWeights(const Conv2dParams& p, const float* x, const float
     for (int64_t ci = 0; ci < p.Cin; ++ci) {
       const int64_t at = transposed ? ci * cPad + co : co * cPad + ci;
       float s = 0;
-      for (int q = 0; q < team; ++q) s += partials[q * partFloats + at];
+      for (int q = 0; q < parts; ++q) s += partials[q * partFloats + at];
       dw[co * p.Cin + ci] = s;
     }
   if (dbias) columnSums(dy, g.M, p.Cout, dbias);

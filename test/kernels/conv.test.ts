@@ -121,6 +121,8 @@ const cases: Case[] = [
   { N: 2, H: 17, W: 16, Cin: 40, Cout: 33, KH: 1, KW: 1, options: {} },
   // ... and the transposed orientation (dW^T pads 256 less than dW pads 64).
   { N: 1, H: 20, W: 13, Cin: 256, Cout: 64, KH: 1, KW: 1, options: {} },
+  // A dW of 512K+ floats: the threads split its columns instead of the rows (one shared dW).
+  { N: 1, H: 3, W: 5, Cin: 1024, Cout: 520, KH: 1, KW: 1, options: {} },
   // 4 in / 4 out channels per group: the rotation kernels ("grouped-rotate"). Channel counts
   // that leave a partial last vector (12, 20, 36 on 16 / 8 lanes), widths that exercise the
   // 8-, 4- and 1-pixel strips, every compile-time (KW, stride, dilation) instantiation, the
