@@ -105,7 +105,9 @@ function productGradient(
   shape: Shape,
   keep: (t: Tensor) => Tensor,
 ): Tensor {
-  if (other instanceof Tensor && !sameShape(shape, g.shape)) {
+  // Same shape as g (the other operand broadcast): the product is the gradient, no reduction.
+  if (sameShape(shape, g.shape)) return mul(g, other);
+  if (other instanceof Tensor) {
     const fused = productSumToShape(g, other, shape);
     if (fused) return fused;
   }
