@@ -40,12 +40,26 @@ inline bool isPointwise(const Conv2dParams& p) {
 }
 
 // Short copies inline: these runs are a few dozen floats, where a memcpy call costs more
-// than the copy.
+// than the copy. Written as fixed-size moves because GCC turns a plain element loop back into a
+// memmove / memset call (28% of a stem convolution's forward went to memmove for 9-float runs).
 inline void copyFloats(float* __restrict d, const float* __restrict s, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) d[i] = s[i];
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) __builtin_memcpy(d + i, s + i, 8 * sizeof(float));
+  if (n - i >= 4) {
+    __builtin_memcpy(d + i, s + i, 4 * sizeof(float));
+    i += 4;
+  }
+  if (n - i >= 2) {
+    __builtin_memcpy(d + i, s + i, 2 * sizeof(float));
+    i += 2;
+  }
+  if (n - i >= 1) d[i] = s[i];
 }
 inline void zeroFloats(float* d, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) d[i] = 0.0f;
+  static constexpr float kZeros[8] = {};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) __builtin_memcpy(d + i, kZeros, 8 * sizeof(float));
+  for (; i < n; ++i) d[i] = 0.0f;
 }
 
 }  // namespace convkit
