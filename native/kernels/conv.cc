@@ -29,6 +29,7 @@
 #include "conv_common.h"
 #include "conv_grouped.h"
 #include "conv_implicit.h"
+#include "conv_stem.h"
 #include "conv_winograd.h"
 
 namespace convkit {
@@ -440,6 +441,13 @@ bool useGroupedDirect(const Conv2dParams& p, ConvAlgorithm algorithm) {
 }
 
 // weights: the pass that transforms the weight (forward, backward-data).
+// The direct few-channel forward (automatic only), without a residual or activation in the
+// epilogue (a stem has a batch norm after it).
+bool useStem(const Conv2dParams& p, ConvAlgorithm algorithm, const GemmEpilogue* epi = nullptr) {
+  return algorithm == ConvAlgorithm::automatic && stemApplies(p) &&
+         (!epi || (!epi->residual && epi->activation == Activation::none));
+}
+
 bool useWinograd(const Conv2dParams& p, ConvAlgorithm algorithm, bool weights) {
   if (!winogradApplies(p)) return false;
   if (algorithm == ConvAlgorithm::winograd) return true;
@@ -479,6 +487,8 @@ void conv2dForward(const Conv2dParams& p, const float* x, const float* w,
                    const GemmEpilogue* epilogue, float* y, ConvAlgorithm algorithm) {
   if (useGroupedDirect(p, algorithm))
     groupedForward(p, x, w, epilogue, y);
+  else if (useStem(p, algorithm, epilogue))
+    stemForward(p, x, w, epilogue ? epilogue->bias : nullptr, y);
   else if (useWinograd(p, algorithm, true))
     winogradForward(p, x, w, epilogue, y);
   else
@@ -513,6 +523,7 @@ void conv2dBackwardWeights(const Conv2dParams& p, const float* x, const float* d
 
 const char* conv2dAlgorithmName(const Conv2dParams& p, ConvAlgorithm algorithm) {
   if (useGroupedDirect(p, algorithm)) return grouped4Applies(p) ? "grouped-rotate" : "grouped-direct";
+  if (useStem(p, algorithm)) return "stem-direct";
   if (isPointwise(p)) return "gemm-1x1";
   if (useWinograd(p, algorithm, true)) return "winograd";
   if (useImplicit(p, algorithm)) return "implicit-gemm";

@@ -21,7 +21,8 @@ struct Conv2dParams {
 };
 
 // How a call is computed. `automatic` picks the direct grouped kernel for narrow groups
-// (Cin/groups and Cout/groups <= 8, groups > 1), Winograd F(4x4, 3x3) for dense 3x3 stride-1
+// (Cin/groups and Cout/groups <= 8, groups > 1), the direct few-channel kernel for up to 4
+// input channels (conv_stem.h; not with a fused residual or activation), Winograd F(4x4, 3x3) for dense 3x3 stride-1
 // convolutions where it is measured faster (conv_winograd.h), the implicit GEMM where that is
 // (conv_implicit.h) and im2col + GEMM otherwise. The others force a path for benchmarks and
 // tests: `gemm` im2col (or 1x1) GEMM everywhere; `implicit` the implicit GEMM where it can run,
@@ -42,7 +43,8 @@ void conv2dBackwardData(const Conv2dParams& p, const float* dy, const float* w, 
 void conv2dBackwardWeights(const Conv2dParams& p, const float* x, const float* dy, float* dw,
                            float* dbias, ConvAlgorithm algorithm = ConvAlgorithm::automatic);
 
-// The path the forward would take: "gemm-1x1", "im2col-gemm", "implicit-gemm", "winograd"
+// The path the forward would take: "stem-direct" (up to 4 input channels, conv_stem.h),
+// "gemm-1x1", "im2col-gemm", "implicit-gemm", "winograd"
 // (backward-weights may take Winograd where the forward does not: it transforms no weight),
 // "grouped-direct", "grouped-rotate" (the direct kernel for 4x4-channel groups;
 // backward-data at stride 1 only, else the "grouped-direct" one).

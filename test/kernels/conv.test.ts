@@ -121,6 +121,18 @@ const cases: Case[] = [
   { N: 2, H: 17, W: 16, Cin: 40, Cout: 33, KH: 1, KW: 1, options: {} },
   // ... and the transposed orientation (dW^T pads 256 less than dW pads 64).
   { N: 1, H: 20, W: 13, Cin: 256, Cout: 64, KH: 1, KW: 1, options: {} },
+  // Few input channels: the direct stem kernel (automatic, AVX2 / AVX-512): several output
+  // channel pairs with a partial last vector, strips past the row end, asymmetric padding.
+  {
+    N: 2,
+    H: 9,
+    W: 21,
+    Cin: 3,
+    Cout: 70,
+    KH: 3,
+    KW: 3,
+    options: { stride: 2, padding: [1, 0, 2, 1] },
+  },
   // A dW of 512K+ floats: the threads split its columns instead of the rows (one shared dW).
   { N: 1, H: 3, W: 5, Cin: 1024, Cout: 520, KH: 1, KW: 1, options: {} },
   // 4 in / 4 out channels per group: the rotation kernels ("grouped-rotate"). Channel counts
@@ -296,6 +308,12 @@ describeEachIsa('conv2d vs reference', (isa) => {
     const ps = conv2dParams([2, 8, 8, 16], [32, 16, 3, 3], { padding: 1, stride: 2 }).params;
     expect(convNative.conv2dAlgorithm(ps, 3)).toBe('im2col-gemm');
     expect(convNative.conv2dAlgorithm(pg, 3)).toBe(rotate);
+    // Up to 4 input channels: the direct stem kernel (forward) where the ISA has one.
+    const stem = conv2dParams([2, 16, 16, 3], [32, 3, 7, 7], { stride: 2, padding: 3 }).params;
+    expect(convNative.conv2dAlgorithm(stem)).toBe(
+      isa === 'generic' ? 'im2col-gemm' : 'stem-direct',
+    );
+    expect(convNative.conv2dAlgorithm(stem, 1)).toBe('im2col-gemm');
     // Winograd: dense 3x3 stride 1 with 32+ channels each side and 32+ output tiles of 4x4;
     // forced (4) wherever it applies, else the automatic choice.
     const pw32 = conv2dParams([2, 16, 16, 32], [32, 32, 3, 3], { padding: 1 }).params;

@@ -1,0 +1,117 @@
+// Driver of the few-input-channel direct forward convolution (isa/conv_stem_ukernels.h): pads the
+// input once, lays the weight out as [tap][CoutPad], splits output rows between threads.
+#include "conv_stem.h"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "../isa/conv_stem_ukernels.h"
+#include "../runtime/dispatch.h"
+#include "../runtime/memory.h"
+#include "../runtime/threads.h"
+#include "conv_common.h"
+
+namespace convkit {
+
+namespace {
+
+struct StemPath {
+  Isa isa;
+  int lanes;
+  isa::ConvStemForwardFn forward;
+};
+
+const StemPath kPaths[] = {
+#define CONVKIT_STEM_PATH(name) \
+  {Isa::name, Isa::name == Isa::avx512 ? 16 : 8, isa::conv_stem_forward__##name},
+    CONVKIT_CONV_STEM_ISAS(CONVKIT_STEM_PATH)
+#undef CONVKIT_STEM_PATH
+};
+
+const StemPath* selectPath() {
+  for (const StemPath& path : kPaths)
+    if (path.isa == activeIsa()) return &path;
+  return nullptr;
+}
+
+// The padded input, the tap offsets and the shape the kernels take.
+struct StemSetup {
+  isa::ConvStemShape shape;
+  std::vector<int64_t> offset;
+  Scratch padded;
+
+  StemSetup(const Conv2dParams& p, const float* x, int lanes)
+      : padded(sizeof(float) * paddedFloats(p)) {
+    isa::ConvStemShape& s = shape;
+    s.N = p.N;
+    s.Cin = p.Cin;
+    s.Cout = p.Cout;
+    s.OH = p.outH();
+    s.OW = p.outW();
+    s.sh = p.strideH;
+    s.sw = p.strideW;
+    s.Hp = p.H + p.padTop + p.padBottom;
+    s.Wp = p.W + p.padLeft + p.padRight;
+    s.taps = p.KH * p.KW * p.Cin;
+    s.CoutPad = (p.Cout + lanes - 1) / lanes * lanes;
+    for (int64_t kh = 0; kh < p.KH; ++kh)
+      for (int64_t kw = 0; kw < p.KW; ++kw)
+        for (int64_t ci = 0; ci < p.Cin; ++ci) offset.push_back((kh * s.Wp + kw) * p.Cin + ci);
+    s.offset = offset.data();
+    pad(p, x);
+  }
+
+  // Images back to back, then slack for the strips that run past the last output column.
+  static int64_t paddedFloats(const Conv2dParams& p) {
+    const int64_t Hp = p.H + p.padTop + p.padBottom, Wp = p.W + p.padLeft + p.padRight;
+    return (p.N * Hp * Wp + slackPixels(p)) * p.Cin;
+  }
+  static int64_t slackPixels(const Conv2dParams& p) {
+    return p.W + p.padLeft + p.padRight + 16 * p.strideW + p.KW;
+  }
+
+  void pad(const Conv2dParams& p, const float* x) {
+    float* xp = padded.as<float>();
+    const int64_t C = p.Cin, Hp = shape.Hp, Wp = shape.Wp;
+    std::memset(xp, 0, sizeof(float) * paddedFloats(p));
+    const int threads = kernelThreads();
+#pragma omp parallel for num_threads(threads) if (threads > 1 && p.N > 1) schedule(static)
+    for (int64_t n = 0; n < p.N; ++n)
+      for (int64_t h = 0; h < p.H; ++h)
+        std::memcpy(xp + ((n * Hp + h + p.padTop) * Wp + p.padLeft) * C,
+                    x + (n * p.H + h) * p.W * C, sizeof(float) * p.W * C);
+  }
+};
+
+}  // namespace
+
+bool stemApplies(const Conv2dParams& p) {
+  return p.groups == 1 && p.Cin <= 4 && p.dilationH == 1 && p.dilationW == 1 &&
+         selectPath() != nullptr;
+}
+
+void stemForward(const Conv2dParams& p, const float* x, const float* w, const float* bias,
+                 float* y) {
+  const StemPath& path = *selectPath();
+  StemSetup setup(p, x, path.lanes);
+  const isa::ConvStemShape& s = setup.shape;
+  // wt[t][co] = w[co][ci][kh][kw], t = (kh * KW + kw) * Cin + ci; zero beyond Cout.
+  Scratch wtBuf(sizeof(float) * s.taps * s.CoutPad);
+  float* wt = wtBuf.as<float>();
+  std::memset(wt, 0, sizeof(float) * s.taps * s.CoutPad);
+  for (int64_t co = 0; co < p.Cout; ++co)
+    for (int64_t ci = 0; ci < p.Cin; ++ci)
+      for (int64_t k = 0; k < p.KH * p.KW; ++k)
+        wt[(k * p.Cin + ci) * s.CoutPad + co] = w[(co * p.Cin + ci) * p.KH * p.KW + k];
+  const int64_t rows = p.N * s.OH;
+  const int threads = static_cast<int>(std::min<int64_t>(kernelThreads(), rows));
+  const float* xp = setup.padded.as<float>();
+#pragma omp parallel num_threads(threads) if (threads > 1)
+  {
+    const int t = threadIndex(), nt = threadCount();
+    path.forward(&s, xp, wt, bias, y, rows * t / nt, rows * (t + 1) / nt);
+  }
+}
+
+}  // namespace convkit
