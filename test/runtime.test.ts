@@ -61,6 +61,13 @@ describe('environment variables (fresh processes)', () => {
       JSON.parse(runNode(snippet, { OMP_NUM_THREADS: '3', CONVKIT_NUM_THREADS: '' })).threads,
     ).toBe(3);
   });
+  test('CONVKIT_WINOGRAD=0 keeps the automatic convolution off Winograd', () => {
+    const conv =
+      "const {conv2dParams,convNative}=require('./lib/kernels/conv');" +
+      'console.log(convNative.conv2dAlgorithm(conv2dParams([2,16,16,32],[32,32,3,3],{padding:1}).params))';
+    expect(runNode(conv, {}).trim()).toBe('winograd');
+    expect(runNode(conv, { CONVKIT_WINOGRAD: '0' }).trim()).not.toBe('winograd');
+  });
   test('an unknown CONVKIT_ISA is a clear error', () => {
     expect(() => runNode(snippet, { CONVKIT_ISA: 'avx9000' })).toThrow(/CONVKIT_ISA='avx9000'/);
   });

@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -267,8 +268,18 @@ bool winogradApplies(const Conv2dParams& p) {
 // Measured (bench/kernels/conv.js shapes and the zoo's): 1.3-3x the implicit GEMM from 32
 // channels each side; 0.9x at 16; slower when there are few tiles (a batch-1 7x7 has 4), where
 // transforming the weight costs more than the GEMMs it saves.
+// CONVKIT_WINOGRAD=0 keeps the automatic choice off Winograd (results then match the GEMM
+// paths' rounding, ~10x closer to an exact convolution; see the tests' tolerances).
+bool winogradEnabled() {
+  static const bool on = [] {
+    const char* v = std::getenv("CONVKIT_WINOGRAD");
+    return !(v && std::strcmp(v, "0") == 0);
+  }();
+  return on;
+}
+
 bool winogradPreferred(const Conv2dParams& p) {
-  return p.Cin >= 32 && p.Cout >= 32 && Tiling(p).count >= 32;
+  return winogradEnabled() && p.Cin >= 32 && p.Cout >= 32 && Tiling(p).count >= 32;
 }
 
 // The forward and backward-data also stream the transformed weight U (36 Cin Cout floats) once
