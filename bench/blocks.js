@@ -10,6 +10,7 @@ const path = require('path');
 const { F, models, nn, noGrad, profile, randn, tidy } = require('../dist');
 const { measureMachine, timeMedian, writeResults, pct } = require('./common');
 const { rooflineSvg } = require('./roofline');
+const { conv2dParams, convNative } = require('../dist/kernels/conv');
 
 // [model, module name, what it is, native input size, training batch]
 const BLOCKS = [
@@ -57,20 +58,25 @@ function inputShapes(modelName, moduleName, size) {
   return { block: target, shapes };
 }
 
-function convPaths(block) {
+// The kernel paths the block's convolutions take at this input (the native dispatch's own
+// answer for the forward, e.g. winograd, implicit-gemm, stem-direct, grouped-rotate), found by
+// running one forward with every Conv2d's input recorded.
+function convPaths(block, shapes) {
   const kinds = new Set();
-  for (const m of block.modules()) {
-    if (!(m instanceof nn.Conv2d)) continue;
-    const g = m.options.groups;
-    kinds.add(
-      g === 1
-        ? m.weight.shape[2] === 1 && m.weight.shape[3] === 1
-          ? 'gemm-1x1'
-          : 'im2col-gemm'
-        : g === m.inChannels && m.weight.shape[1] === 1
-          ? 'depthwise'
-          : 'grouped',
-    );
+  const original = nn.Conv2d.prototype.forward;
+  nn.Conv2d.prototype.forward = function (x) {
+    const g = this.options.groups;
+    if (g > 1 && g === this.inChannels && this.weight.shape[1] === 1) kinds.add('depthwise');
+    else
+      kinds.add(
+        convNative.conv2dAlgorithm(conv2dParams(x.shape, this.weight.shape, this.options).params),
+      );
+    return original.call(this, x);
+  };
+  try {
+    noGrad(() => tidy(() => void block.forward(...shapes.map((shape) => randn(shape)))));
+  } finally {
+    nn.Conv2d.prototype.forward = original;
   }
   return [...kinds].join('+') || 'none';
 }
@@ -148,7 +154,10 @@ function main() {
         model,
         module,
         batch,
-        path: convPaths(block),
+        path: convPaths(
+          block,
+          shapes.map((s) => [batch, ...s.slice(1)]),
+        ),
         shapesNchw: shapes.map((s) => [batch, s[3], s[1], s[2]]),
         ...r,
         fwdGflops: r.flops / r.fwd / 1e9,
