@@ -158,10 +158,12 @@ class TransformedWeight {
 
 // Tiles per forward block: V and M in kBlockBytes, at least 16 rows for the GEMM, and no more
 // than an even share of the tiles so both threads get work.
-int64_t blockTiles(const Conv2dParams& p, int64_t tiles, int threads) {
+// Rounded down to whole GEMM row tiles (mr), so no tile computes padding rows.
+int64_t blockTiles(const Conv2dParams& p, int64_t tiles, int threads, int mr) {
   int64_t b = kBlockBytes / (kXi * int64_t(sizeof(float)) * (p.Cin + p.Cout));
   b = std::max<int64_t>(16, std::min<int64_t>(b, 128));
-  return std::max<int64_t>(1, std::min(b, (tiles + threads - 1) / threads));
+  b = std::min(b, (tiles + threads - 1) / threads);
+  return std::max<int64_t>(1, b >= mr ? b / mr * mr : b);
 }
 
 void forwardWith(const Conv2dParams& p, const float* x, const float* w, bool flipTranspose,
@@ -170,7 +172,7 @@ void forwardWith(const Conv2dParams& p, const float* x, const float* w, bool fli
   const Tiling tiling(p);
   const int threads = kernelThreads();
   const TransformedWeight U(uk, p.Cin, p.Cout, w, flipTranspose);
-  const int64_t B = blockTiles(p, tiling.count, threads);
+  const int64_t B = blockTiles(p, tiling.count, threads, U[0].mr);
   const int64_t blocks = (tiling.count + B - 1) / B;
   const int team = static_cast<int>(std::min<int64_t>(threads, blocks));
   const float* bias = epi ? epi->bias : nullptr;
