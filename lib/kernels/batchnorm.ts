@@ -147,7 +147,12 @@ function checkEps(op: string, eps: unknown): number {
 }
 
 function checkActivation(op: string, activation: unknown): BatchNormActivation {
-  if (activation !== 'none' && activation !== 'relu' && activation !== 'relu6' && activation !== 'silu')
+  if (
+    activation !== 'none' &&
+    activation !== 'relu' &&
+    activation !== 'relu6' &&
+    activation !== 'silu'
+  )
     throw invalidRange(op, 'activation', "'none', 'relu', 'relu6' or 'silu'", activation);
   return activation;
 }
