@@ -267,12 +267,9 @@ bool winogradApplies(const Conv2dParams& p) {
          padOk(p.padLeft) && padOk(p.padRight);
 }
 
-// Measured (bench/kernels/conv.js shapes and the zoo's): 1.3-3x the implicit GEMM from 32
-// channels each side; 0.9x at 16; slower when there are few tiles (a batch-1 7x7 has 4), where
-// transforming the weight costs more than the GEMMs it saves.
 // CONVKIT_WINOGRAD=0 keeps the automatic choice off Winograd (results then match the GEMM
 // paths' rounding, ~10x closer to an exact convolution; see the tests' tolerances).
-bool winogradEnabled() {
+static bool winogradEnabled() {
   static const bool on = [] {
     const char* v = std::getenv("CONVKIT_WINOGRAD");
     return !(v && std::strcmp(v, "0") == 0);
@@ -280,8 +277,14 @@ bool winogradEnabled() {
   return on;
 }
 
+// Measured (bench/kernels/conv.js shapes and the zoo's): 1.3-3x the implicit GEMM from 32
+// channels each side; 0.9x at 16; slower when there are few tiles (a batch-1 7x7 has 4), where
+// transforming the weight costs more than the GEMMs it saves. Above 64 MB of transformed
+// kernel (36 Cin Cout floats: 1024 -> 1024 channels is 151 MB) the scratch is not worth it.
 bool winogradPreferred(const Conv2dParams& p) {
-  return winogradEnabled() && p.Cin >= 32 && p.Cout >= 32 && Tiling(p).count >= 32;
+  constexpr int64_t kMaxU = 64 << 20;
+  return winogradEnabled() && p.Cin >= 32 && p.Cout >= 32 && Tiling(p).count >= 32 &&
+         kXi * p.Cin * p.Cout * int64_t(sizeof(float)) <= kMaxU;
 }
 
 // The forward and backward-data also stream the transformed weight U (36 Cin Cout floats) once
