@@ -125,6 +125,27 @@ describeEachIsa('sgemm', () => {
         }
       });
 
+      test('outputs of 16 MB+ with a short K (non-temporal stores of C) and edge tiles', () => {
+        // C from the native pool (64-byte aligned, as tensors are), poisoned with NaN: beta = 0
+        // must write every element; 65541 rows leave a partial row panel, N = 80 an edge panel.
+        for (const [M, N, K] of [
+          [65541, 64, 16],
+          [52429, 80, 40],
+        ]) {
+          const g = new Generator(M);
+          const A = randomArray(M * K, g),
+            B = randomArray(K * N, g);
+          const got = native.allocFloats(M * N, false);
+          got.fill(NaN);
+          const want = new Float32Array(M * N);
+          native.sgemm(false, false, M, N, K, 1, A, K, B, N, 0, got, N);
+          native.sgemmReference(false, false, M, N, K, 1, A, K, B, N, 0, want, N);
+          const { error } = maxRelativeError(got, want);
+          native.disposeFloats(got);
+          expect(error).toBeLessThanOrEqual(4 * K * 2 ** -24 + 1e-6);
+        }
+      });
+
       test('empty sizes leave C alone or scale it', () => {
         const C = new Float32Array([1, 2, 3, 4]);
         native.sgemm(

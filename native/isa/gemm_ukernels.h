@@ -20,6 +20,9 @@ struct GemmUkernelParams {
   const float* bias;      // NR floats for this tile's columns, or nullptr
   const float* residual;  // this tile's origin, or nullptr
   int64_t ldResidual;
+  // 1: write C with non-temporal stores and do not prefetch it (beta == 0, C 64-byte aligned,
+  // ldc a multiple of 16 floats): for outputs far larger than the caches. Kernels may ignore it.
+  int stream;
 };
 
 // Every microkernel computes a full MR x NR tile (edge tiles are computed into a local

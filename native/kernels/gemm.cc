@@ -192,7 +192,23 @@ struct Problem {
   int64_t ldc;
   const GemmEpilogue* epi;  // nullptr when there is nothing to apply
   bool directA;             // microkernel reads op(A) = A in place (else A panels are packed)
+  bool stream = false;      // full tiles of C written with non-temporal stores (streamC)
 };
+
+// Orders a thread's non-temporal stores before whatever reads C next (another thread).
+inline void storeFence() {
+#if defined(__x86_64__) || defined(_M_X64)
+  __builtin_ia32_sfence();
+#endif
+}
+
+// Non-temporal C stores pay where the GEMM is bound by writing C: a short K (a 1x1 conv with
+// 16-64 input channels, MobileNet's expansions) and a C far larger than the caches, which
+// normal stores would first read in (the read-for-ownership) and then push out to memory.
+bool streamC(int64_t M, int64_t N, int64_t K, float beta, const float* C, int64_t ldc) {
+  return beta == 0.0f && K <= 64 && M * N * int64_t(sizeof(float)) >= (int64_t(16) << 20) &&
+         ldc % 16 == 0 && reinterpret_cast<uintptr_t>(C) % 64 == 0;
+}
 
 inline void barrier(bool shared) {
 #ifdef _OPENMP
@@ -225,6 +241,7 @@ inline void rowPanel(const GemmPath& P, const Problem& p, int64_t rp, int64_t rp
   const GemmEpilogue* epi = last ? p.epi : nullptr;
   isa::GemmUkernelParams full{};
   full.beta = beta;
+  full.stream = p.stream && last ? 1 : 0;
   full.activation = epi ? static_cast<int>(epi->activation) : 0;
   full.ldResidual = epi ? epi->ldResidual : 0;
   isa::GemmUkernelParams edge{};
@@ -363,7 +380,8 @@ void run(int threads, bool transA, bool transB, int64_t M, int64_t N, int64_t K,
   // conflicts between the MR rows, was measured slower at 1024^3 and 2048^3 with the scalar
   // packA below: 74% vs 83% of peak on one thread.)
   const bool directA = !transA;
-  const Problem prob{transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, epi, directA};
+  Problem prob{transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, epi, directA};
+  prob.stream = streamC(M, N, K, beta, C, ldc);
   auto body = [&](int tid, int nt) {
     float* Ap = base + bBuffers * round16(bFloats) + tid * round16(aFloats);
     if (splitM) {
@@ -374,6 +392,7 @@ void run(int threads, bool transA, bool transB, int64_t M, int64_t N, int64_t K,
       worker(P, prob, kcMax, ncMax, resident, 0, mPanels, q0 * NR, std::min<int64_t>(N, q1 * NR),
              base + tid * round16(bFloats), Ap, false, tid, nt);
     }
+    if (prob.stream) storeFence();
   };
   if (threads == 1) {
     body(0, 1);
@@ -469,7 +488,8 @@ void sgemmPackedB(int threads, bool transA, int64_t M, const float* A, int64_t l
 #endif
   if (M * N * K < 128 * 128 * 32) threads = 1;
   threads = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(threads, mPanels)));
-  const Problem prob{transA, false, M, N, K, 1.0f, A, lda, nullptr, 0, beta, C, ldc, epi, !transA};
+  Problem prob{transA, false, M, N, K, 1.0f, A, lda, nullptr, 0, beta, C, ldc, epi, !transA};
+  prob.stream = streamC(M, N, K, beta, C, ldc);
   // Row panels are taken in groups so that, when a column block of B does not fit the L2
   // budget, its K blocks sweep a C block that stays in cache (instead of all of C).
   constexpr int64_t kGroupPanels = 16;
@@ -499,6 +519,7 @@ void sgemmPackedB(int threads, bool transA, int64_t M, const float* A, int64_t l
         }
       }
     }
+    if (prob.stream) storeFence();
   };
   if (threads == 1) {
     body(0, 1);

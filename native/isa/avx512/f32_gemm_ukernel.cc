@@ -31,10 +31,12 @@ inline __attribute__((always_inline)) void ukernel(size_t kc, const float* a, si
     acc0[i] = _mm512_setzero_ps();
     acc1[i] = _mm512_setzero_ps();
   }
+  if (!p->stream) {
 #pragma GCC unroll 14
-  for (int i = 0; i < kMR; ++i) {  // the C tile is needed only after the K loop
-    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
-    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + kNR - 1), _MM_HINT_T0);
+    for (int i = 0; i < kMR; ++i) {  // the C tile is needed only after the K loop
+      _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + kNR - 1), _MM_HINT_T0);
+    }
   }
   // Direct A: rows at a + i*lda. Two base pointers keep the addressing in [base + idx*scale]
   // form without needing 14 GPRs.
@@ -94,8 +96,13 @@ inline __attribute__((always_inline)) void ukernel(size_t kc, const float* a, si
         v1 = _mm512_min_ps(v1, six);
       }
     }
-    _mm512_storeu_ps(ci, v0);
-    _mm512_storeu_ps(ci + 16, v1);
+    if (p->stream) {
+      _mm512_stream_ps(ci, v0);
+      _mm512_stream_ps(ci + 16, v1);
+    } else {
+      _mm512_storeu_ps(ci, v0);
+      _mm512_storeu_ps(ci + 16, v1);
+    }
   }
 }
 
@@ -111,8 +118,10 @@ inline __attribute__((always_inline)) void ukernel28x16(size_t kc, const float* 
   __m512 acc[MR];
 #pragma GCC unroll 28
   for (int i = 0; i < MR; ++i) acc[i] = _mm512_setzero_ps();
+  if (!p->stream) {
 #pragma GCC unroll 28
-  for (int i = 0; i < MR; ++i) _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
+    for (int i = 0; i < MR; ++i) _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
+  }
   const float* a7 = a + 7 * lda;
   const float* a14 = a + 14 * lda;
   const float* a21 = a + 21 * lda;
@@ -158,7 +167,10 @@ inline __attribute__((always_inline)) void ukernel28x16(size_t kc, const float* 
       v = _mm512_max_ps(v, zero);
       if (act == 2) v = _mm512_min_ps(v, six);
     }
-    _mm512_storeu_ps(ci, v);
+    if (p->stream)
+      _mm512_stream_ps(ci, v);
+    else
+      _mm512_storeu_ps(ci, v);
   }
 }
 
