@@ -133,6 +133,9 @@ const cases: Case[] = [
     KW: 3,
     options: { stride: 2, padding: [1, 0, 2, 1] },
   },
+  // Strided backward-data over small output images: whole images in chunks of ~1024 rows
+  // (9 images of 11x11: two chunks, the second partial), scattered into dx in parallel.
+  { N: 9, H: 22, W: 21, Cin: 5, Cout: 6, KH: 3, KW: 3, options: { padding: 1, stride: 2 } },
   // A dW of 512K+ floats: the threads split its columns instead of the rows (one shared dW).
   { N: 1, H: 3, W: 5, Cin: 1024, Cout: 520, KH: 1, KW: 1, options: {} },
   // 4 in / 4 out channels per group: the rotation kernels ("grouped-rotate"). Channel counts
