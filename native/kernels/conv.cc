@@ -53,9 +53,16 @@ void packWeight(const Conv2dParams& p, const Geometry& g, const float* w, float*
 void im2col(const Conv2dParams& p, const Geometry& g, const float* x, int64_t r0, int64_t r1,
             float* col) {
   const bool runs = p.groups == 1 && p.dilationW == 1;
-  for (int64_t r = r0; r < r1; ++r) {
-    const int64_t n = r / (g.OH * g.OW), pix = r % (g.OH * g.OW);
-    const int64_t oh = pix / g.OW, ow = pix % g.OW;
+  // (n, oh, ow) of row r0, then stepped row by row (no divisions per row).
+  int64_t n = r0 / (g.OH * g.OW), oh = (r0 % (g.OH * g.OW)) / g.OW, ow = r0 % g.OW;
+  for (int64_t r = r0; r < r1; ++r, ++ow) {
+    if (ow == g.OW) {
+      ow = 0;
+      if (++oh == g.OH) {
+        oh = 0;
+        ++n;
+      }
+    }
     float* dst = col + (r - r0) * g.Ktot;
     const int64_t iw0 = ow * p.strideW - p.padLeft;
     for (int64_t kh = 0; kh < p.KH; ++kh) {
