@@ -199,6 +199,14 @@ export class InvertedResidual extends Module {
   }
 
   forward(x: Tensor): Tensor {
+    const layers = this.conv.children();
+    const norm = layers[layers.length - 1];
+    if (this.useResConnect && norm instanceof nn.BatchNorm2d && norm.activation === 'none') {
+      // The skip is added in the last batch norm's normalisation pass (no separate add pass).
+      let h = x;
+      for (const m of layers.slice(0, -1)) h = m.forward(h);
+      return norm.forward(h, x);
+    }
     const out = this.conv.forward(x);
     return this.useResConnect ? F.add(x, out) : out;
   }

@@ -155,6 +155,17 @@ describe('block gradients (BN in training mode)', () => {
     check(name, block, [2, 5, 5, inp]);
   });
 
+  test('the skip added inside the last batch norm equals x + conv(x), bit for bit', () => {
+    const block = new models.InvertedResidual(8, 8, 1, 6);
+    for (const training of [false, true]) {
+      block.train(training);
+      const x = randomInput([2, 5, 5, 8], 12);
+      const fused = block.forward(x);
+      const plain = F.add(x, block.conv.forward(x));
+      expect(Array.from(fused.data)).toEqual(Array.from(plain.data));
+    }
+  });
+
   test.each([
     [
       'SE + hardswish, 5x5, residual',
