@@ -74,13 +74,22 @@ struct StemSetup {
   void pad(const Conv2dParams& p, const float* x) {
     float* xp = padded.as<float>();
     const int64_t C = p.Cin, Hp = shape.Hp, Wp = shape.Wp;
-    std::memset(xp, 0, sizeof(float) * paddedFloats(p));
     const int threads = kernelThreads();
+    // Each padded row written once: zeros where it is padding, the image row in between.
 #pragma omp parallel for num_threads(threads) if (threads > 1 && p.N > 1) schedule(static)
     for (int64_t n = 0; n < p.N; ++n)
-      for (int64_t h = 0; h < p.H; ++h)
-        std::memcpy(xp + ((n * Hp + h + p.padTop) * Wp + p.padLeft) * C,
-                    x + (n * p.H + h) * p.W * C, sizeof(float) * p.W * C);
+      for (int64_t h = 0; h < Hp; ++h) {
+        float* row = xp + (n * Hp + h) * Wp * C;
+        const int64_t ih = h - p.padTop;
+        if (ih < 0 || ih >= p.H) {
+          std::memset(row, 0, sizeof(float) * Wp * C);
+          continue;
+        }
+        std::memset(row, 0, sizeof(float) * p.padLeft * C);
+        std::memcpy(row + p.padLeft * C, x + (n * p.H + ih) * p.W * C, sizeof(float) * p.W * C);
+        std::memset(row + (p.padLeft + p.W) * C, 0, sizeof(float) * p.padRight * C);
+      }
+    std::memset(xp + p.N * Hp * Wp * C, 0, sizeof(float) * slackPixels(p) * C);
   }
 };
 

@@ -286,71 +286,29 @@ describeEachIsa('batchNorm2d', () => {
             mean = new Float32Array(C),
             invstd = new Float32Array(C),
             yEval = new Float32Array(rows * C).fill(NaN);
-          if (reference) {
-            batchNormNative.batchNormForwardTrainingReference(
-              rows,
-              C,
-              x,
-              gamma,
-              beta,
-              null,
-              null,
-              0.1,
-              1e-5,
-              activation,
-              y,
-              mean,
-              invstd,
-              null,
-              residual,
-            );
-            batchNormNative.batchNormForwardEvalReference(
-              rows,
-              C,
-              x,
-              gamma,
-              beta,
-              rm,
-              rv,
-              1e-5,
-              activation,
-              yEval,
-              null,
-              residual,
-            );
-          } else {
-            batchNormNative.batchNormForwardTraining(
-              rows,
-              C,
-              x,
-              gamma,
-              beta,
-              null,
-              null,
-              0.1,
-              1e-5,
-              activation,
-              y,
-              mean,
-              invstd,
-              null,
-              residual,
-            );
-            batchNormNative.batchNormForwardEval(
-              rows,
-              C,
-              x,
-              gamma,
-              beta,
-              rm,
-              rv,
-              1e-5,
-              activation,
-              yEval,
-              null,
-              residual,
-            );
-          }
+          const n = batchNormNative;
+          const train = reference
+            ? n.batchNormForwardTrainingReference
+            : n.batchNormForwardTraining;
+          const evaluate = reference ? n.batchNormForwardEvalReference : n.batchNormForwardEval;
+          train(
+            rows,
+            C,
+            x,
+            gamma,
+            beta,
+            null,
+            null,
+            0.1,
+            1e-5,
+            activation,
+            y,
+            mean,
+            invstd,
+            null,
+            residual,
+          );
+          evaluate(rows, C, x, gamma, beta, rm, rv, 1e-5, activation, yEval, null, residual);
           return { y, yEval };
         };
         const got = run(false),
