@@ -4,7 +4,7 @@
 // ReLU / ReLU6 is fused after the affine transform (and into the backward).
 import { invalidRange, invalidType } from '../check';
 import { native } from '../native';
-import { Tensor, empty, requireTensor } from '../tensor';
+import { Tensor, empty, requireTensor, zeros } from '../tensor';
 
 /** Activations fused after the normalisation ('silu': x * sigmoid(x), EfficientNet's). */
 export type BatchNormActivation = 'none' | 'relu' | 'relu6' | 'silu';
@@ -27,6 +27,7 @@ export interface BatchNormNative {
     saveInvstd: Float32Array,
     saveAffine?: Float32Array | null,
     residual?: Float32Array | null,
+    ldx?: number,
   ): void;
   batchNormForwardTrainingReference: BatchNormNative['batchNormForwardTraining'];
   batchNormForwardEval(
@@ -42,6 +43,7 @@ export interface BatchNormNative {
     y: Float32Array,
     saveAffine?: Float32Array | null,
     residual?: Float32Array | null,
+    ldx?: number,
   ): void;
   batchNormForwardEvalReference: BatchNormNative['batchNormForwardEval'];
   batchNormBackward(
@@ -59,6 +61,8 @@ export interface BatchNormNative {
     dgamma: Float32Array | null,
     dbeta: Float32Array | null,
     affine?: Float32Array | null,
+    ldx?: number,
+    accumulate?: boolean,
   ): void;
   batchNormBackwardReference: BatchNormNative['batchNormBackward'];
 }
@@ -72,8 +76,13 @@ export interface BatchNormParams {
   bias?: Tensor | null;
   eps?: number;
   activation?: BatchNormActivation;
-  /** Added before the activation, x's shape: y = act(bn(x) + residual) (not with 'silu'). */
+  /** Added before the activation, y's shape: y = act(bn(x) + residual) (not with 'silu'). */
   residual?: Tensor | null;
+  /**
+   * Normalise only x's first `channels` channels (default: all of them); y has `channels`
+   * channels. x may so be a wider tensor, as a DenseNet block's shared feature buffer.
+   */
+  channels?: number;
 }
 
 export interface BatchNormTrainingOptions extends BatchNormParams {
@@ -112,15 +121,46 @@ export interface BatchNormBackwardOptions {
   affine?: Tensor | null;
   /** Compute dweight / dbias (default true). */
   parameterGradients?: boolean;
+  /** The forward's `channels` (default: all of x's). dy and y have this many channels. */
+  channels?: number;
+  /**
+   * Add dx into this tensor (x's shape, its first `channels` channels) instead of returning
+   * a new one: the gradient of a shared feature buffer, accumulated in place.
+   */
+  accumulateInto?: Tensor | null;
 }
 
-function requireInput(op: string, name: string, x: unknown): { rows: number; C: number } {
+/**
+ * x's rows (N*H*W), the channels normalised (C: `channels`, default all) and x's row length
+ * (ldx), and y's shape.
+ */
+function requireInput(
+  op: string,
+  name: string,
+  x: unknown,
+  channels: unknown,
+): { rows: number; C: number; ldx: number; yShape: number[] } {
   const t = requireTensor(op, name, x);
   if (t.ndim !== 4)
     throw invalidRange(op, name, 'a 4-D NHWC tensor [N, H, W, C]', `shape [${t.shape}]`);
-  const C = t.shape[3];
-  return { rows: t.size / Math.max(C, 1), C };
+  const ldx = t.shape[3];
+  let C = ldx;
+  if (channels !== undefined) {
+    if (typeof channels !== 'number') throw invalidType(op, 'channels', 'an integer', channels);
+    if (!Number.isInteger(channels) || channels < 1 || channels > ldx)
+      throw invalidRange(op, 'channels', `an integer in [1, ${ldx}] (x's channels)`, channels);
+    C = channels;
+  }
+  return {
+    rows: t.size / Math.max(ldx, 1),
+    C,
+    ldx,
+    yShape: [t.shape[0], t.shape[1], t.shape[2], C],
+  };
 }
+
+const sameShape = (a: readonly number[], b: readonly number[]): boolean =>
+  a.length === b.length && a.every((d, i) => d === b[i]);
 
 function channelVector(
   op: string,
@@ -166,7 +206,7 @@ export function batchNorm2dForwardTraining(
   options: BatchNormTrainingOptions = {},
 ): { y: Tensor; saveMean: Tensor; saveInvstd: Tensor; saveAffine: Tensor | null } {
   const op = 'batchNorm2dForwardTraining';
-  const { rows, C } = requireInput(op, 'x', x);
+  const { rows, C, ldx, yShape } = requireInput(op, 'x', x, options.channels);
   const gamma = channelVector(op, 'weight', options.weight, C, true);
   const beta = channelVector(op, 'bias', options.bias, C, true);
   const runningMean = channelVector(op, 'runningMean', options.runningMean, C, true);
@@ -194,8 +234,8 @@ export function batchNorm2dForwardTraining(
       'more than 1 value per channel when training (N*H*W > 1)',
       `shape [${x.shape}]`,
     );
-  const residual = residualData(op, x, options);
-  const y = empty(x.shape);
+  const residual = residualData(op, yShape, options);
+  const y = empty(yShape);
   const saveMean = empty([C]);
   const saveInvstd = empty([C]);
   // With a residual the mask cannot be recomputed from x: the backward reads y.
@@ -216,17 +256,22 @@ export function batchNorm2dForwardTraining(
     saveInvstd.data,
     saveAffine ? saveAffine.data : null,
     residual,
+    ldx,
   );
   return { y, saveMean, saveInvstd, saveAffine };
 }
 
-/** The residual's data, checked against x (and the activation), or null. */
-function residualData(op: string, x: Tensor, options: BatchNormParams): Float32Array | null {
+/** The residual's data, checked against y's shape (and the activation), or null. */
+function residualData(
+  op: string,
+  yShape: readonly number[],
+  options: BatchNormParams,
+): Float32Array | null {
   const r = options.residual;
   if (r === undefined || r === null) return null;
   requireTensor(op, 'residual', r);
-  if (r.ndim !== x.ndim || r.shape.some((d, i) => d !== x.shape[i]))
-    throw invalidRange(op, 'residual', `shape [${x.shape}] like x`, `shape [${r.shape}]`);
+  if (!sameShape(r.shape, yShape))
+    throw invalidRange(op, 'residual', `shape [${yShape}] like the output`, `shape [${r.shape}]`);
   if (options.activation === 'silu')
     throw invalidRange(op, 'residual', "no residual with activation 'silu'", 'a residual');
   return r.data;
@@ -235,9 +280,9 @@ function residualData(op: string, x: Tensor, options: BatchNormParams): Float32A
 /** Eval forward with the running statistics. */
 export function batchNorm2dForwardEval(x: Tensor, options: BatchNormEvalOptions): Tensor {
   const op = 'batchNorm2dForwardEval';
-  const { rows, C } = requireInput(op, 'x', x);
   if (typeof options !== 'object' || options === null)
     throw invalidType(op, 'options', 'an object', options);
+  const { rows, C, ldx, yShape } = requireInput(op, 'x', x, options.channels);
   const gamma = channelVector(op, 'weight', options.weight, C, true);
   const beta = channelVector(op, 'bias', options.bias, C, true);
   const runningMean = channelVector(op, 'runningMean', options.runningMean, C, false)!;
@@ -248,8 +293,8 @@ export function batchNorm2dForwardEval(x: Tensor, options: BatchNormEvalOptions)
     options.saveAffine === undefined || options.saveAffine === null
       ? null
       : channelVector(op, 'saveAffine', options.saveAffine, 4 * C, false);
-  const residual = residualData(op, x, options);
-  const y = empty(x.shape);
+  const residual = residualData(op, yShape, options);
+  const y = empty(yShape);
   batchNormNative.batchNormForwardEval(
     rows,
     C,
@@ -263,6 +308,7 @@ export function batchNorm2dForwardEval(x: Tensor, options: BatchNormEvalOptions)
     y.data,
     saveAffine,
     residual,
+    ldx,
   );
   return y;
 }
@@ -274,12 +320,12 @@ export function batchNorm2dBackward(
   options: BatchNormBackwardOptions,
 ): { dx: Tensor; dweight: Tensor | null; dbias: Tensor | null } {
   const op = 'batchNorm2dBackward';
-  const { rows, C } = requireInput(op, 'x', x);
-  requireTensor(op, 'dy', dy);
-  if (dy.ndim !== 4 || dy.shape.some((d, i) => d !== x.shape[i]))
-    throw invalidRange(op, 'dy', `shape [${x.shape}] like x`, `shape [${dy.shape}]`);
   if (typeof options !== 'object' || options === null)
     throw invalidType(op, 'options', 'an object', options);
+  const { rows, C, ldx, yShape } = requireInput(op, 'x', x, options.channels);
+  requireTensor(op, 'dy', dy);
+  if (!sameShape(dy.shape, yShape))
+    throw invalidRange(op, 'dy', `shape [${yShape}] like the output`, `shape [${dy.shape}]`);
   const gamma = channelVector(op, 'weight', options.weight, C, true);
   const mean = channelVector(op, 'mean', options.mean, C, false)!;
   const invstd = channelVector(op, 'invstd', options.invstd, C, false)!;
@@ -293,11 +339,22 @@ export function batchNorm2dBackward(
     affine = channelVector(op, 'affine', options.affine, 4 * C, false);
   } else if (activation !== 'none') {
     const out = requireTensor(op, 'y', options.y);
-    if (out.ndim !== 4 || out.shape.some((d, i) => d !== x.shape[i]))
-      throw invalidRange(op, 'y', `shape [${x.shape}] like x`, `shape [${out.shape}]`);
+    if (!sameShape(out.shape, yShape))
+      throw invalidRange(op, 'y', `shape [${yShape}] like the output`, `shape [${out.shape}]`);
     y = out.data;
   }
-  const dx = empty(x.shape);
+  let dx: Tensor;
+  let accumulate = true;
+  if (options.accumulateInto != null) {
+    dx = requireTensor(op, 'accumulateInto', options.accumulateInto);
+    if (!sameShape(dx.shape, x.shape))
+      throw invalidRange(op, 'accumulateInto', `shape [${x.shape}] like x`, `shape [${dx.shape}]`);
+  } else if (C < ldx) {
+    dx = zeros(x.shape); // the channels past `channels` get no gradient
+  } else {
+    dx = empty(x.shape);
+    accumulate = false;
+  }
   const grads = options.parameterGradients ?? true;
   const dweight = grads ? empty([C]) : null;
   const dbias = grads ? empty([C]) : null;
@@ -316,6 +373,8 @@ export function batchNorm2dBackward(
     dweight ? dweight.data : null,
     dbias ? dbias.data : null,
     affine,
+    ldx,
+    accumulate,
   );
   return { dx, dweight, dbias };
 }

@@ -14,6 +14,16 @@ export interface ShapeNative {
   concatRowsReference: ShapeNative['concatRows'];
   splitRows: ShapeNative['concatRows'];
   splitRowsReference: ShapeNative['concatRows'];
+  copyColumns(
+    rows: number,
+    width: number,
+    src: Float32Array,
+    srcStride: number,
+    srcOffset: number,
+    dst: Float32Array,
+    dstStride: number,
+    dstOffset: number,
+  ): void;
   permute(input: Float32Array, shape: number[], perm: number[], out: Float32Array): void;
   permuteReference: ShapeNative['permute'];
   padConstant(
@@ -97,6 +107,55 @@ export function split(x: Tensor, sizes: readonly number[], axis: number): Tensor
     product(x.shape.slice(0, ax)),
   );
   return outputs;
+}
+
+/**
+ * Copies channels [srcOffset, srcOffset + width) of src into channels [dstOffset, ...) of dst,
+ * in place: both NHWC (any rank) with the same leading dimensions, channels last. A channel
+ * slice into or out of a wider tensor (a DenseNet block's shared feature buffer).
+ */
+export function copyChannels(
+  src: Tensor,
+  srcOffset: number,
+  dst: Tensor,
+  dstOffset: number,
+  width: number,
+): void {
+  const op = 'copyChannels';
+  requireTensor(op, 'src', src);
+  requireTensor(op, 'dst', dst);
+  if (
+    src.ndim < 1 ||
+    dst.ndim !== src.ndim ||
+    src.shape.some((d, k) => k < src.ndim - 1 && d !== dst.shape[k])
+  )
+    throw invalidRange(
+      op,
+      'dst',
+      `the leading dimensions of src [${src.shape}]`,
+      `shape [${dst.shape}]`,
+    );
+  const srcC = src.shape[src.ndim - 1];
+  const dstC = dst.shape[dst.ndim - 1];
+  checkInt(op, 'width', width, 0);
+  checkInt(op, 'srcOffset', srcOffset, 0);
+  checkInt(op, 'dstOffset', dstOffset, 0);
+  if (srcOffset + width > srcC)
+    throw invalidRange(
+      op,
+      'srcOffset',
+      `at most ${srcC - width} (src has ${srcC} channels)`,
+      srcOffset,
+    );
+  if (dstOffset + width > dstC)
+    throw invalidRange(
+      op,
+      'dstOffset',
+      `at most ${dstC - width} (dst has ${dstC} channels)`,
+      dstOffset,
+    );
+  const rows = srcC > 0 ? src.size / srcC : 0;
+  shapeNative.copyColumns(rows, width, src.data, srcC, srcOffset, dst.data, dstC, dstOffset);
 }
 
 function checkPerm(op: string, ndim: number, perm: unknown): number[] {

@@ -5,14 +5,15 @@
 // norm5, then ReLU, global average pool and classifier. Keys as torchvision's:
 // features.denseblock1.denselayer1.norm1.weight, features.transition1.conv.weight, ...
 //
-// In NHWC the concatenation is along the last axis. Each block keeps one running
-// concatenation and appends each layer's growthRate channels to it, so every layer's input is
-// built once (torchvision re-concatenates the list of all earlier features for each layer:
-// the same copies). Memory-efficient checkpointing is not implemented (it changes memory, not
+// In NHWC the concatenation is along the last axis. Each block writes its input and every
+// layer's growthRate channels into one shared buffer (nn/blocks/feature_buffer.ts), and each
+// layer's norm1 reads its input, the buffer's channels so far, in place: no concatenation is
+// copied (torchvision re-concatenates the list of all earlier features for each layer). Memory-efficient checkpointing is not implemented (it changes memory, not
 // results): memoryEfficient is accepted for compatibility and ignored. BN + ReLU run fused.
 import * as F from '../ops';
 import type { Tensor } from '../tensor';
 import { AvgPool2d, BatchNorm2d, Conv2d, init, Linear, MaxPool2d, Module, ReLU } from '../nn';
+import { FeatureBuffer } from '../nn/blocks/feature_buffer';
 import { batchNormRelu, forwardFused, NamedSequential } from '../nn/blocks/fused_sequential';
 import { boolOption, checkOptionNames, intOption, probabilityOption } from './builder_utils';
 import { registerModel, type ModelOptions } from './registry';
@@ -42,7 +43,17 @@ export class DenseLayer extends Module {
   /** One tensor (already concatenated), or the earlier features to concatenate, as torchvision. */
   forward(...features: Tensor[]): Tensor {
     const x = features.length === 1 ? features[0] : F.cat(features, -1);
-    const bottleneck = this.conv1.forward(batchNormRelu(this.norm1, x));
+    return this.newFeatures(batchNormRelu(this.norm1, x));
+  }
+
+  /** The layer on a block's shared buffer: its input is the buffer's channels so far. */
+  forwardBuffer(buffer: FeatureBuffer, view: Tensor): Tensor {
+    return this.newFeatures(buffer.normalizeRelu(this.norm1, view));
+  }
+
+  /** conv1, norm2-relu2, conv2 (and dropout) on the normalised input. */
+  private newFeatures(normalized: Tensor): Tensor {
+    const bottleneck = this.conv1.forward(normalized);
     const out = this.conv2.forward(batchNormRelu(this.norm2, bottleneck));
     return this.dropRate > 0 ? F.dropout(out, this.dropRate, { training: this.training }) : out;
   }
@@ -68,8 +79,13 @@ export class DenseBlock extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    for (const layer of this.children()) x = F.cat([x, layer.forward(x)], -1);
-    return x;
+    const layers = this.children() as DenseLayer[];
+    const total = x.shape[3] + layers.reduce((sum, l) => sum + l.conv2.outChannels, 0);
+    const { buffer, view } = FeatureBuffer.start(x, total);
+    let features = view;
+    for (const layer of layers)
+      features = buffer.append(features, layer.forwardBuffer(buffer, features));
+    return features;
   }
 }
 

@@ -24,6 +24,17 @@ export interface BatchNormOptions {
    * (instead of bn, add and relu). Gets the masked gradient. Not with 'silu'.
    */
   residual?: Tensor | null;
+  /**
+   * Normalise only x's first `channels` channels (default all); the output has `channels`
+   * channels and x's gradient is zero past them.
+   */
+  channels?: number;
+  /**
+   * Advanced: when the backward runs, add x's gradient in place into the tensor (x's shape)
+   * this returns, instead of handing it to the autograd engine. For a buffer whose gradient
+   * one owner accumulates: a DenseNet block's shared features (nn/blocks/feature_buffer.ts).
+   */
+  accumulateGradInto?: (() => Tensor) | null;
 }
 
 export function batchNorm(x: Tensor, options: BatchNormOptions = {}): Tensor {
@@ -51,9 +62,10 @@ export function batchNorm(x: Tensor, options: BatchNormOptions = {}): Tensor {
       throw new TypeError(
         'convkit.batchNorm: runningMean and runningVar are required when training is false',
       );
-    const C = options.runningMean.size;
+    const C = options.channels ?? x.shape[3];
     affine = activation === 'none' || residual ? null : empty([4 * C]);
     y = kernels.batchNorm2dForwardEval(x, {
+      channels: options.channels,
       runningMean: options.runningMean,
       runningVar: options.runningVar,
       weight,
@@ -75,7 +87,10 @@ export function batchNorm(x: Tensor, options: BatchNormOptions = {}): Tensor {
     let g = dy;
     if (residual && activation !== 'none') g = activationBackward(activation, y, dy);
     const fusedActivation = residual ? 'none' : activation;
+    const into = x.requiresGrad && options.accumulateGradInto ? options.accumulateGradInto() : null;
     const grads = kernels.batchNorm2dBackward(x, g, {
+      channels: options.channels,
+      accumulateInto: into,
       weight,
       mean,
       invstd,
@@ -87,7 +102,7 @@ export function batchNorm(x: Tensor, options: BatchNormOptions = {}): Tensor {
       parameterGradients: weight?.requiresGrad === true || bias?.requiresGrad === true,
     });
     return [
-      x.requiresGrad ? grads.dx : null,
+      x.requiresGrad && !into ? grads.dx : null,
       grads.dweight,
       grads.dbias,
       residual?.requiresGrad ? g : null,

@@ -5,6 +5,10 @@
 //                        saveAffine?, residual?)
 //   batchNormBackward(rows, C, x, dy, y?, gamma?, mean, invstd, training, activation, dx,
 //                     dgamma?, dbeta?, affine?)
+//   ... and, trailing: forward (either): ldx?; backward: ldx?, accumulate?
+// ldx (default C): the distance between x's rows in floats, >= C: the first C channels of a
+// wider [rows, ldx] tensor are normalised (x, and the backward's dx, hold rows * ldx floats;
+// y, dy, residual rows * C). accumulate: dx += the gradient. Not in the references.
 // `?` arguments may be null (trailing ones omitted). activation: 'none' | 'relu' | 'relu6' |
 // 'silu'. saveAffine / affine: 4*C floats (batchnorm.h); silu's backward needs affine (the
 // reference takes only beta from it).
@@ -53,7 +57,22 @@ void checkResidual(const Napi::CallbackInfo& info, const char* op, BnActivation 
 
 struct Sizes {
   int64_t rows, C, elements;
+  int64_t ldx, xElements;  // x's row stride (>= C) and length
 };
+
+// The optional row stride of x at argument i (default C), checked; the references take none.
+void getStride(const Napi::CallbackInfo& info, size_t i, const char* op, bool reference, Sizes& s) {
+  s.ldx = s.C;
+  if (i < info.Length() && !info[i].IsNull() && !info[i].IsUndefined()) {
+    s.ldx = getIndex(info, i, op, "ldx");
+    if (s.ldx < s.C)
+      throwRangeError(info.Env(), op,
+                      "ldx must be >= C (" + std::to_string(s.C) + "), got " + std::to_string(s.ldx));
+    if (reference && s.ldx != s.C)
+      throwRangeError(info.Env(), op, "the reference takes contiguous rows only (ldx == C)");
+  }
+  s.xElements = checkedMul(info.Env(), op, s.rows, s.ldx);
+}
 
 Sizes getSizes(const Napi::CallbackInfo& info, const char* op) {
   Sizes s;
@@ -67,8 +86,9 @@ template <bool kReference>
 Napi::Value ForwardTraining(const Napi::CallbackInfo& info) {
   const char* op = kReference ? "batchNormForwardTrainingReference" : "batchNormForwardTraining";
   requireArgs(info, op, 13);
-  const Sizes s = getSizes(info, op);
-  const float* x = getFloats(info, 2, op, "x", s.elements).data;
+  Sizes s = getSizes(info, op);
+  getStride(info, 15, op, kReference, s);
+  const float* x = getFloats(info, 2, op, "x", s.xElements).data;
   const float* gamma = optionalFloats(info, 3, op, "gamma", s.C);
   const float* beta = optionalFloats(info, 4, op, "beta", s.C);
   float* runningMean = optionalFloats(info, 5, op, "runningMean", s.C);
@@ -95,7 +115,7 @@ Napi::Value ForwardTraining(const Napi::CallbackInfo& info) {
   } else {
     KernelCallScope scope;
     batchNormForwardTraining(s.rows, s.C, x, gamma, beta, runningMean, runningVar, factor, eps,
-                             activation, y, saveMean, saveInvstd, saveAffine, residual);
+                             activation, y, saveMean, saveInvstd, saveAffine, residual, s.ldx);
   }
   return info.Env().Undefined();
 }
@@ -104,8 +124,9 @@ template <bool kReference>
 Napi::Value ForwardEval(const Napi::CallbackInfo& info) {
   const char* op = kReference ? "batchNormForwardEvalReference" : "batchNormForwardEval";
   requireArgs(info, op, 10);
-  const Sizes s = getSizes(info, op);
-  const float* x = getFloats(info, 2, op, "x", s.elements).data;
+  Sizes s = getSizes(info, op);
+  getStride(info, 12, op, kReference, s);
+  const float* x = getFloats(info, 2, op, "x", s.xElements).data;
   const float* gamma = optionalFloats(info, 3, op, "gamma", s.C);
   const float* beta = optionalFloats(info, 4, op, "beta", s.C);
   const float* runningMean = getFloats(info, 5, op, "runningMean", s.C).data;
@@ -122,7 +143,7 @@ Napi::Value ForwardEval(const Napi::CallbackInfo& info) {
   } else {
     KernelCallScope scope;
     batchNormForwardEval(s.rows, s.C, x, gamma, beta, runningMean, runningVar, eps, activation,
-                         y, saveAffine, residual);
+                         y, saveAffine, residual, s.ldx);
   }
   return info.Env().Undefined();
 }
@@ -131,8 +152,13 @@ template <bool kReference>
 Napi::Value Backward(const Napi::CallbackInfo& info) {
   const char* op = kReference ? "batchNormBackwardReference" : "batchNormBackward";
   requireArgs(info, op, 13);
-  const Sizes s = getSizes(info, op);
-  const float* x = getFloats(info, 2, op, "x", s.elements).data;
+  Sizes s = getSizes(info, op);
+  getStride(info, 14, op, kReference, s);
+  const bool accumulate = info.Length() > 15 && !info[15].IsUndefined() && !info[15].IsNull() &&
+                          getBool(info, 15, op, "accumulate");
+  if (kReference && accumulate)
+    throwRangeError(info.Env(), op, "the reference does not accumulate");
+  const float* x = getFloats(info, 2, op, "x", s.xElements).data;
   const float* dy = getFloats(info, 3, op, "dy", s.elements).data;
   const float* y = optionalFloats(info, 4, op, "y", s.elements);
   const float* gamma = optionalFloats(info, 5, op, "gamma", s.C);
@@ -140,7 +166,7 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
   const float* invstd = getFloats(info, 7, op, "invstd", s.C).data;
   const bool training = getBool(info, 8, op, "training");
   const BnActivation activation = getActivation(info, 9, op);
-  float* dx = getFloats(info, 10, op, "dx", s.elements).data;
+  float* dx = getFloats(info, 10, op, "dx", s.xElements).data;
   float* dgamma = optionalFloats(info, 11, op, "dgamma", s.C);
   float* dbeta = optionalFloats(info, 12, op, "dbeta", s.C);
   const float* affine = optionalFloats(info, 13, op, "affine", 4 * s.C);
@@ -157,7 +183,7 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
   } else {
     KernelCallScope scope;
     batchNormBackward(s.rows, s.C, x, dy, y, gamma, mean, invstd, training, activation, dx,
-                      dgamma, dbeta, affine);
+                      dgamma, dbeta, affine, s.ldx, accumulate);
   }
   return info.Env().Undefined();
 }

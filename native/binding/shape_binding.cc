@@ -114,6 +114,30 @@ Napi::Value Pad(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// (rows, width, src, srcStride, srcOffset, dst, dstStride, dstOffset): see shape.h.
+Napi::Value CopyColumns(const Napi::CallbackInfo& info) {
+  const char* op = "copyColumns";
+  Napi::Env env = info.Env();
+  requireArgs(info, op, 8);
+  const int64_t rows = getIndex(info, 0, op, "rows"), width = getIndex(info, 1, op, "width");
+  const int64_t srcStride = getIndex(info, 3, op, "srcStride");
+  const int64_t srcOffset = getIndex(info, 4, op, "srcOffset");
+  const int64_t dstStride = getIndex(info, 6, op, "dstStride");
+  const int64_t dstOffset = getIndex(info, 7, op, "dstOffset");
+  auto need = [&](int64_t stride, int64_t offset, const char* name) {
+    if (checkedAdd(env, op, offset, width) > stride)
+      throwRangeError(env, op, std::string(name) + " columns [" + std::to_string(offset) + ", " +
+                                   std::to_string(offset + width) + ") exceed its row of " +
+                                   std::to_string(stride));
+    return rows == 0 ? 0 : checkedMul(env, op, rows, stride);
+  };
+  const FloatView src = getFloats(info, 2, op, "src", need(srcStride, srcOffset, "src"));
+  const FloatView dst = getFloats(info, 5, op, "dst", need(dstStride, dstOffset, "dst"));
+  KernelCallScope scope;
+  copyColumns(rows, width, src.data, srcStride, srcOffset, dst.data, dstStride, dstOffset);
+  return env.Undefined();
+}
+
 }  // namespace
 
 void registerShape(Napi::Env env, Napi::Object exports) {
@@ -124,6 +148,7 @@ void registerShape(Napi::Env env, Napi::Object exports) {
   add("concatRowsReference", Rows<false, true>);
   add("splitRows", Rows<true, false>);
   add("splitRowsReference", Rows<true, true>);
+  add("copyColumns", CopyColumns);
   add("permute", Permute<false>);
   add("permuteReference", Permute<true>);
   add("padConstant", Pad<false, false>);

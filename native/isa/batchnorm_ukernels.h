@@ -1,5 +1,7 @@
 // Per-ISA batch-norm row kernels (declarations only; bodies in isa/<isa>/batchnorm.cc, all
-// built from isa/common/batchnorm_impl.h). Rows are NHWC rows of C channels. `activation` is
+// built from isa/common/batchnorm_impl.h). Rows are NHWC rows of C channels; x's (and dx's)
+// rows are ldx >= C floats apart (a DenseNet block's shared buffer: its first C channels are
+// normalised), every other tensor's rows C apart. `activation` is
 // a convkit::BnActivation. The driver (kernels/batchnorm.cc) splits rows over threads.
 #pragma once
 
@@ -9,12 +11,12 @@
   /* Merges the statistics of rows [0, rows) into (count, mean[C], m2[C]) with Chan's      \
      formula, one block of rows at a time, summed in float around the mean so far.        \
      scratch: 3*C floats. */                                                               \
-  void f32_bn_stats__##ISA(const float* x, int64_t rows, int64_t C, double* count,         \
-                           double* mean, double* m2, float* scratch);                      \
+  void f32_bn_stats__##ISA(const float* x, int64_t rows, int64_t C, int64_t ldx,          \
+                           double* count, double* mean, double* m2, float* scratch);       \
   /* y = ((x - meanHi) - meanLo) * scale + beta (+ residual, rows x C, when not null),    \
      then the activation. stream: write y with non-temporal stores (when C is whole       \
      vectors and y aligned). */                                                            \
-  void f32_bn_apply__##ISA(const float* x, float* y, int64_t rows, int64_t C,              \
+  void f32_bn_apply__##ISA(const float* x, float* y, int64_t rows, int64_t C, int64_t ldx, \
                            const float* meanHi, const float* meanLo, const float* scale,   \
                            const float* beta, const float* residual, int activation,       \
                            bool stream);                                                   \
@@ -23,14 +25,16 @@
      null, of the pre-activation recomputed from x (the same mask; y is not read).          \
      scratch: 2*C floats. */                                                               \
   void f32_bn_backward_sums__##ISA(const float* x, const float* dy, const float* y,        \
-                                   int64_t rows, int64_t C, const float* mean,             \
+                                   int64_t rows, int64_t C, int64_t ldx, const float* mean,\
                                    const float* affine, int activation, double* sumG,      \
                                    double* sumGX, float* scratch);                         \
-  /* dx = a * g + b * (x - mean) + d, g as above; stream as for apply. */                  \
+  /* dx = a * g + b * (x - mean) + d (accumulate: dx += that), g as above; stream as for  \
+     apply (not when accumulating). */                                                     \
   void f32_bn_backward_apply__##ISA(const float* x, const float* dy, const float* y,       \
-                                    float* dx, int64_t rows, int64_t C, const float* mean, \
-                                    const float* affine, const float* a, const float* b,   \
-                                    const float* d, int activation, bool stream);
+                                    float* dx, int64_t rows, int64_t C, int64_t ldx,       \
+                                    const float* mean, const float* affine, const float* a, \
+                                    const float* b, const float* d, int activation,        \
+                                    bool stream, bool accumulate);
 
 namespace convkit::isa {
 CONVKIT_BN_UKERNELS(avx512)

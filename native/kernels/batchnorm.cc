@@ -78,8 +78,9 @@ void batchNormForwardTraining(int64_t rows, int64_t C, const float* x, const flo
                               const float* beta, float* runningMean, float* runningVar,
                               double factor, double eps, BnActivation activation, float* y,
                               float* saveMean, float* saveInvstd, float* saveAffine,
-                              const float* residual) {
+                              const float* residual, int64_t ldx) {
   if (C == 0) return;
+  if (ldx <= 0) ldx = C;
   const BnKernels k = kernelsFor(activeIsa());
   const int threads = threadsFor(rows, C);
   const int64_t perThreadDoubles = 1 + 2 * C;
@@ -98,7 +99,7 @@ void batchNormForwardTraining(int64_t rows, int64_t C, const float* x, const flo
     const RowRange range = rowsOfThread(rows);
     double* mine = part + t * perThreadDoubles;
     std::fill(mine, mine + perThreadDoubles, 0.0);
-    k.stats(x + range.begin * C, range.end - range.begin, C, mine, mine + 1, mine + 1 + C,
+    k.stats(x + range.begin * ldx, range.end - range.begin, C, ldx, mine, mine + 1, mine + 1 + C,
             threadScratch + t * 3 * C);
 #pragma omp barrier
     if (t == 0) {
@@ -132,7 +133,7 @@ void batchNormForwardTraining(int64_t rows, int64_t C, const float* x, const flo
     }
 #pragma omp barrier
     forEachBlockBackwards(range, C, [&](int64_t first, int64_t n) {
-      k.apply(x + first * C, y + first * C, n, C, meanHi, meanLo, scale, shift,
+      k.apply(x + first * ldx, y + first * C, n, C, ldx, meanHi, meanLo, scale, shift,
               residual ? residual + first * C : nullptr, static_cast<int>(activation), stream);
     });
   }
@@ -141,8 +142,9 @@ void batchNormForwardTraining(int64_t rows, int64_t C, const float* x, const flo
 void batchNormForwardEval(int64_t rows, int64_t C, const float* x, const float* gamma,
                           const float* beta, const float* runningMean, const float* runningVar,
                           double eps, BnActivation activation, float* y, float* saveAffine,
-                          const float* residual) {
+                          const float* residual, int64_t ldx) {
   if (C == 0 || rows == 0) return;
+  if (ldx <= 0) ldx = C;
   const BnKernels k = kernelsFor(activeIsa());
   Scratch floats(sizeof(float) * 3 * C);
   float* zero = floats.as<float>();
@@ -161,7 +163,7 @@ void batchNormForwardEval(int64_t rows, int64_t C, const float* x, const float* 
 #pragma omp parallel num_threads(threads) if (threads > 1)
   {
     const RowRange range = rowsOfThread(rows);
-    k.apply(x + range.begin * C, y + range.begin * C, range.end - range.begin, C, runningMean,
+    k.apply(x + range.begin * ldx, y + range.begin * C, range.end - range.begin, C, ldx, runningMean,
             zero, scale, shift, residual ? residual + range.begin * C : nullptr,
             static_cast<int>(activation), streamOutput(rows, C));
   }
@@ -170,8 +172,9 @@ void batchNormForwardEval(int64_t rows, int64_t C, const float* x, const float* 
 void batchNormBackward(int64_t rows, int64_t C, const float* x, const float* dy, const float* y,
                        const float* gamma, const float* mean, const float* invstd,
                        bool training, BnActivation activation, float* dx, float* dgamma,
-                       float* dbeta, const float* affine) {
+                       float* dbeta, const float* affine, int64_t ldx, bool accumulate) {
   if (C == 0) return;
+  if (ldx <= 0) ldx = C;
   const BnKernels k = kernelsFor(activeIsa());
   const int threads = threadsFor(rows, C);
   Scratch partials(sizeof(double) * 2 * C * threads);
@@ -190,8 +193,9 @@ void batchNormBackward(int64_t rows, int64_t C, const float* x, const float* dy,
     double* sums = part + t * 2 * C;
     std::fill(sums, sums + 2 * C, 0.0);
     const int64_t first = range.begin * C;
-    k.backwardSums(x + first, dy + first, y ? y + first : nullptr, range.end - range.begin, C,
-                   mean, affine, act, sums, sums + C, threadScratch + t * 2 * C);
+    k.backwardSums(x + range.begin * ldx, dy + first, y ? y + first : nullptr,
+                   range.end - range.begin, C, ldx, mean, affine, act, sums, sums + C,
+                   threadScratch + t * 2 * C);
 #pragma omp barrier
     if (t == 0) {
       const int count = threadCount();
@@ -214,8 +218,8 @@ void batchNormBackward(int64_t rows, int64_t C, const float* x, const float* dy,
 #pragma omp barrier
     forEachBlockBackwards(range, C, [&](int64_t row, int64_t n) {
       const int64_t offset = row * C;
-      k.backwardApply(x + offset, dy + offset, y ? y + offset : nullptr, dx + offset, n, C,
-                      mean, affine, a, b, d, act, stream);
+      k.backwardApply(x + row * ldx, dy + offset, y ? y + offset : nullptr, dx + row * ldx, n, C,
+                      ldx, mean, affine, a, b, d, act, stream, accumulate);
     });
   }
 }

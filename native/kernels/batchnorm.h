@@ -1,6 +1,9 @@
 // Batch normalization over NHWC activations, seen as `rows` = N*H*W rows of C channels
 // (channels innermost: per-channel statistics are vector accumulations over rows).
 // Semantics are torch.nn.functional.batch_norm's; an optional ReLU / ReLU6 is fused after it.
+// ldx (0: C): the distance between x's rows, and dx's, in floats (>= C): the first C channels
+// of a wider tensor are normalised (a DenseNet block's shared feature buffer); y, dy and
+// residual are C wide. accumulate (backward): dx += the gradient instead of dx = it.
 // gamma/beta may be null (affine=false: gamma 1, beta 0); running stats may be null
 // (track_running_stats=false). Arguments are trusted: the binding validates them.
 #pragma once
@@ -29,13 +32,14 @@ void batchNormForwardTraining(int64_t rows, int64_t C, const float* x, const flo
                               const float* beta, float* runningMean, float* runningVar,
                               double factor, double eps, BnActivation activation, float* y,
                               float* saveMean, float* saveInvstd, float* saveAffine = nullptr,
-                              const float* residual = nullptr);
+                              const float* residual = nullptr, int64_t ldx = 0);
 
 // Eval: y = (x - runningMean) / sqrt(runningVar + eps) * gamma + beta, then the activation.
 void batchNormForwardEval(int64_t rows, int64_t C, const float* x, const float* gamma,
                           const float* beta, const float* runningMean, const float* runningVar,
                           double eps, BnActivation activation, float* y,
-                          float* saveAffine = nullptr, const float* residual = nullptr);
+                          float* saveAffine = nullptr, const float* residual = nullptr,
+                          int64_t ldx = 0);
 
 // Backward. mean / invstd: saveMean / saveInvstd of the training forward, or (training=false)
 // the running mean and 1/sqrt(runningVar + eps) used by the eval forward.
@@ -49,7 +53,8 @@ void batchNormForwardEval(int64_t rows, int64_t C, const float* x, const float* 
 void batchNormBackward(int64_t rows, int64_t C, const float* x, const float* dy, const float* y,
                        const float* gamma, const float* mean, const float* invstd,
                        bool training, BnActivation activation, float* dx, float* dgamma,
-                       float* dbeta, const float* affine = nullptr);
+                       float* dbeta, const float* affine = nullptr, int64_t ldx = 0,
+                       bool accumulate = false);
 
 namespace ref {
 // Naive loops in double: two-pass mean / variance, the textbook backward.

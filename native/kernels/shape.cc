@@ -67,6 +67,16 @@ void concatRows(int64_t outer, const std::vector<const float*>& inputs,
   rows<false>(outer, out, parts, rowLengths);
 }
 
+void copyColumns(int64_t rows, int64_t width, const float* src, int64_t srcStride,
+                 int64_t srcOffset, float* dst, int64_t dstStride, int64_t dstOffset) {
+  if (rows <= 0 || width <= 0) return;
+  const int threads = threadsFor(rows * width);
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
+  for (int64_t r = 0; r < rows; ++r)
+    std::memcpy(dst + r * dstStride + dstOffset, src + r * srcStride + srcOffset,
+                sizeof(float) * width);
+}
+
 void splitRows(int64_t outer, const float* in, const std::vector<float*>& outputs,
                const std::vector<int64_t>& rowLengths) {
   rows<true>(outer, const_cast<float*>(in), outputs, rowLengths);  // read only

@@ -17,6 +17,12 @@ void concatRows(int64_t outer, const std::vector<const float*>& inputs,
 void splitRows(int64_t outer, const float* in, const std::vector<float*>& outputs,
                const std::vector<int64_t>& rowLengths);
 
+// Columns [srcOffset, srcOffset + width) of `rows` rows of src (srcStride floats apart) to
+// columns [dstOffset, ...) of dst's rows (dstStride apart): a channel slice of an NHWC tensor
+// into or out of a wider one (a DenseNet block's shared feature buffer).
+void copyColumns(int64_t rows, int64_t width, const float* src, int64_t srcStride,
+                 int64_t srcOffset, float* dst, int64_t dstStride, int64_t dstOffset);
+
 // out = in.permute(perm): out dim j is in dim perm[j].
 void permute(const float* in, const std::vector<int64_t>& shape, const std::vector<int64_t>& perm,
              float* out);

@@ -30,6 +30,13 @@ function expectClose(what: string, got: Float32Array, want: Float32Array, tolera
     );
 }
 
+/** Bit-equal arrays (a loop: jest's toEqual on long arrays takes seconds). */
+function expectSame(what: string, got: Float32Array, want: Float32Array): void {
+  expect(got.length).toBe(want.length);
+  for (let i = 0; i < got.length; i++)
+    if (got[i] !== want[i]) throw new Error(`${what}: [${i}] ${got[i]} !== ${want[i]}`);
+}
+
 interface Case {
   rows: number;
   C: number;
@@ -318,6 +325,78 @@ describeEachIsa('batchNorm2d', () => {
       }
   });
 
+  test("`channels` normalises a wider tensor's first channels in place, and the backward adds into `accumulateInto`, as the contiguous slice would", () => {
+    const g = new Generator(31);
+    // [N, H, W, wide] with `C` channels used: channel tails on every lane width, one and
+    // several threads, every activation.
+    const cases: Array<[number, number, number]> = [
+      [2 * 3 * 5, 7, 3],
+      [5 * 3, 40, 17],
+      [2 * 7 * 9, 64, 33],
+      [3 * 14 * 14, 96, 64],
+    ]; // [rows, wide, C]
+    for (const [rows, wide, C] of cases)
+      for (const activation of activations) {
+        const shape = [1, rows, 1, wide];
+        const x = tensor(randomArray(rows * wide, g, 2), shape);
+        const slice = zeros([1, rows, 1, C]);
+        for (let r = 0; r < rows; r++)
+          for (let c = 0; c < C; c++) slice.data[r * C + c] = x.data[r * wide + c];
+        const weight = tensor(randomArray(C, g, 2));
+        const bias = tensor(randomArray(C, g));
+        const params = { weight, bias, activation: activation as 'relu' };
+        const rm = () => ({
+          runningMean: zeros([C]),
+          runningVar: tensor(new Float32Array(C).fill(1)),
+        });
+        const wantStats = rm();
+        const gotStats = rm();
+        const want = batchNorm2dForwardTraining(slice, { ...params, ...wantStats });
+        const got = batchNorm2dForwardTraining(x, { ...params, ...gotStats, channels: C });
+        const what = `${activation} ${rows}x${wide}/${C}`;
+        expect(got.y.shape).toEqual([1, rows, 1, C]);
+        expectSame(`${what} y`, got.y.data, want.y.data);
+        expectSame(`${what} running var`, gotStats.runningVar.data, wantStats.runningVar.data);
+        const evalOptions = { ...params, ...wantStats };
+        expectSame(
+          `${what} eval y`,
+          batchNorm2dForwardEval(x, { ...evalOptions, channels: C }).data,
+          batchNorm2dForwardEval(slice, evalOptions).data,
+        );
+        const dy = tensor(randomArray(rows * C, g), [1, rows, 1, C]);
+        const backward = {
+          weight,
+          mean: want.saveMean,
+          invstd: want.saveInvstd,
+          activation: params.activation,
+          y: want.y,
+          affine: want.saveAffine,
+        };
+        const wantGrads = batchNorm2dBackward(slice, dy, backward);
+        // Into a gradient that already holds something: every channel keeps it, the first C add.
+        const into = tensor(randomArray(rows * wide, g), shape);
+        const before = into.data.slice();
+        const gotGrads = batchNorm2dBackward(x, dy, {
+          ...backward,
+          channels: C,
+          accumulateInto: into,
+        });
+        expect(gotGrads.dx).toBe(into);
+        const added = before.map((v, i) =>
+          i % wide < C ? v + wantGrads.dx.data[Math.floor(i / wide) * C + (i % wide)] : v,
+        );
+        expectSame(`${what} dx added`, into.data, added);
+        expectSame(`${what} dweight`, gotGrads.dweight!.data, wantGrads.dweight!.data);
+        // Without accumulateInto: a new x-shaped gradient, zero past the first C channels.
+        const fresh = batchNorm2dBackward(x, dy, { ...backward, channels: C }).dx;
+        expect(fresh.shape).toEqual(shape);
+        const padded = before.map((_, i) =>
+          i % wide < C ? wantGrads.dx.data[Math.floor(i / wide) * C + (i % wide)] : 0,
+        );
+        expectSame(`${what} dx`, fresh.data, padded);
+      }
+  });
+
   test('eval forward uses the running statistics', () => {
     const g = new Generator(3);
     for (const C of channels)
@@ -510,6 +589,98 @@ describe('batchNorm2d rejects bad arguments without crashing', () => {
       () => batchNorm2dBackward(x, zeros([2, 3, 3, 3]), { mean: c4, invstd: c4 }),
       RangeError,
       /dy/,
+    ],
+    ['channels 0', () => batchNorm2dForwardTraining(x, { channels: 0 }), RangeError, /channels/],
+    ['channels > C', () => batchNorm2dForwardTraining(x, { channels: 5 }), RangeError, /channels/],
+    [
+      'channels vs parameters',
+      () => batchNorm2dForwardTraining(x, { channels: 3, weight: c4 }),
+      RangeError,
+      /weight/,
+    ],
+    [
+      'accumulateInto shape',
+      () =>
+        batchNorm2dBackward(x, zeros([2, 3, 3, 2]), {
+          mean: zeros([2]),
+          invstd: zeros([2]),
+          channels: 2,
+          accumulateInto: zeros([2, 3, 3, 2]),
+        }),
+      RangeError,
+      /accumulateInto/,
+    ],
+    [
+      'native ldx < C',
+      () =>
+        batchNormNative.batchNormForwardTraining(
+          18,
+          4,
+          x.data,
+          null,
+          null,
+          null,
+          null,
+          0.1,
+          1e-5,
+          'none',
+          new Float32Array(72),
+          c4.data,
+          c4.data,
+          null,
+          null,
+          3,
+        ),
+      RangeError,
+      /ldx must be >= C/,
+    ],
+    [
+      'native x shorter than rows * ldx',
+      () =>
+        batchNormNative.batchNormForwardTraining(
+          18,
+          4,
+          x.data,
+          null,
+          null,
+          null,
+          null,
+          0.1,
+          1e-5,
+          'none',
+          new Float32Array(72),
+          c4.data,
+          c4.data,
+          null,
+          null,
+          5,
+        ),
+      RangeError,
+      /x holds 72 elements but the shape needs 90/,
+    ],
+    [
+      'reference with ldx',
+      () =>
+        batchNormNative.batchNormForwardTrainingReference(
+          18,
+          4,
+          x.data,
+          null,
+          null,
+          null,
+          null,
+          0.1,
+          1e-5,
+          'none',
+          new Float32Array(72),
+          c4.data,
+          c4.data,
+          null,
+          null,
+          5,
+        ),
+      RangeError,
+      /contiguous/,
     ],
     [
       'native one value',

@@ -4,6 +4,7 @@ import { runtime, tensor } from '../../lib';
 import { Generator } from '../../lib/random';
 import {
   concat,
+  copyChannels,
   flattenChannelMajor,
   flattenChannelMajorBackward,
   inversePermutation,
@@ -192,6 +193,41 @@ describeEachIsa('shape', () => {
               x.data[((n * H + h) * W + w) * C + c],
             );
     exact(flattenChannelMajorBackward(f, [N, H, W, C]).data, x.data, 'flatten backward');
+  });
+});
+
+describe('copyChannels', () => {
+  test('copies a channel slice into and out of a wider tensor, leaving the rest', () => {
+    for (const [rows, srcC, dstC, width, srcOffset, dstOffset] of [
+      [1, 3, 7, 3, 0, 4],
+      [33, 17, 40, 13, 4, 27],
+      [3000, 32, 256, 32, 0, 100], // two threads
+    ]) {
+      const src = input([1, rows, 1, srcC], rows);
+      const dst = input([1, rows, 1, dstC], rows + 1);
+      const want = dst.data.slice();
+      for (let r = 0; r < rows; r++)
+        for (let j = 0; j < width; j++)
+          want[r * dstC + dstOffset + j] = src.data[r * srcC + srcOffset + j];
+      copyChannels(src, srcOffset, dst, dstOffset, width);
+      exact(dst.data, want, `copyChannels ${rows}x${srcC} -> ${dstC}`);
+    }
+  });
+
+  test('bad offsets and shapes throw naming the op and value', () => {
+    const a = tensor(new Float32Array(24), [2, 3, 4]);
+    const b = tensor(new Float32Array(48), [2, 3, 8]);
+    expect(() => copyChannels(a, 1, b, 0, 4)).toThrow(/convkit\.copyChannels: .*srcOffset/);
+    expect(() => copyChannels(a, 0, b, 5, 4)).toThrow(/convkit\.copyChannels: .*dstOffset.*5/);
+    expect(() => copyChannels(a, 0, tensor(new Float32Array(16), [2, 2, 4]), 0, 4)).toThrow(
+      /convkit\.copyChannels: .*leading dimensions/,
+    );
+    expect(() => shapeNative.copyColumns(6, 4, a.data, 4, 1, b.data, 8, 0)).toThrow(
+      /convkit\.copyColumns: src columns \[1, 5\) exceed its row of 4/,
+    );
+    expect(() => shapeNative.copyColumns(7, 4, a.data, 4, 0, b.data, 8, 0)).toThrow(
+      /convkit\.copyColumns: src holds 24/,
+    );
   });
 });
 

@@ -54,8 +54,35 @@ describe('gradients of the blocks (train mode: batch statistics)', () => {
     expect(y.shape).toEqual([2, 4, 5, 4 + 3 * 3]);
     // the block's output starts with its input, unchanged
     for (let i = 0; i < 20; i++) expect(y.data[i * 13]).toBe(x.data[i * 4]);
-    const conv = (block.children()[1] as models.DenseLayer).conv1.weight;
-    assertGradcheck((xi) => block.forward(xi), [x, conv], { name: 'DenseBlock', eps });
+    const second = block.children()[1] as models.DenseLayer;
+    assertGradcheck((xi) => block.forward(xi), [x, second.conv1.weight, second.norm1.weight!], {
+      name: 'DenseBlock',
+      eps,
+    });
+  });
+
+  test('DenseBlock on its shared buffer equals concatenating every layer, gradients included, bit for bit (and twice with retainGraph)', () => {
+    // 5 input channels, growth 3: norm1 reads 5, 8, 11 of 14 channels (vector tails everywhere).
+    const block = new models.DenseBlock(3, 5, 2, 3, 0);
+    const x = randomInput([2, 5, 4, 5], 5, { scale: 2 });
+    const weights = randomInput([2, 5, 4, 14], 6);
+    const run = (useBuffer: boolean, passes: number) => {
+      for (const p of block.parameters()) p.grad = null;
+      x.grad = null;
+      let y = x;
+      if (useBuffer) y = block.forward(x);
+      else for (const layer of block.children()) y = F.cat([y, layer.forward(y)], -1);
+      const loss = F.sum(F.mul(y, weights));
+      for (let i = 0; i < passes; i++) loss.backward(undefined, { retainGraph: i + 1 < passes });
+      return [y, x.grad!, ...block.parameters().map((p) => p.grad!)].map((t) => Array.from(t.data));
+    };
+    const once = run(true, 1);
+    expect(once).toEqual(run(false, 1));
+    // A second backward through the retained graph adds the same gradients again (x.grad and
+    // every parameter's get one contribution per pass, so twice is exact).
+    const twice = run(true, 2);
+    expect(twice[0]).toEqual(once[0]);
+    expect(twice.slice(1)).toEqual(once.slice(1).map((g) => g.map((v) => 2 * v)));
   });
 
   test('Transition', () => {

@@ -9,16 +9,17 @@ import { Sequential } from '../layers/containers';
 import { BatchNorm2d } from '../layers/norm';
 import { Module } from '../module';
 
-/** norm followed by a ReLU (or ReLU6 / SiLU), in the batch-norm kernel. */
+/** norm followed by a ReLU (or ReLU6 / SiLU), in the batch-norm kernel (`input`: see forwardWith). */
 export function batchNormRelu(
   norm: BatchNorm2d,
   x: Tensor,
   activation: 'relu' | 'relu6' | 'silu' = 'relu',
+  input: Parameters<BatchNorm2d['forwardWith']>[1] = {},
 ): Tensor {
   const saved = norm.activation;
   norm.activation = activation;
   try {
-    return norm.forward(x);
+    return norm.forwardWith(x, input);
   } finally {
     norm.activation = saved;
   }

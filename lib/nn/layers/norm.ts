@@ -48,6 +48,17 @@ export class BatchNorm2d extends Module {
    * one pass, a residual block's tail (batchNormAddRelu in nn/blocks sets the activation).
    */
   forward(x: Tensor, residual?: Tensor): Tensor {
+    return this.forwardWith(x, { residual });
+  }
+
+  /**
+   * forward with F.batchNorm's input options: `channels` (normalise x's first channels) and
+   * `accumulateGradInto` — how a DenseNet block reads its shared feature buffer.
+   */
+  forwardWith(
+    x: Tensor,
+    input: Pick<F.BatchNormOptions, 'residual' | 'channels' | 'accumulateGradInto'>,
+  ): Tensor {
     // Batch statistics in training, and in eval when no running statistics are tracked.
     const useBatchStats = this.training || this.running_mean === null;
     if (this.training && this.num_batches_tracked) this.num_batches_tracked.data[0] += 1;
@@ -61,7 +72,9 @@ export class BatchNorm2d extends Module {
       numBatchesTracked: this.num_batches_tracked ? this.num_batches_tracked.data[0] : undefined,
       eps: this.eps,
       activation: this.activation,
-      residual,
+      residual: input.residual,
+      channels: input.channels,
+      accumulateGradInto: input.accumulateGradInto,
     });
   }
 }

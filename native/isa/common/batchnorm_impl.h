@@ -21,10 +21,10 @@ static inline int64_t tileRows(int64_t C) {
   return rows < 4 ? 4 : (rows > 64 ? 64 : rows);
 }
 
-// Channels [c, c + V*kLanes) over n rows: s1 += x - K, s2 += (x - K)^2 (accumulators in memory,
-// loaded once per tile).
+// Channels [c, c + V*kLanes) over n rows (ldx floats apart): s1 += x - K, s2 += (x - K)^2
+// (accumulators in memory, loaded once per tile).
 template <int V>
-static inline void shiftedSums(const float* x, int64_t n, int64_t C, const float* K, float* s1,
+static inline void shiftedSums(const float* x, int64_t n, int64_t ldx, const float* K, float* s1,
                                float* s2) {
   vfloat k[V], a[V], b[V];
   for (int v = 0; v < V; ++v) {
@@ -34,7 +34,7 @@ static inline void shiftedSums(const float* x, int64_t n, int64_t C, const float
   }
   for (int64_t r = 0; r < n; ++r)
     for (int v = 0; v < V; ++v) {
-      const vfloat d = loadv(x + r * C + v * kLanes) - k[v];
+      const vfloat d = loadv(x + r * ldx + v * kLanes) - k[v];
       a[v] += d;
       b[v] += d * d;
     }
@@ -44,15 +44,15 @@ static inline void shiftedSums(const float* x, int64_t n, int64_t C, const float
   }
 }
 
-static void stats(const float* x, int64_t rows, int64_t C, double* count, double* mean,
-                  double* m2, float* scratch) {
+static void stats(const float* x, int64_t rows, int64_t C, int64_t ldx, double* count,
+                  double* mean, double* m2, float* scratch) {
   float* K = scratch;
   float* s1 = scratch + C;
   float* s2 = scratch + 2 * C;
   const int64_t step = blockRows(C), tile = tileRows(C);
   for (int64_t r0 = 0; r0 < rows; r0 += step) {
     const int64_t n = rows - r0 < step ? rows - r0 : step;
-    const float* block = x + r0 * C;
+    const float* block = x + r0 * ldx;
     for (int64_t c = 0; c < C; ++c) {
       K[c] = *count > 0 ? float(mean[c]) : block[c];
       s1[c] = 0.0f;
@@ -60,15 +60,15 @@ static void stats(const float* x, int64_t rows, int64_t C, double* count, double
     }
     for (int64_t t0 = 0; t0 < n; t0 += tile) {
       const int64_t tn = n - t0 < tile ? n - t0 : tile;
-      const float* xt = block + t0 * C;
+      const float* xt = block + t0 * ldx;
       int64_t c = 0;
       for (; c + 4 * int64_t(kLanes) <= C; c += 4 * kLanes)
-        shiftedSums<4>(xt + c, tn, C, K + c, s1 + c, s2 + c);
+        shiftedSums<4>(xt + c, tn, ldx, K + c, s1 + c, s2 + c);
       for (; c + int64_t(kLanes) <= C; c += kLanes)
-        shiftedSums<1>(xt + c, tn, C, K + c, s1 + c, s2 + c);
+        shiftedSums<1>(xt + c, tn, ldx, K + c, s1 + c, s2 + c);
       for (; c < C; ++c)
         for (int64_t r = 0; r < tn; ++r) {
-          const float d = xt[r * C + c] - K[c];
+          const float d = xt[r * ldx + c] - K[c];
           s1[c] += d;
           s2[c] += d * d;
         }
@@ -136,12 +136,12 @@ static inline V preActivation(V x, V meanHi, V meanLo, V scale, V shift) {
 // Whole vectors go through `Store` (storev or streamv); the channel tail is scalar. With
 // kResidual, `residual` (rows x C) is added before the activation (a ResNet block's tail).
 template <int A, bool kStream, bool kResidual>
-static void apply(const float* x, float* y, int64_t rows, int64_t C, const float* meanHi,
-                  const float* meanLo, const float* scale, const float* beta,
+static void apply(const float* x, float* y, int64_t rows, int64_t C, int64_t ldx,
+                  const float* meanHi, const float* meanLo, const float* scale, const float* beta,
                   const float* residual) {
   const vfloat zero = splat(0.0f), six = splat(6.0f);
   for (int64_t r = 0; r < rows; ++r) {
-    const float* xr = x + r * C;
+    const float* xr = x + r * ldx;
     const float* rr = kResidual ? residual + r * C : nullptr;
     float* yr = y + r * C;
     int64_t c = 0;
@@ -168,8 +168,8 @@ static void apply(const float* x, float* y, int64_t rows, int64_t C, const float
 // ([meanHi | meanLo | scale | shift], each C floats, offset to channel c like mean).
 template <int A, bool R, int V>
 static inline void gradientSums(const float* x, const float* dy, const float* y, int64_t n,
-                                int64_t C, const float* mean, const float* affine, float* sg,
-                                float* sgx) {
+                                int64_t C, int64_t ldx, const float* mean, const float* affine,
+                                float* sg, float* sgx) {
   const vfloat zero = splat(0.0f), six = splat(6.0f);
   vfloat m[V], a[V], b[V], hi[V], lo[V], sc[V], sh[V];
   for (int v = 0; v < V; ++v) {
@@ -186,7 +186,7 @@ static inline void gradientSums(const float* x, const float* dy, const float* y,
   for (int64_t r = 0; r < n; ++r)
     for (int v = 0; v < V; ++v) {
       const int64_t o = r * C + v * kLanes;
-      const vfloat d = loadv(dy + o), xv = loadv(x + o);
+      const vfloat d = loadv(dy + o), xv = loadv(x + r * ldx + v * kLanes);
       vfloat g = d;
       if (A && R)
         g = maskGradient<A>(preActivation(xv, hi[v], lo[v], sc[v], sh[v]), d, zero, six);
@@ -203,16 +203,16 @@ static inline void gradientSums(const float* x, const float* dy, const float* y,
 
 // The activation mask's input for element i (channel c) in scalar code.
 template <bool R>
-static inline float maskSource(const float* x, const float* y, const float* affine, int64_t C,
+static inline float maskSource(float x, const float* y, const float* affine, int64_t C,
                                int64_t i, int64_t c) {
-  if (R) return preActivation(x[i], affine[c], affine[C + c], affine[2 * C + c], affine[3 * C + c]);
+  if (R) return preActivation(x, affine[c], affine[C + c], affine[2 * C + c], affine[3 * C + c]);
   return y[i];
 }
 
 template <int A, bool R>
 static void backwardSums(const float* x, const float* dy, const float* y, int64_t rows,
-                         int64_t C, const float* mean, const float* affine, double* sumG,
-                         double* sumGX, float* scratch) {
+                         int64_t C, int64_t ldx, const float* mean, const float* affine,
+                         double* sumG, double* sumGX, float* scratch) {
   float* sg = scratch;
   float* sgx = scratch + C;
   const int64_t step = blockRows(C), tile = tileRows(C);
@@ -225,21 +225,23 @@ static void backwardSums(const float* x, const float* dy, const float* y, int64_
     for (int64_t t0 = r0; t0 < r0 + n; t0 += tile) {
       const int64_t tn = r0 + n - t0 < tile ? r0 + n - t0 : tile;
       const int64_t o = t0 * C;
+      const float* xt = x + t0 * ldx;
       const float* yt = A && !R ? y + o : nullptr;
       int64_t c = 0;
       for (; c + 4 * int64_t(kLanes) <= C; c += 4 * kLanes)
-        gradientSums<A, R, 4>(x + o + c, dy + o + c, yt ? yt + c : nullptr, tn, C, mean + c,
+        gradientSums<A, R, 4>(xt + c, dy + o + c, yt ? yt + c : nullptr, tn, C, ldx, mean + c,
                               R ? affine + c : nullptr, sg + c, sgx + c);
       for (; c + int64_t(kLanes) <= C; c += kLanes)
-        gradientSums<A, R, 1>(x + o + c, dy + o + c, yt ? yt + c : nullptr, tn, C, mean + c,
+        gradientSums<A, R, 1>(xt + c, dy + o + c, yt ? yt + c : nullptr, tn, C, ldx, mean + c,
                               R ? affine + c : nullptr, sg + c, sgx + c);
       for (; c < C; ++c)
         for (int64_t r = 0; r < tn; ++r) {
           const int64_t i = o + r * C + c;
+          const float xi = xt[r * ldx + c];
           const float g =
-              A ? maskGradient<A>(maskSource<R>(x, y, affine, C, i, c), dy[i], 0.0f, 6.0f) : dy[i];
+              A ? maskGradient<A>(maskSource<R>(xi, y, affine, C, i, c), dy[i], 0.0f, 6.0f) : dy[i];
           sg[c] += g;
-          sgx[c] += g * (x[i] - mean[c]);
+          sgx[c] += g * (xi - mean[c]);
         }
     }
     for (int64_t c = 0; c < C; ++c) {
@@ -249,16 +251,17 @@ static void backwardSums(const float* x, const float* dy, const float* y, int64_
   }
 }
 
-template <int A, bool R, bool kStream>
+// dx rows are ldx floats apart like x's; kAccumulate adds into dx instead of writing it.
+template <int A, bool R, bool kStream, bool kAccumulate>
 static void backwardApply(const float* x, const float* dy, const float* y, float* dx,
-                          int64_t rows, int64_t C, const float* mean, const float* affine,
-                          const float* a, const float* b, const float* d) {
+                          int64_t rows, int64_t C, int64_t ldx, const float* mean,
+                          const float* affine, const float* a, const float* b, const float* d) {
   const vfloat zero = splat(0.0f), six = splat(6.0f);
   for (int64_t r = 0; r < rows; ++r) {
-    const float* xr = x + r * C;
+    const float* xr = x + r * ldx;
     const float* dyr = dy + r * C;
     const float* yr = A && !R ? y + r * C : dyr;
-    float* dxr = dx + r * C;
+    float* dxr = dx + r * ldx;
     int64_t c = 0;
     for (; c + int64_t(kLanes) <= C; c += kLanes) {
       const vfloat xv = loadv(xr + c);
@@ -267,15 +270,18 @@ static void backwardApply(const float* x, const float* dy, const float* y, float
                             loadv(affine + 3 * C + c))
             : loadv(yr + c);
       const vfloat g = maskGradient<A>(source, loadv(dyr + c), zero, six);
-      const vfloat v = loadv(a + c) * g + loadv(b + c) * (xv - loadv(mean + c)) + loadv(d + c);
+      vfloat v = loadv(a + c) * g + loadv(b + c) * (xv - loadv(mean + c)) + loadv(d + c);
+      if (kAccumulate) v += loadv(dxr + c);
       if (kStream)
         streamv(dxr + c, v);
       else
         storev(dxr + c, v);
     }
     for (; c < C; ++c) {
-      const float source = R ? maskSource<R>(xr, nullptr, affine, C, c, c) : yr[c];
-      dxr[c] = a[c] * maskGradient<A>(source, dyr[c], 0.0f, 6.0f) + b[c] * (xr[c] - mean[c]) + d[c];
+      const float source = R ? maskSource<R>(xr[c], nullptr, affine, C, c, c) : yr[c];
+      const float v =
+          a[c] * maskGradient<A>(source, dyr[c], 0.0f, 6.0f) + b[c] * (xr[c] - mean[c]) + d[c];
+      dxr[c] = kAccumulate ? dxr[c] + v : v;
     }
   }
   if (kStream) streamFence();
@@ -305,11 +311,11 @@ static inline bool canStream(const float* out, int64_t C) {
 
 // Entry points with the activation and streaming choice resolved to template arguments.
 #define CONVKIT_BN_ISA_ENTRY_POINTS(ISA)                                                        \
-  void f32_bn_stats__##ISA(const float* x, int64_t rows, int64_t C, double* count,            \
-                           double* mean, double* m2, float* scratch) {                        \
-    ISA::batchnorm_detail::stats(x, rows, C, count, mean, m2, scratch);                       \
+  void f32_bn_stats__##ISA(const float* x, int64_t rows, int64_t C, int64_t ldx,              \
+                           double* count, double* mean, double* m2, float* scratch) {         \
+    ISA::batchnorm_detail::stats(x, rows, C, ldx, count, mean, m2, scratch);                  \
   }                                                                                           \
-  void f32_bn_apply__##ISA(const float* x, float* y, int64_t rows, int64_t C,                 \
+  void f32_bn_apply__##ISA(const float* x, float* y, int64_t rows, int64_t C, int64_t ldx,    \
                            const float* meanHi, const float* meanLo, const float* scale,      \
                            const float* beta, const float* residual, int activation,          \
                            bool stream) {                                                     \
@@ -319,39 +325,46 @@ static inline bool canStream(const float* out, int64_t C) {
       constexpr int A = decltype(a)::value;                                                   \
       constexpr bool S = decltype(st)::value;                                                 \
       if (residual)                                                                           \
-        apply<A, S, true>(x, y, rows, C, meanHi, meanLo, scale, beta, residual);              \
+        apply<A, S, true>(x, y, rows, C, ldx, meanHi, meanLo, scale, beta, residual);         \
       else                                                                                    \
-        apply<A, S, false>(x, y, rows, C, meanHi, meanLo, scale, beta, nullptr);              \
+        apply<A, S, false>(x, y, rows, C, ldx, meanHi, meanLo, scale, beta, nullptr);         \
     };                                                                                        \
     dispatchActivation(activation, s, run);                                                   \
   }                                                                                           \
   void f32_bn_backward_sums__##ISA(const float* x, const float* dy, const float* y,           \
-                                   int64_t rows, int64_t C, const float* mean,                \
+                                   int64_t rows, int64_t C, int64_t ldx, const float* mean,   \
                                    const float* affine, int activation, double* sumG,         \
                                    double* sumGX, float* scratch) {                           \
     using namespace ISA::batchnorm_detail;                                                    \
     auto run = [&](auto act) {                                                                \
       constexpr int A = decltype(act)::value;                                                 \
       if (A == 3 || (A && affine))                                                            \
-        backwardSums<A, true>(x, dy, y, rows, C, mean, affine, sumG, sumGX, scratch);         \
+        backwardSums<A, true>(x, dy, y, rows, C, ldx, mean, affine, sumG, sumGX, scratch);    \
       else                                                                                    \
-        backwardSums<A, false>(x, dy, y, rows, C, mean, nullptr, sumG, sumGX, scratch);       \
+        backwardSums<A, false>(x, dy, y, rows, C, ldx, mean, nullptr, sumG, sumGX, scratch);  \
     };                                                                                        \
     dispatchActivation(activation, false, [&](auto act, auto) { run(act); });                 \
   }                                                                                           \
   void f32_bn_backward_apply__##ISA(const float* x, const float* dy, const float* y,          \
-                                    float* dx, int64_t rows, int64_t C, const float* mean,    \
-                                    const float* affine, const float* a, const float* b,      \
-                                    const float* d, int activation, bool stream) {            \
+                                    float* dx, int64_t rows, int64_t C, int64_t ldx,          \
+                                    const float* mean, const float* affine, const float* a,   \
+                                    const float* b, const float* d, int activation,           \
+                                    bool stream, bool accumulate) {                           \
     using namespace ISA::batchnorm_detail;                                                    \
-    const bool s = stream && canStream(dx, C);                                                \
+    const bool s = stream && !accumulate && ldx == C && canStream(dx, C);                     \
     auto run = [&](auto act, auto st) {                                                       \
       constexpr int A = decltype(act)::value;                                                 \
       constexpr bool S = decltype(st)::value;                                                 \
-      if (A == 3 || (A && affine))                                                            \
-        backwardApply<A, true, S>(x, dy, y, dx, rows, C, mean, affine, a, b, d);              \
-      else                                                                                    \
-        backwardApply<A, false, S>(x, dy, y, dx, rows, C, mean, nullptr, a, b, d);           \
+      const bool recompute = A == 3 || (A && affine);                                         \
+      auto go = [&](auto rec, auto acc) {                                                     \
+        constexpr bool kR = decltype(rec)::value, kA = decltype(acc)::value;                  \
+        backwardApply<A, kR, S && !kA, kA>(x, dy, y, dx, rows, C, ldx, mean,                  \
+                                           kR ? affine : nullptr, a, b, d);                   \
+      };                                                                                      \
+      if (recompute && accumulate) go(std::true_type{}, std::true_type{});                    \
+      if (recompute && !accumulate) go(std::true_type{}, std::false_type{});                  \
+      if (!recompute && accumulate) go(std::false_type{}, std::true_type{});                  \
+      if (!recompute && !accumulate) go(std::false_type{}, std::false_type{});                \
     };                                                                                        \
     dispatchActivation(activation, s, run);                                                   \
   }

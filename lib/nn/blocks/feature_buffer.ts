@@ -1,0 +1,83 @@
+// A dense block's shared feature buffer (DenseNet): one [N, H, W, total] tensor holding the
+// block's input and every layer's new features side by side. A layer's input, the
+// concatenation of everything before it, is then a prefix of the buffer's channels that its
+// batch norm reads in place (F.batchNorm's `channels`), instead of a fresh concatenation per
+// layer: a copy of all earlier features per layer, and in the backward a split and an add.
+//
+// Autograd: each append returns a new tensor over the same memory (the buffer so far), so the
+// graph stays acyclic: view_i = append(view_{i-1}, features_i). The buffer's gradient is one
+// full-width tensor that the last append's backward makes; every append hands it down to the
+// view before, and each layer's batch norm adds its input's gradient into it in place
+// (accumulateGradInto). That is sound because the engine runs every reader of view_{i-1} (layer
+// i's batch norm, append_i) before view_{i-1}'s producer, which reads the gradient on.
+import { copyChannels } from '../../kernels/shape';
+import { record } from '../../ops/record';
+import { empty, type Tensor } from '../../tensor';
+import type { BatchNorm2d } from '../layers/norm';
+import { batchNormRelu } from './fused_sequential';
+
+export class FeatureBuffer {
+  /** The buffer's gradient while a backward runs through the block. */
+  private grad: Tensor | null = null;
+  /** Channels filled when each view was made. */
+  private readonly channels = new WeakMap<Tensor, number>();
+
+  private constructor(private readonly memory: Tensor) {}
+
+  /** A buffer of `total` channels that starts with x's; returns it and its first view. */
+  static start(x: Tensor, total: number): { buffer: FeatureBuffer; view: Tensor } {
+    const [N, H, W, C] = x.shape;
+    const buffer = new FeatureBuffer(empty([N, H, W, total]));
+    copyChannels(x, 0, buffer.memory, 0, C);
+    const view = record(buffer.view(C), 'featureBuffer', [x], (g) => {
+      const dx = empty(x.shape);
+      copyChannels(g, 0, dx, 0, C);
+      buffer.grad = null; // the backward through the block is over
+      return [dx];
+    });
+    return { buffer, view };
+  }
+
+  /** norm over the view's channels, with a fused ReLU: the layer's input, normalised. */
+  normalizeRelu(norm: BatchNorm2d, view: Tensor): Tensor {
+    return batchNormRelu(norm, view, 'relu', {
+      channels: this.channelsOf(view),
+      accumulateGradInto: () => {
+        if (!this.grad) throw new Error('convkit.FeatureBuffer: no gradient to add into');
+        return this.grad;
+      },
+    });
+  }
+
+  /** The view after appending `features` (the buffer's next channels) to `view`. */
+  append(view: Tensor, features: Tensor): Tensor {
+    const offset = this.channelsOf(view);
+    const width = features.shape[3];
+    const total = this.memory.shape[3];
+    copyChannels(features, 0, this.memory, offset, width);
+    return record(this.view(offset + width), 'featureAppend', [view, features], (g) => {
+      if (offset + width === total) {
+        // The block's output: its gradient becomes the buffer's, which the layers add into.
+        this.grad = empty(g.shape);
+        copyChannels(g, 0, this.grad, 0, total);
+      } else if (g !== this.grad) {
+        throw new Error('convkit.FeatureBuffer: an inner view of the buffer got its own gradient');
+      }
+      const dFeatures = empty(features.shape);
+      copyChannels(this.grad, offset, dFeatures, 0, width);
+      return [this.grad, dFeatures];
+    });
+  }
+
+  private view(channels: number): Tensor {
+    const v = this.memory.detach();
+    this.channels.set(v, channels);
+    return v;
+  }
+
+  private channelsOf(view: Tensor): number {
+    const c = this.channels.get(view);
+    if (c === undefined) throw new Error('convkit.FeatureBuffer: not a view of this buffer');
+    return c;
+  }
+}
