@@ -472,7 +472,7 @@ void im2colBackwardWeights(const Conv2dParams& p, const float* x, const float* d
 bool useGroupedDirect(const Conv2dParams& p, ConvAlgorithm algorithm) {
   if (algorithm == ConvAlgorithm::gemm || !groupedDirectApplies(p)) return false;
   if (algorithm == ConvAlgorithm::groupedDirect) return true;
-  return p.groups > 1 && p.Cin / p.groups <= 8 && p.Cout / p.groups <= 8;
+  return p.groups > 1 && ((p.Cin / p.groups <= 8 && p.Cout / p.groups <= 8) || groupedRotateApplies(p));
 }
 
 // weights: the pass that transforms the weight (forward, backward-data).
@@ -557,7 +557,7 @@ void conv2dBackwardWeights(const Conv2dParams& p, const float* x, const float* d
 }
 
 const char* conv2dAlgorithmName(const Conv2dParams& p, ConvAlgorithm algorithm) {
-  if (useGroupedDirect(p, algorithm)) return grouped4Applies(p) ? "grouped-rotate" : "grouped-direct";
+  if (useGroupedDirect(p, algorithm)) return groupedRotateApplies(p) ? "grouped-rotate" : "grouped-direct";
   if (useStem(p, algorithm)) return "stem-direct";
   if (isPointwise(p)) return "gemm-1x1";
   if (useWinograd(p, algorithm, true)) return "winograd";
