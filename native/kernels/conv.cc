@@ -466,13 +466,21 @@ void im2colBackwardWeights(const Conv2dParams& p, const float* x, const float* d
   if (dbias) columnSums(dy, g.M, p.Cout, dbias);
 }
 
-// Automatic: the direct kernel up to 8 channels per group (the 4-channel rotation kernel, or
-// the expanded rows); at 16 per group the grouped GEMM is measured 2-3x faster (ResNeXt-50's
-// 32 x 16 layer: 7.6 -> 2.5 ms forward at 14x14, batch 16), at 8 the two are within 20%.
-bool useGroupedDirect(const Conv2dParams& p, ConvAlgorithm algorithm) {
+// Automatic: the direct kernel up to 8 channels per group (the rotation kernel for 4 and 8,
+// else the expanded rows) and the rotation kernel at 16 per group; other groups of 16 take the
+// grouped GEMM, measured 2-3x faster than the expanded rows there. ResNeXt-50's 3x3 layers at
+// batch 16, 2 threads, AVX-512, forward / backward-data / backward-weights in GF/s:
+//   4 per group, 56x56:        rotation 250-320 / 240-320 / 310
+//   8 per group, 28x28:        rotation 200-240 / 200-245 / 270-300 (expanded rows 76 / 47 / 64)
+//   16 per group, 14x14:       rotation 195-210 / 195-205 / 140-150 (GEMM 167 / 164 / 124)
+// Backward-data at stride 2 has no rotation kernel (data: true): at 16 per group the GEMM
+// (64 GF/s at 28x28 in) beats the expanded rows (46), at 8 the expanded rows run (55).
+bool useGroupedDirect(const Conv2dParams& p, ConvAlgorithm algorithm, bool data = false) {
   if (algorithm == ConvAlgorithm::gemm || !groupedDirectApplies(p)) return false;
   if (algorithm == ConvAlgorithm::groupedDirect) return true;
-  return p.groups > 1 && ((p.Cin / p.groups <= 8 && p.Cout / p.groups <= 8) || groupedRotateApplies(p));
+  if (p.groups <= 1) return false;
+  if (p.Cin / p.groups <= 8 && p.Cout / p.groups <= 8) return true;
+  return data ? groupedRotateBackwardDataApplies(p) : groupedRotateApplies(p);
 }
 
 // weights: the pass that transforms the weight (forward, backward-data).
@@ -532,7 +540,7 @@ void conv2dForward(const Conv2dParams& p, const float* x, const float* w,
 
 void conv2dBackwardData(const Conv2dParams& p, const float* dy, const float* w, float* dx,
                         ConvAlgorithm algorithm) {
-  if (useGroupedDirect(p, algorithm))
+  if (useGroupedDirect(p, algorithm, true))
     groupedBackwardData(p, dy, w, dx);
   else if (useWinograd(p, algorithm, true))
     winogradBackwardData(p, dy, w, dx);
