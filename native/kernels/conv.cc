@@ -469,10 +469,13 @@ void im2colBackwardWeights(const Conv2dParams& p, const float* x, const float* d
 // Automatic: the direct kernel up to 8 channels per group (the rotation kernel for 4 and 8,
 // else the expanded rows) and the rotation kernel at 16 per group; other groups of 16 take the
 // grouped GEMM, measured 2-3x faster than the expanded rows there. ResNeXt-50's 3x3 layers at
-// batch 16, 2 threads, AVX-512, forward / backward-data / backward-weights in GF/s:
-//   4 per group, 56x56:        rotation 250-320 / 240-320 / 310
-//   8 per group, 28x28:        rotation 200-240 / 200-245 / 270-300 (expanded rows 76 / 47 / 64)
-//   16 per group, 14x14:       rotation 195-210 / 195-205 / 140-150 (GEMM 167 / 164 / 124)
+// batch 16, 2 threads, AVX-512, forward / backward-data / backward-weights in GF/s, rotation
+// kernel (before it: expanded rows at 4 and 8 per group, GEMM at 16):
+//   4 per group, 56x56:          250-350 / 240-350 / 300-315
+//   8 per group, 28x28:          230-300 / 230-290 / 270-300   (76 / 47 / 64)
+//   8 per group, stride 2, 56 in: 135-145 / -- / 185-190      (38 / 55 / 37)
+//   16 per group, 14x14:         230-250 / 225-250 / 133-148   (167 / 164 / 124)
+//   16 per group, stride 2, 28 in: 140-165 / -- / 113-122    (115 / 64 / 91)
 // Backward-data at stride 2 has no rotation kernel (data: true): at 16 per group the GEMM
 // (64 GF/s at 28x28 in) beats the expanded rows (46), at 8 the expanded rows run (55).
 bool useGroupedDirect(const Conv2dParams& p, ConvAlgorithm algorithm, bool data = false) {
