@@ -9,7 +9,8 @@
 //   dye[ow][jo][ci] = dy[ow][group(ci) * cog + jo]    (backward-data)
 // and the weight is repacked block-diagonally to match, so the inner loops are plain
 // contiguous vector FMAs with no shuffles. Channel vectors are padded to kConvLanePad.
-// Groups of exactly 4 x 4 channels take the rotation kernels declared at the end instead.
+// Groups of 4 x 4, 8 x 8 and 16 x 16 channels take the rotation kernels declared at the end
+// instead where the ISA has them.
 #pragma once
 
 #include <cstddef>
@@ -60,33 +61,44 @@ size_t convGroupedScratch(const ConvGroupedShape* s, int kind);
 CONVKIT_CONV_GROUPED_ISAS(CONVKIT_DECLARE_CONV_GROUPED)
 #undef CONVKIT_DECLARE_CONV_GROUPED
 
-// Groups of exactly 4 input and 4 output channels (Cin == Cout; definitions in
-// native/isa/<isa>/conv_grouped4.cc, body in native/isa/common/conv_grouped4_impl.h): no
-// expanded rows; each input pixel's 4 in-group rotations meet pre-rotated weights
-//   w4[tap][R][4g+o] = w[4g+o][(o+R)%4][tap]           ([KH*KW*4][CoutPad], pad lanes zero)
-// Forward: output rows [row0, row1) of y, epilogue as ConvGroupedForwardFn.
-typedef void (*ConvGrouped4ForwardFn)(const ConvGroupedShape* s, const float* x, const float* w4,
-                                      const float* bias, const float* residual, int activation,
-                                      float* y, int64_t row0, int64_t row1);
-// Backward-weights: adds output rows [row0, row1)'s sum of dy[4g+o] * x[4g+(o+R)%4] at each
-// tap to dw4 (laid out like w4), and their dy column sums to dbias [CoutPad] when not null.
-typedef void (*ConvGrouped4BackwardWeightsFn)(const ConvGroupedShape* s, const float* x,
-                                              const float* dy, float* dw4, float* dbias,
-                                              int64_t row0, int64_t row1);
+// Groups of G = 4, 8 or 16 input and output channels (Cin == Cout, G <= the ISA's vector
+// width: kConvRotateMaxGroup; definitions in native/isa/<isa>/conv_grouped4.cc, body in
+// native/isa/common/conv_grouped4_impl.h): no expanded rows; each input pixel's G in-group
+// rotations meet pre-rotated weights
+//   w4[tap][R][Gg+o] = w[Gg+o][rotatedChannel(R, o)][tap]   ([KH*KW*G][CoutPad], pad lanes 0)
+// Rotation R = 4A + B takes, for output channel o of a group, the input channel whose 128-bit
+// block (4 channels) is o's block xor A and whose place in that block is o's plus B (mod 4).
+constexpr int rotatedChannel(int R, int o) {
+  return 4 * ((o >> 2) ^ (R >> 2)) + (((o & 3) + (R & 3)) & 3);
+}
+// Forward: output rows [row0, row1) of y, epilogue as ConvGroupedForwardFn; G = s->cig.
+typedef void (*ConvGroupedRotateForwardFn)(const ConvGroupedShape* s, const float* x,
+                                           const float* w4, const float* bias,
+                                           const float* residual, int activation, float* y,
+                                           int64_t row0, int64_t row1);
+// Backward-weights: adds output rows [row0, row1)'s sum of dy[Gg+o] * x[Gg+rotatedChannel(R, o)]
+// at each tap to dw4 (laid out like w4), and their dy column sums to dbias [CoutPad] when not
+// null.
+typedef void (*ConvGroupedRotateBackwardWeightsFn)(const ConvGroupedShape* s, const float* x,
+                                                   const float* dy, float* dw4, float* dbias,
+                                                   int64_t row0, int64_t row1);
 
+// X(isa, largest G): a group must fit one vector.
 #if defined(__x86_64__) || defined(_M_X64)
-#define CONVKIT_CONV_GROUPED4_ISAS(X) X(avx512) X(avx2)
+#define CONVKIT_CONV_GROUPED_ROTATE_ISAS(X) X(avx512, 16) X(avx2, 8)
 #else
-#define CONVKIT_CONV_GROUPED4_ISAS(X)
+#define CONVKIT_CONV_GROUPED_ROTATE_ISAS(X)
 #endif
 
-#define CONVKIT_DECLARE_CONV_GROUPED4(isa)                                                     \
-  void conv_grouped4_forward__##isa(const ConvGroupedShape*, const float*, const float*,     \
-                                    const float*, const float*, int, float*, int64_t, int64_t); \
-  void conv_grouped4_backward_weights__##isa(const ConvGroupedShape*, const float*,          \
-                                             const float*, float*, float*, int64_t, int64_t);
-CONVKIT_CONV_GROUPED4_ISAS(CONVKIT_DECLARE_CONV_GROUPED4)
-#undef CONVKIT_DECLARE_CONV_GROUPED4
+#define CONVKIT_DECLARE_CONV_GROUPED_ROTATE(isa, maxGroup)                                    \
+  void conv_grouped_rotate_forward__##isa(const ConvGroupedShape*, const float*, const float*, \
+                                          const float*, const float*, int, float*, int64_t,    \
+                                          int64_t);                                            \
+  void conv_grouped_rotate_backward_weights__##isa(const ConvGroupedShape*, const float*,      \
+                                                   const float*, float*, float*, int64_t,      \
+                                                   int64_t);
+CONVKIT_CONV_GROUPED_ROTATE_ISAS(CONVKIT_DECLARE_CONV_GROUPED_ROTATE)
+#undef CONVKIT_DECLARE_CONV_GROUPED_ROTATE
 
 }  // namespace isa
 }  // namespace convkit

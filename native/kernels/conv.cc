@@ -466,13 +466,24 @@ void im2colBackwardWeights(const Conv2dParams& p, const float* x, const float* d
   if (dbias) columnSums(dy, g.M, p.Cout, dbias);
 }
 
-// Automatic: the direct kernel up to 8 channels per group (the 4-channel rotation kernel, or
-// the expanded rows); at 16 per group the grouped GEMM is measured 2-3x faster (ResNeXt-50's
-// 32 x 16 layer: 7.6 -> 2.5 ms forward at 14x14, batch 16), at 8 the two are within 20%.
-bool useGroupedDirect(const Conv2dParams& p, ConvAlgorithm algorithm) {
+// Automatic: the direct kernel up to 8 channels per group (the rotation kernel for 4 and 8,
+// else the expanded rows) and the rotation kernel at 16 per group; other groups of 16 take the
+// grouped GEMM, measured 2-3x faster than the expanded rows there. ResNeXt-50's 3x3 layers at
+// batch 16, 2 threads, AVX-512, forward / backward-data / backward-weights in GF/s, rotation
+// kernel (before it: expanded rows at 4 and 8 per group, GEMM at 16):
+//   4 per group, 56x56:          250-350 / 240-350 / 300-315
+//   8 per group, 28x28:          230-300 / 230-290 / 270-300   (76 / 47 / 64)
+//   8 per group, stride 2, 56 in: 135-145 / -- / 185-190      (38 / 55 / 37)
+//   16 per group, 14x14:         230-250 / 225-250 / 133-148   (167 / 164 / 124)
+//   16 per group, stride 2, 28 in: 140-165 / -- / 113-122    (115 / 64 / 91)
+// Backward-data at stride 2 has no rotation kernel (data: true): at 16 per group the GEMM
+// (64 GF/s at 28x28 in) beats the expanded rows (46), at 8 the expanded rows run (55).
+bool useGroupedDirect(const Conv2dParams& p, ConvAlgorithm algorithm, bool data = false) {
   if (algorithm == ConvAlgorithm::gemm || !groupedDirectApplies(p)) return false;
   if (algorithm == ConvAlgorithm::groupedDirect) return true;
-  return p.groups > 1 && p.Cin / p.groups <= 8 && p.Cout / p.groups <= 8;
+  if (p.groups <= 1) return false;
+  if (p.Cin / p.groups <= 8 && p.Cout / p.groups <= 8) return true;
+  return data ? groupedRotateBackwardDataApplies(p) : groupedRotateApplies(p);
 }
 
 // weights: the pass that transforms the weight (forward, backward-data).
@@ -532,7 +543,7 @@ void conv2dForward(const Conv2dParams& p, const float* x, const float* w,
 
 void conv2dBackwardData(const Conv2dParams& p, const float* dy, const float* w, float* dx,
                         ConvAlgorithm algorithm) {
-  if (useGroupedDirect(p, algorithm))
+  if (useGroupedDirect(p, algorithm, true))
     groupedBackwardData(p, dy, w, dx);
   else if (useWinograd(p, algorithm, true))
     winogradBackwardData(p, dy, w, dx);
@@ -557,7 +568,7 @@ void conv2dBackwardWeights(const Conv2dParams& p, const float* x, const float* d
 }
 
 const char* conv2dAlgorithmName(const Conv2dParams& p, ConvAlgorithm algorithm) {
-  if (useGroupedDirect(p, algorithm)) return grouped4Applies(p) ? "grouped-rotate" : "grouped-direct";
+  if (useGroupedDirect(p, algorithm)) return groupedRotateApplies(p) ? "grouped-rotate" : "grouped-direct";
   if (useStem(p, algorithm)) return "stem-direct";
   if (isPointwise(p)) return "gemm-1x1";
   if (useWinograd(p, algorithm, true)) return "winograd";

@@ -1,7 +1,8 @@
 // Driver of the direct grouped convolution (ResNeXt-style narrow groups): repacks the weight
 // block-diagonally, splits rows between threads (contiguous ranges, so each thread's row cache
-// reuses the rows it expanded) and dispatches to the per-ISA kernels; groups of exactly 4 x 4
-// channels go to the rotation kernels instead (conv_grouped4.cc).
+// reuses the rows it expanded) and dispatches to the per-ISA kernels; groups of 4 x 4, 8 x 8
+// and 16 x 16 channels go to the rotation kernels instead where the ISA has them
+// (conv_grouped4.cc).
 #include "conv_grouped.h"
 
 #include <algorithm>
@@ -87,7 +88,7 @@ bool groupedDirectApplies(const Conv2dParams& p) {
 
 void groupedForward(const Conv2dParams& p, const float* x, const float* w,
                     const GemmEpilogue* epi, float* y) {
-  if (grouped4Applies(p)) return grouped4Forward(p, x, w, epi, y);
+  if (groupedRotateApplies(p)) return groupedRotateForward(p, x, w, epi, y);
   const ConvGroupedShape s = groupedShape(p);
   const GroupedPath& path = selectPath();
   const int64_t taps = p.KH * p.KW;
@@ -107,7 +108,7 @@ void groupedForward(const Conv2dParams& p, const float* x, const float* w,
 }
 
 void groupedBackwardData(const Conv2dParams& p, const float* dy, const float* w, float* dx) {
-  if (grouped4BackwardDataApplies(p)) return grouped4BackwardData(p, dy, w, dx);
+  if (groupedRotateBackwardDataApplies(p)) return groupedRotateBackwardData(p, dy, w, dx);
   const ConvGroupedShape s = groupedShape(p);
   const GroupedPath& path = selectPath();
   const int64_t taps = p.KH * p.KW;
@@ -127,7 +128,7 @@ void groupedBackwardData(const Conv2dParams& p, const float* dy, const float* w,
 
 void groupedBackwardWeights(const Conv2dParams& p, const float* x, const float* dy, float* dw,
                             float* dbias) {
-  if (grouped4Applies(p)) return grouped4BackwardWeights(p, x, dy, dw, dbias);
+  if (groupedRotateApplies(p)) return groupedRotateBackwardWeights(p, x, dy, dw, dbias);
   const ConvGroupedShape s = groupedShape(p);
   const GroupedPath& path = selectPath();
   const int64_t taps = p.KH * p.KW;

@@ -38,15 +38,15 @@ void parallelRows(int64_t rows, size_t scratchFloats, double workPerRow, Body bo
   }
 }
 
-// Groups of exactly 4 input / 4 output channels on AVX2 / AVX-512 (conv_grouped4.cc): the
-// in-lane rotation kernels. Backward-data runs them at stride 1 only.
-bool grouped4Applies(const Conv2dParams& p);
-bool grouped4BackwardDataApplies(const Conv2dParams& p);
-void grouped4Forward(const Conv2dParams& p, const float* x, const float* w,
-                     const GemmEpilogue* epilogue, float* y);
-void grouped4BackwardData(const Conv2dParams& p, const float* dy, const float* w, float* dx);
-void grouped4BackwardWeights(const Conv2dParams& p, const float* x, const float* dy, float* dw,
-                             float* dbias);
+// Groups of 4, 8 or 16 input and output channels (Cin == Cout) on AVX2 (4, 8) / AVX-512 (4, 8,
+// 16) (conv_grouped4.cc): the rotation kernels. Backward-data runs them at stride 1 only.
+bool groupedRotateApplies(const Conv2dParams& p);
+bool groupedRotateBackwardDataApplies(const Conv2dParams& p);
+void groupedRotateForward(const Conv2dParams& p, const float* x, const float* w,
+                          const GemmEpilogue* epilogue, float* y);
+void groupedRotateBackwardData(const Conv2dParams& p, const float* dy, const float* w, float* dx);
+void groupedRotateBackwardWeights(const Conv2dParams& p, const float* x, const float* dy,
+                                  float* dw, float* dbias);
 
 // out[c] = sum over the M rows of dy[r][c] (row length C).
 void columnSums(const float* dy, int64_t M, int64_t C, float* out);

@@ -190,6 +190,78 @@ const cases: Case[] = [
   { N: 3, H: 5, W: 7, Cin: 32, Cout: 32, KH: 1, KW: 1, options: { groups: 8, stride: 2 } },
   { N: 1, H: 5, W: 13, Cin: 20, Cout: 20, KH: 1, KW: 1, options: { groups: 5 } },
   { N: 3, H: 13, W: 20, Cin: 128, Cout: 128, KH: 3, KW: 3, options: { padding: 1, groups: 32 } },
+  // 8 and 16 channels per group: the rotation kernels in blocks of 4 rotations (AVX2: 8 only;
+  // 16 there, and every size on generic, run the expanded rows when forced). One, three and
+  // five groups (partial last vector on 16 lanes at 24 / 40 channels), batch 1 and 2,
+  // non-square images whose widths take the 8-, 4- and 1-pixel strips, strides 1 and 2, padding
+  // 0 / 1 / 2, dilation 2, the runtime fallback (KW 5) and 1x1 stride 2.
+  { N: 1, H: 7, W: 5, Cin: 8, Cout: 8, KH: 3, KW: 3, options: { padding: 1 } },
+  { N: 2, H: 13, W: 9, Cin: 24, Cout: 24, KH: 3, KW: 3, options: { padding: 1, groups: 3 } },
+  {
+    N: 2,
+    H: 13,
+    W: 9,
+    Cin: 40,
+    Cout: 40,
+    KH: 3,
+    KW: 3,
+    options: { padding: 1, groups: 5, stride: 2 },
+  },
+  {
+    N: 1,
+    H: 13,
+    W: 9,
+    Cin: 24,
+    Cout: 24,
+    KH: 3,
+    KW: 3,
+    options: { padding: 2, groups: 3, dilation: 2 },
+  },
+  { N: 2, H: 7, W: 5, Cin: 40, Cout: 40, KH: 3, KW: 3, options: { groups: 5 } },
+  {
+    N: 1,
+    H: 9,
+    W: 11,
+    Cin: 24,
+    Cout: 24,
+    KH: 3,
+    KW: 5,
+    options: { padding: [1, 2], groups: 3, dilation: [2, 1] },
+  },
+  { N: 1, H: 7, W: 5, Cin: 16, Cout: 16, KH: 3, KW: 3, options: { padding: 1 } },
+  { N: 2, H: 13, W: 9, Cin: 48, Cout: 48, KH: 3, KW: 3, options: { padding: 1, groups: 3 } },
+  {
+    N: 2,
+    H: 13,
+    W: 9,
+    Cin: 80,
+    Cout: 80,
+    KH: 3,
+    KW: 3,
+    options: { padding: 1, groups: 5, stride: 2 },
+  },
+  {
+    N: 1,
+    H: 13,
+    W: 9,
+    Cin: 48,
+    Cout: 48,
+    KH: 3,
+    KW: 3,
+    options: { padding: 2, groups: 3, dilation: 2 },
+  },
+  { N: 2, H: 7, W: 5, Cin: 80, Cout: 80, KH: 3, KW: 3, options: { groups: 5 } },
+  {
+    N: 1,
+    H: 9,
+    W: 11,
+    Cin: 48,
+    Cout: 48,
+    KH: 3,
+    KW: 5,
+    options: { padding: [1, 2], groups: 3, dilation: [2, 1] },
+  },
+  { N: 2, H: 5, W: 7, Cin: 48, Cout: 48, KH: 1, KW: 1, options: { groups: 3, stride: 2 } },
   // Winograd F(4x4, 3x3) (algorithm 4): partial tiles at the right and bottom edges, odd
   // channel counts (vector tails), asymmetric and 'valid' padding, several forward blocks,
   // and a dU too large for per-thread partial sums (176 x 176 channels).
@@ -303,6 +375,30 @@ describeEachIsa('conv2d vs reference', (isa) => {
     expect(convNative.conv2dAlgorithm(p4, 2)).toBe(rotate);
     const pg8 = conv2dParams([2, 8, 8, 64], [128, 4, 3, 3], { padding: 1, groups: 16 }).params;
     expect(convNative.conv2dAlgorithm(pg8)).toBe('grouped-direct');
+    // 8 and 16 channels per group (ResNeXt-50's stages 2 and 3): the rotation kernels where the
+    // vector holds a group (8: AVX2 and AVX-512, 16: AVX-512), else the expanded rows up to 8
+    // and the grouped GEMM at 16; forced (2): rotation kernel or expanded rows.
+    const pg8r = conv2dParams([2, 8, 8, 256], [256, 8, 3, 3], { padding: 1, groups: 32 }).params;
+    expect(convNative.conv2dAlgorithm(pg8r)).toBe(rotate);
+    expect(convNative.conv2dAlgorithm(pg8r, 2)).toBe(rotate);
+    const pg8s2 = conv2dParams([2, 9, 7, 24], [24, 8, 3, 3], { stride: 2, groups: 3 }).params;
+    expect(convNative.conv2dAlgorithm(pg8s2)).toBe(rotate);
+    const pg16 = conv2dParams([2, 8, 8, 512], [512, 16, 3, 3], { padding: 1, groups: 32 }).params;
+    expect(convNative.conv2dAlgorithm(pg16)).toBe(
+      isa === 'avx512' ? 'grouped-rotate' : 'im2col-gemm',
+    );
+    expect(convNative.conv2dAlgorithm(pg16, 2)).toBe(
+      isa === 'avx512' ? 'grouped-rotate' : 'grouped-direct',
+    );
+    const pg16d = conv2dParams([1, 6, 5, 16], [16, 16, 3, 3], { padding: 1 }).params;
+    expect(convNative.conv2dAlgorithm(pg16d, 2)).toBe(
+      isa === 'avx512' ? 'grouped-rotate' : 'grouped-direct',
+    );
+    // Cin != Cout, or a group width without a rotation kernel: not rotated.
+    const pg816 = conv2dParams([2, 8, 8, 256], [512, 8, 3, 3], { padding: 1, groups: 32 }).params;
+    expect(convNative.conv2dAlgorithm(pg816, 2)).toBe('grouped-direct');
+    const pg12 = conv2dParams([2, 8, 8, 36], [36, 12, 3, 3], { padding: 1, groups: 3 }).params;
+    expect(convNative.conv2dAlgorithm(pg12, 2)).toBe('grouped-direct');
     expect(convNative.conv2dAlgorithm(pg, 1)).toBe('im2col-gemm');
     const pw = conv2dParams([2, 8, 8, 128], [128, 32, 3, 3], { padding: 1, groups: 4 }).params;
     expect(convNative.conv2dAlgorithm(pw)).toBe('im2col-gemm');

@@ -1,6 +1,8 @@
-// 4x4-channel-group convolution, avx2 path (8 lanes = 2 groups); body in
-// ../common/conv_grouped4_impl.h, rotations by the in-lane vpermilps.
+// Rotation kernels for 4 and 8 channels per group, avx2 path (8 lanes = 2 128-bit blocks);
+// body in ../common/conv_grouped4_impl.h. In-lane rotations by vpermilps, the block swap by
+// vperm2f128 / vpermpd (one instruction each, immediate operands).
 #include <cstring>
+#include <type_traits>
 
 #include "../conv_ukernels.h"
 
@@ -9,13 +11,23 @@ namespace convkit::isa::avx2_conv4 {
 
 typedef float vf __attribute__((vector_size(32)));
 typedef int vi __attribute__((vector_size(32)));
-// A constant in-lane shuffle: GCC emits one vpermilps with an immediate.
-template <int R>
-static inline vf rot(vf v) {
-  return __builtin_shuffle(v, vi{
-      0 + ((R + 0) & 3), 0 + ((R + 1) & 3), 0 + ((R + 2) & 3), 0 + ((R + 3) & 3),
-      4 + ((R + 0) & 3), 4 + ((R + 1) & 3), 4 + ((R + 2) & 3), 4 + ((R + 3) & 3)});
+#define CONVKIT_LANES8(f) \
+  vi { f(0), f(1), f(2), f(3), f(4), f(5), f(6), f(7) }
+// Lane 4k+o <- lane 4k+(o+B)%4.
+template <int B>
+static inline vf inlane(vf v) {
+#define CONVKIT_INLANE(i) (((i) & ~3) | (((i) + B) & 3))
+  return __builtin_shuffle(v, CONVKIT_LANES8(CONVKIT_INLANE));
+#undef CONVKIT_INLANE
 }
+// 128-bit block h <- block h^A.
+template <int A>
+static inline vf blocks(vf v) {
+#define CONVKIT_BLOCKS(i) (((((i) >> 2) ^ A) << 2) | ((i) & 3))
+  return __builtin_shuffle(v, CONVKIT_LANES8(CONVKIT_BLOCKS));
+#undef CONVKIT_BLOCKS
+}
+#undef CONVKIT_LANES8
 // Output pixels per strip: 16 ymm cannot hold the weights too; they come from L1.
 constexpr int kStrip = 4;
 
@@ -25,16 +37,16 @@ constexpr int kStrip = 4;
 
 namespace convkit::isa {
 
-void conv_grouped4_forward__avx2(const ConvGroupedShape* s, const float* x, const float* w4,
-                                 const float* bias, const float* residual, int activation,
-                                 float* y, int64_t row0, int64_t row1) {
-  avx2_conv4::forward4(s, x, w4, bias, residual, activation, y, row0, row1);
+void conv_grouped_rotate_forward__avx2(const ConvGroupedShape* s, const float* x,
+                                       const float* w4, const float* bias, const float* residual,
+                                       int activation, float* y, int64_t row0, int64_t row1) {
+  avx2_conv4::forwardRotate(s, x, w4, bias, residual, activation, y, row0, row1);
 }
 
-void conv_grouped4_backward_weights__avx2(const ConvGroupedShape* s, const float* x,
-                                          const float* dy, float* dw4, float* dbias,
-                                          int64_t row0, int64_t row1) {
-  avx2_conv4::backwardWeights4(s, x, dy, dw4, dbias, row0, row1);
+void conv_grouped_rotate_backward_weights__avx2(const ConvGroupedShape* s, const float* x,
+                                                const float* dy, float* dw4, float* dbias,
+                                                int64_t row0, int64_t row1) {
+  avx2_conv4::backwardWeightsRotate(s, x, dy, dw4, dbias, row0, row1);
 }
 
 }  // namespace convkit::isa
