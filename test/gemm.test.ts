@@ -86,6 +86,23 @@ describeEachIsa('sgemm', () => {
                 }
       });
 
+      test('rows a multiple of 4 KiB apart (A copied to a short stride first): lda 1024 and 2048', () => {
+        let seed = 3000;
+        for (const [M, N, K, lda] of [
+          [45, 70, 300, 1024], // 3 full 14-row panels and a partial one, K in two blocks
+          [28, 33, 1024, 1024],
+          [17, 40, 600, 2048],
+        ])
+          for (const transB of [false, true]) {
+            const c: Case = { M, N, K, transA: false, transB, alpha: 1.5, beta: 0.5, pad: lda - K };
+            const r = runCase(c, seed++);
+            if (!(r.error <= r.tolerance))
+              throw new Error(
+                `sgemm ${JSON.stringify(c)}: error ${r.error} at ${r.index} > ${r.tolerance}`,
+              );
+          }
+      });
+
       test('alpha, beta and padded leading dimensions', () => {
         let seed = 1000;
         for (const [M, N, K] of [
