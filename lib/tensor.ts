@@ -46,10 +46,13 @@ export class Tensor {
 
   /** Internal: use the creation functions (tensor, zeros, ...). */
   constructor(storage: Float32Array | Storage, shape: Shape) {
-    this.storage = storage instanceof Storage ? storage : new Storage(storage);
+    const view = storage instanceof Storage;
+    this.storage = view ? storage : new Storage(storage);
     this.shape = Object.freeze([...shape]);
     this.size = this.shape.reduce((a, b) => a * b, 1);
-    trackTensor(this);
+    // Only new memory belongs to the scope that made it: a view (reshape, detach) of a tensor
+    // from outside a tidy or a backward must not free that tensor's memory when the scope ends.
+    if (!view) trackTensor(this);
   }
 
   /** True when gradients flow to or through this tensor. */

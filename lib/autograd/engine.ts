@@ -68,7 +68,14 @@ export function runBackward(
     if (output.retainsGrad) output.addToGrad(gradOutput);
     const timer = profiling.backwardTimer;
     const start = timer ? process.hrtime.bigint() : 0n;
-    const { result: gradInputs, created } = captureCreated(() => node.apply(gradOutput));
+    // Pending gradients of the node's inputs that only this engine holds: the node may add
+    // its contribution into them in place (and return them) instead of making a tensor the
+    // engine would then add (a residual block's input: the skip's gradient, then conv1's).
+    const into = node.inputs.map((input) => {
+      const previous = input?.gradFn ? pending.get(input) : undefined;
+      return previous && input && memory.exclusive(previous, input.shape) ? previous : null;
+    });
+    const { result: gradInputs, created } = captureCreated(() => node.apply(gradOutput, into));
     if (timer) timer(node.scope, Number(process.hrtime.bigint() - start) / 1e9);
     if (!options.retainGraph) node.release();
     memory.own(created);
@@ -78,6 +85,9 @@ export function runBackward(
       if (input.gradFn) {
         outputOf.set(input.gradFn, input);
         const previous = pending.get(input);
+        // Added in place into what was offered (see `into` above). Identity alone would not
+        // do: a node may hand one gradient to an input it reads twice (add(h, h)).
+        if (previous && grad === into[i] && previous === into[i]) return;
         let sum = grad;
         if (previous) {
           const captured = captureCreated(() => accumulate(previous, grad));
@@ -125,6 +135,21 @@ class GradientMemory {
     }
     this.holds.delete(key);
     if (this.owned.has(key) && !isKept(t)) t.dispose();
+  }
+
+  /**
+   * Whether `t` may be added into in place: the engine made it, nothing else holds its memory
+   * (one pending gradient, not kept), and it has the input's shape.
+   */
+  exclusive(t: Tensor, shape: readonly number[]): boolean {
+    const key = t.storageKey();
+    return (
+      this.owned.has(key) &&
+      this.holds.get(key) === 1 &&
+      !isKept(t) &&
+      t.shape.length === shape.length &&
+      t.shape.every((d, i) => d === shape[i])
+    );
   }
 
   /** Frees a node's scratch tensors: made by it, not pending as a gradient, not kept. */

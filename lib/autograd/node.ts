@@ -4,7 +4,15 @@
 import type { Tensor } from '../tensor';
 import { profiling } from './scope';
 
-export type BackwardFn = (gradOutput: Tensor) => ReadonlyArray<Tensor | null>;
+/**
+ * Gradients of the inputs from the output's. `into[i]`, when not null, is input i's gradient
+ * so far, which the function may add its own into in place and return (the engine then adds
+ * nothing); it may as well ignore it.
+ */
+export type BackwardFn = (
+  gradOutput: Tensor,
+  into: ReadonlyArray<Tensor | null>,
+) => ReadonlyArray<Tensor | null>;
 
 export class Node {
   private backwardFn: BackwardFn | null;
@@ -24,13 +32,13 @@ export class Node {
     return this.backwardFn === null;
   }
 
-  apply(gradOutput: Tensor): ReadonlyArray<Tensor | null> {
+  apply(gradOutput: Tensor, into: ReadonlyArray<Tensor | null> = []): ReadonlyArray<Tensor | null> {
     if (!this.backwardFn)
       throw new Error(
         `convkit.backward: the graph through ${this.name} has already been freed by an earlier ` +
           'backward(); pass { retainGraph: true } to the first call to backward twice',
       );
-    return this.backwardFn(gradOutput);
+    return this.backwardFn(gradOutput, into);
   }
 
   release(): void {

@@ -26,6 +26,7 @@ export interface ConvNative {
     weight: Float32Array,
     dx: Float32Array,
     algorithm?: number,
+    accumulate?: boolean,
   ): void;
   conv2dBackwardDataReference: ConvNative['conv2dBackwardData'];
   conv2dBackwardWeights(
@@ -283,6 +284,8 @@ export function conv2dBackwardData(
   inputShape: Shape,
   options: Conv2dOptions = {},
   algorithm: Conv2dAlgorithm = 'auto',
+  /** Add dL/dx into this tensor (inputShape) and return it, instead of a new one. */
+  accumulateInto: Tensor | null = null,
 ): Tensor {
   const op = 'conv2dBackwardData';
   requireTensor(op, 'dy', dy);
@@ -296,8 +299,19 @@ export function conv2dBackwardData(
     throw invalidRange(op, 'inputShape', 'a shape [N, H, W, Cin] of positive integers', inputShape);
   const { params, outShape } = conv2dGeometry(op, inputShape, weight.shape, options);
   sameShape(op, 'dy', dy, outShape);
-  const dx = empty(inputShape);
-  addon.conv2dBackwardData(params, dy.data, weight.data, dx.data, algorithmCode(op, algorithm));
+  if (accumulateInto !== null) {
+    requireTensor(op, 'accumulateInto', accumulateInto);
+    sameShape(op, 'accumulateInto', accumulateInto, inputShape);
+  }
+  const dx = accumulateInto ?? empty(inputShape);
+  addon.conv2dBackwardData(
+    params,
+    dy.data,
+    weight.data,
+    dx.data,
+    algorithmCode(op, algorithm),
+    accumulateInto !== null,
+  );
   return dx;
 }
 

@@ -62,8 +62,11 @@ export function conv2d(
 ): Tensor {
   if (isDepthwise(x, weight, options)) return depthwiseConv2d(x, weight, bias, options);
   const y = dense.conv2d(x, weight, bias, options);
-  return record(y, 'conv2d', [x, weight, bias], (g) => {
-    const dx = x.requiresGrad ? dense.conv2dBackwardData(g, weight, x.shape, options) : null;
+  return record(y, 'conv2d', [x, weight, bias], (g, into) => {
+    // Into x's gradient so far when the engine offers it (the 1x1 GEMM adds with beta = 1).
+    const dx = x.requiresGrad
+      ? dense.conv2dBackwardData(g, weight, x.shape, options, 'auto', into[0] ?? null)
+      : null;
     let dw: Tensor | null = null;
     let db: Tensor | null = null;
     if (weight.requiresGrad || bias?.requiresGrad) {

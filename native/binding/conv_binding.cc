@@ -92,7 +92,7 @@ Napi::Value Forward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// (params, dy, w, dx, algorithm?)
+// (params, dy, w, dx, algorithm?, accumulate?): accumulate adds into dx (conv.h).
 template <bool Reference>
 Napi::Value BackwardData(const Napi::CallbackInfo& info) {
   const char* op = Reference ? "conv2dBackwardDataReference" : "conv2dBackwardData";
@@ -102,11 +102,13 @@ Napi::Value BackwardData(const Napi::CallbackInfo& info) {
   const FloatView w = getFloats(info, 2, op, "weight", weightSize(p));
   const FloatView dx = getFloats(info, 3, op, "dx", inputSize(p));
   const ConvAlgorithm algorithm = getAlgorithm(info, 4, op);
+  const bool accumulate = !isAbsent(info, 5) && getBool(info, 5, op, "accumulate");
   if (Reference) {
+    if (accumulate) throwRangeError(info.Env(), op, "the reference does not accumulate");
     ref::conv2dBackwardData(p, dy.data, w.data, dx.data);
   } else {
     KernelCallScope scope;
-    conv2dBackwardData(p, dy.data, w.data, dx.data, algorithm);
+    conv2dBackwardData(p, dy.data, w.data, dx.data, algorithm, accumulate);
   }
   return info.Env().Undefined();
 }

@@ -267,20 +267,20 @@ void smallImagesBackwardData(const Conv2dParams& p, const Geometry& g, int threa
 // dcol rows = dY rows x Wp (per group), then scattered into dx. Images are split between
 // threads when there are enough of them; otherwise images run in order with a threaded GEMM.
 void gemmBackwardData(const Conv2dParams& p, const float* dy, const float* w, float* dx,
-                      ConvAlgorithm algorithm) {
-  if (backwardDataAsForward(p, dy, w, dx, algorithm)) return;
+                      ConvAlgorithm algorithm, bool accumulate = false) {
+  if (!accumulate && backwardDataAsForward(p, dy, w, dx, algorithm)) return;
   const Geometry g = geometry(p);
   const int threads = kernelThreads();
   Scratch wpBuf(sizeof(float) * p.Cout * g.Kg);
   float* wp = wpBuf.as<float>();
   packWeight(p, g, w, wp);
-  auto dataRows = [&](int t, float* out, int64_t ldo, int64_t r0, int64_t r1) {
+  auto dataRows = [&](int t, float* out, int64_t ldo, int64_t r0, int64_t r1, float beta = 0.0f) {
     for (int64_t gr = 0; gr < p.groups; ++gr)
       sgemmThreads(t, false, false, r1 - r0, g.Kg, g.cog, 1.0f, dy + r0 * p.Cout + gr * g.cog,
-                   p.Cout, wp + gr * g.cog * g.Kg, g.Kg, 0.0f, out + gr * g.Kg, ldo);
+                   p.Cout, wp + gr * g.cog * g.Kg, g.Kg, beta, out + gr * g.Kg, ldo);
   };
   if (isPointwise(p)) {
-    dataRows(threads, dx, p.Cin, 0, g.M);
+    dataRows(threads, dx, p.Cin, 0, g.M, accumulate ? 1.0f : 0.0f);
     return;
   }
   std::memset(dx, 0, sizeof(float) * p.N * p.H * p.W * p.Cin);
@@ -546,7 +546,22 @@ void conv2dForward(const Conv2dParams& p, const float* x, const float* w,
 }
 
 void conv2dBackwardData(const Conv2dParams& p, const float* dy, const float* w, float* dx,
-                        ConvAlgorithm algorithm) {
+                        ConvAlgorithm algorithm, bool accumulate) {
+  if (accumulate) {
+    // The 1x1 GEMM adds in place; every other path writes its own buffer, then it is added.
+    if (isPointwise(p) && !useGroupedDirect(p, algorithm, true)) {
+      gemmBackwardData(p, dy, w, dx, algorithm, true);
+      return;
+    }
+    const int64_t n = p.N * p.H * p.W * p.Cin;
+    Scratch buf(sizeof(float) * n);
+    float* part = buf.as<float>();
+    conv2dBackwardData(p, dy, w, part, algorithm, false);
+    const int threads = n >= (int64_t(1) << 15) ? kernelThreads() : 1;
+#pragma omp parallel for num_threads(threads) if (threads > 1) schedule(static)
+    for (int64_t i = 0; i < n; ++i) dx[i] += part[i];
+    return;
+  }
   if (useGroupedDirect(p, algorithm, true))
     groupedBackwardData(p, dy, w, dx);
   else if (useWinograd(p, algorithm, true))

@@ -36,9 +36,12 @@ enum class ConvAlgorithm : int { automatic = 0, gemm = 1, groupedDirect = 2, imp
 void conv2dForward(const Conv2dParams& p, const float* x, const float* w,
                    const GemmEpilogue* epilogue, float* y,
                    ConvAlgorithm algorithm = ConvAlgorithm::automatic);
-// dx = dL/dx (overwritten) from dy = dL/dy.
+// dx = dL/dx (overwritten) from dy = dL/dy; with accumulate, dx += dL/dx (a gradient that
+// already holds another path's contribution: the 1x1 GEMM adds with beta = 1, other paths
+// compute into scratch and add).
 void conv2dBackwardData(const Conv2dParams& p, const float* dy, const float* w, float* dx,
-                        ConvAlgorithm algorithm = ConvAlgorithm::automatic);
+                        ConvAlgorithm algorithm = ConvAlgorithm::automatic,
+                        bool accumulate = false);
 // dw = dL/dw (overwritten); dbias (length Cout, overwritten) = column sums of dy, when not null.
 void conv2dBackwardWeights(const Conv2dParams& p, const float* x, const float* dy, float* dw,
                            float* dbias, ConvAlgorithm algorithm = ConvAlgorithm::automatic);

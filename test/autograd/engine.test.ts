@@ -1,8 +1,10 @@
 // The backward engine's semantics, on tiny test-only ops written in plain JS, so a failure
 // here is the engine's and not a kernel's.
-import { memory, noGrad, tensor, Tensor, tidy, zeros } from '../../lib';
+import { F, memory, noGrad, randn, tensor, Tensor, tidy, zeros } from '../../lib';
+import * as convKernels from '../../lib/kernels/conv';
+import { Generator } from '../../lib/random';
 import { Node } from '../../lib/autograd';
-import { expectThrows } from '../helpers';
+import { expectThrows, maxRelativeError } from '../helpers';
 
 function map2(a: Tensor, b: Tensor, f: (x: number, y: number) => number): Tensor {
   const out = zeros(a.shape);
@@ -133,4 +135,64 @@ test('tidy frees what a step created and keeps results and leaf gradients', () =
   // What remains: the last result and x.grad (each rounded up to 64 bytes by the pool).
   expect(memory.stats().liveBytes - before).toBeLessThanOrEqual(2 * 64);
   result!.dispose();
+});
+
+describe('gradients added in place into an input gradient only the engine holds', () => {
+  // x feeds a 1x1 convolution and one other op; the conv's backward-data may add into x's
+  // pending gradient (GEMM beta = 1) when nothing else holds it. Either way x.grad must be the
+  // sum of both paths, computed here path by path with plain tensors.
+  const x0 = randn([2, 3, 5, 16], new Generator(1));
+  const w = randn([24, 16, 1, 1], new Generator(2));
+  const m = randn([2, 3, 5, 16], new Generator(3));
+  const gy = randn([2, 3, 5, 24], new Generator(4));
+  const convPath = convKernels.conv2dBackwardData(gy, w, x0.shape);
+  function check(lossOf: (x: Tensor) => Tensor, other: Float32Array): void {
+    const x = x0.clone();
+    x.requiresGrad = true;
+    lossOf(x).backward();
+    const want = convPath.data.map((v, i) => v + other[i]);
+    const { error } = maxRelativeError(x.grad!.data, want);
+    expect(error).toBeLessThan(1e-5);
+  }
+
+  test('the other path first (its fresh gradient is added into), or second', () => {
+    const conv = (x: Tensor) => F.sum(F.mul(F.conv2d(x, w), gy));
+    const other = (x: Tensor) => F.sum(F.mul(F.mul(x, m), 1)); // a gradient the engine owns
+    check((x) => F.add(conv(x), other(x)), m.data);
+    check((x) => F.add(other(x), conv(x)), m.data);
+  });
+
+  test('a gradient that is also the conv output gradient (a skip: y = conv(x) + x) is not added into', () => {
+    const w16 = randn([16, 16, 1, 1], new Generator(5));
+    const g16 = randn([2, 3, 5, 16], new Generator(6));
+    const x = x0.clone();
+    x.requiresGrad = true;
+    F.sum(F.mul(F.add(F.conv2d(x, w16), x), g16)).backward();
+    const convPart = convKernels.conv2dBackwardData(g16, w16, x0.shape);
+    const want = convPart.data.map((v, i) => v + g16.data[i]);
+    expect(maxRelativeError(x.grad!.data, want).error).toBeLessThan(1e-5);
+  });
+});
+
+describe('views made inside a scope do not free memory from outside it', () => {
+  test('a reshape of an outer tensor inside tidy leaves the tensor alive', () => {
+    const x = tensor([1, 2, 3, 4, 5, 6], [2, 3]);
+    const s = tidy(() => x.reshape([3, 2]).sum());
+    expect(s.item()).toBe(21);
+    expect(x.disposed).toBe(false);
+    expect(Array.from(x.data)).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+
+  test('a loss made of two sums (its seed reshaped by both) backpropagates', () => {
+    const a = tensor([1, 2, 3]);
+    const b = tensor([4, 5]);
+    a.requiresGrad = true;
+    b.requiresGrad = true;
+    F.add(F.sum(F.mul(a, 2)), F.sum(F.mul(b, 3))).backward();
+    expect(Array.from(a.grad!.data)).toEqual([2, 2, 2]);
+    expect(Array.from(b.grad!.data)).toEqual([3, 3]);
+    const seed = tensor([1]).reshape([]);
+    F.add(F.sum(a), F.sum(b)).backward(seed);
+    expect(seed.disposed).toBe(false); // the caller's gradient is not the engine's to free
+  });
 });
