@@ -68,6 +68,34 @@ export const sub = (a: Tensor | number, b: Tensor | number): Tensor => binary('s
 export const mul = (a: Tensor | number, b: Tensor | number): Tensor => binary('mul', a, b);
 export const div = (a: Tensor | number, b: Tensor | number): Tensor => binary('div', a, b);
 
+/**
+ * target += b * scale in place, b broadcast to target's shape (b is scaled first: it is the
+ * small one, e.g. a global pool's [N, 1, 1, C] gradient added into an activation's).
+ */
+export function addInto(target: Tensor, b: Tensor, scale = 1): Tensor {
+  const op = 'addInto';
+  const shape = broadcastShapes(op, target.shape, b.shape);
+  if (!sameShape(shape, target.shape))
+    throw invalidRange(
+      op,
+      'b',
+      `a shape that broadcasts to [${target.shape}]`,
+      `shape [${b.shape}]`,
+    );
+  const addend = scale === 1 ? b : mul(b, scale);
+  elementwiseNative.binaryBroadcast(
+    'add',
+    target.data,
+    [...target.shape],
+    addend.data,
+    [...addend.shape],
+    target.data,
+    [...target.shape],
+  );
+  if (addend !== b) addend.dispose();
+  return target;
+}
+
 /** x broadcast to `shape`, times `scale` (the backward of a sum / mean). */
 export function expandScaled(x: Tensor, shape: Shape, scale = 1): Tensor {
   const op = 'expand';

@@ -1,4 +1,5 @@
 // Pooling with autograd on NHWC input, PyTorch's semantics (output sizes, ceilMode, padding).
+import { addInto } from '../kernels/elementwise';
 import * as kernels from '../kernels/pool';
 import type { Tensor } from '../tensor';
 import { needsGrad, record } from './record';
@@ -30,8 +31,12 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: kernels.Pair): Tensor {
     outputSize === 1 || (Array.isArray(outputSize) && outputSize[0] === 1 && outputSize[1] === 1);
   const y = global ? kernels.globalAvgPool2d(x) : kernels.adaptiveAvgPool2d(x, outputSize);
   const inputShape = x.shape;
-  return record(y, 'adaptiveAvgPool2d', [x], (g) => [
-    kernels.adaptiveAvgPool2dBackward(g, inputShape),
+  return record(y, 'adaptiveAvgPool2d', [x], (g, into) => [
+    // Global: g / (H * W) added straight into x's gradient so far when the engine offers it
+    // (squeeze-excitation: x's gradient through the scale multiply), with no expanded copy.
+    global && into[0]
+      ? addInto(into[0], g, 1 / (inputShape[1] * inputShape[2]))
+      : kernels.adaptiveAvgPool2dBackward(g, inputShape),
   ]);
 }
 

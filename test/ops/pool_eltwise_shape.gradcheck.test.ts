@@ -31,6 +31,13 @@ describe('pooling', () => {
       assertGradcheck((x) => F.adaptiveAvgPool2d(x, size), [randomInput([2, 7, 5, 3], 3)]);
     },
   );
+  test('global average pool adding its gradient into the scale path’s (squeeze-excitation: x * sigmoid(pool(x)))', () => {
+    // The multiply's backward runs first and makes x's gradient; the pool adds into it in place.
+    assertGradcheck(
+      (x) => F.mul(x, F.sigmoid(F.adaptiveAvgPool2d(x, 1))),
+      [randomInput([2, 7, 5, 3], 5)],
+    );
+  });
   test('globalMaxPool2d', () => {
     assertGradcheck((x) => F.globalMaxPool2d(x), [distinctInput([2, 4, 3, 5], 4)]);
   });
