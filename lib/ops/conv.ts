@@ -54,6 +54,13 @@ function depthwiseConv2d(
   });
 }
 
+/** 1x1, stride 1, no padding, one group: a plain GEMM over the pixels. */
+function isPointwise(weight: Tensor, options: Conv2dOptions): boolean {
+  if (weight.ndim !== 4 || weight.shape[2] !== 1 || weight.shape[3] !== 1) return false;
+  const { stride, pad, groups } = dense.resolveConv2dOptions('conv2d', options, 1, 1);
+  return groups === 1 && stride[0] === 1 && stride[1] === 1 && pad.every((p) => p === 0);
+}
+
 export function conv2d(
   x: Tensor,
   weight: Tensor,
@@ -62,10 +69,13 @@ export function conv2d(
 ): Tensor {
   if (isDepthwise(x, weight, options)) return depthwiseConv2d(x, weight, bias, options);
   const y = dense.conv2d(x, weight, bias, options);
+  const pointwise = isPointwise(weight, options);
   return record(y, 'conv2d', [x, weight, bias], (g, into) => {
-    // Into x's gradient so far when the engine offers it (the 1x1 GEMM adds with beta = 1).
+    // A 1x1 adds into x's gradient so far when the engine offers it (its GEMM with beta = 1);
+    // the other paths would only add a buffer of their own, as the engine does.
+    const target = pointwise ? (into[0] ?? null) : null;
     const dx = x.requiresGrad
-      ? dense.conv2dBackwardData(g, weight, x.shape, options, 'auto', into[0] ?? null)
+      ? dense.conv2dBackwardData(g, weight, x.shape, options, 'auto', target)
       : null;
     let dw: Tensor | null = null;
     let db: Tensor | null = null;

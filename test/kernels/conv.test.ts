@@ -342,6 +342,32 @@ function run(c: Case, isaSeed: number): void {
   }
 }
 
+describeEachIsa('conv2dBackwardData adding into a gradient (accumulateInto)', () => {
+  test('equals the plain backward-data plus what the gradient held: 1x1 (GEMM beta 1) and 3x3', () => {
+    const g = new Generator(77);
+    for (const [Cin, Cout, K, options] of [
+      [17, 33, 1, {}],
+      [24, 16, 3, { padding: 1 }],
+      [16, 16, 3, { padding: 1, stride: 2 }],
+    ] as Array<[number, number, number, Conv2dOptions]>) {
+      const inputShape = [2, 9, 7, Cin];
+      const w = tensor(randomArray(Cout * Cin * K * K, g), [Cout, Cin, K, K]);
+      const probe = conv2d(zeros(inputShape), w, null, options);
+      const dy = tensor(randomArray(probe.size, g), probe.shape);
+      const plain = conv2dBackwardData(dy, w, inputShape, options);
+      const held = tensor(randomArray(plain.size, g), inputShape);
+      const want = held.data.map((v, i) => v + plain.data[i]);
+      const got = conv2dBackwardData(dy, w, inputShape, options, 'auto', held);
+      expect(got).toBe(held);
+      expect(maxRelativeError(got.data, want).error).toBeLessThan(1e-5);
+    }
+    const w = tensor(new Float32Array(16), [4, 4, 1, 1]);
+    expect(() =>
+      conv2dBackwardData(zeros([1, 2, 2, 4]), w, [1, 2, 2, 4], {}, 'auto', zeros([1, 2, 2, 3])),
+    ).toThrow(/accumulateInto/);
+  });
+});
+
 describeEachIsa('conv2d vs reference', (isa) => {
   for (const threads of [1, 2]) {
     test(`sampled matrix, ${threads} thread(s)`, () => {
