@@ -277,6 +277,10 @@ void pointwiseBackwardWeights(const Conv2dParams& p, const float* x, const float
   zeroFloats(tailA + lastRows * R, tile.mr);
   std::memcpy(tailB, colsSrc + (g.M - lastRows) * Cc, sizeof(float) * lastRows * Cc);
   zeroFloats(tailB + lastRows * Cc, tile.nr);
+  // Column tiles' B slices are copied together when Cc >= 512 (see below): 6-28% faster at
+  // ResNet-50 / ResNeXt-50's 512 -> 1024 / 2048 and 1024 / 2048 -> 512 (three alternating
+  // runs); at 64-256 columns it measured 0-10% slower (the chunk's rows sit within the caches).
+  const bool packSlices = Cc >= 512;
 #pragma omp parallel num_threads(team) if (team > 1)
   {
     const int tid = threadIndex(), nt = threadCount();
@@ -285,16 +289,31 @@ void pointwiseBackwardWeights(const Conv2dParams& p, const float* x, const float
     const int64_t c1 = splitColumns ? chunks : chunks * (tid + 1) / nt;
     const int64_t j0 = splitColumns ? cTiles * tid / nt : 0;
     const int64_t j1 = splitColumns ? cTiles * (tid + 1) / nt : cTiles;
+    // The column tile's B slice (kc rows of nr floats), copied together: in place its rows are
+    // Cc floats apart, mostly a power of two, so they fall in a few L1 sets and do not stay
+    // there across the row tiles.
+    alignas(64) float slice[2 * kChunkRows * 32];
     for (int64_t c = c0; c < c1; ++c) {
       const bool last = c == chunks - 1;
       const int64_t r0 = c * kChunkRows, kc = last ? lastRows : kChunkRows;
       const float* a = last ? tailA : rowsSrc + r0 * R;
       const float* b = last ? tailB : colsSrc + r0 * Cc;
-      for (int64_t j = j0; j < j1; ++j)  // B slice stays in L1 across the row tiles
+      for (int64_t j = j0; j < j1; ++j) {  // B slice stays in L1 across the row tiles
+        const float* bj = b + j * tile.nr;
+        size_t ldb = static_cast<size_t>(Cc);
+        if (packSlices) {
+          for (int64_t k = 0; k < kc; ++k)
+            std::memcpy(slice + k * tile.nr, bj + k * Cc, sizeof(float) * tile.nr);
+          if (j + 1 < j1)  // the next slice's rows, while this one computes
+            for (int64_t k = 0; k < kc; ++k) __builtin_prefetch(bj + tile.nr + k * Cc, 0, 2);
+          bj = slice;
+          ldb = static_cast<size_t>(tile.nr);
+        }
         for (int64_t i = 0; i < rTiles; ++i)
           tile.prefetching(static_cast<size_t>(kc), static_cast<size_t>(kc), 0, a + i * tile.mr,
-                           static_cast<size_t>(R), b + j * tile.nr, static_cast<size_t>(Cc),
+                           static_cast<size_t>(R), bj, ldb,
                            part + i * tile.mr * cPad + j * tile.nr, static_cast<size_t>(cPad));
+      }
     }
   }
 #pragma omp parallel for num_threads(threads) if (threads > 1) schedule(static)
