@@ -62,8 +62,8 @@ CONVKIT_CONV_GROUPED_ISAS(CONVKIT_DECLARE_CONV_GROUPED)
 #undef CONVKIT_DECLARE_CONV_GROUPED
 
 // Groups of G = 4, 8 or 16 input and output channels (Cin == Cout, G <= the ISA's vector
-// width: kConvRotateMaxGroup; definitions in native/isa/<isa>/conv_grouped4.cc, body in
-// native/isa/common/conv_grouped4_impl.h): no expanded rows; each input pixel's G in-group
+// width: kConvRotateMaxGroup; definitions in native/isa/<isa>/conv_grouped_rotate.cc, body in
+// native/isa/common/conv_grouped_rotate_impl.h): no expanded rows; each input pixel's G in-group
 // rotations meet pre-rotated weights
 //   w4[tap][R][Gg+o] = w[Gg+o][rotatedChannel(R, o)][tap]   ([KH*KW*G][CoutPad], pad lanes 0)
 // Rotation R = 4A + B takes, for output channel o of a group, the input channel whose 128-bit

@@ -2,7 +2,7 @@
 // block-diagonally, splits rows between threads (contiguous ranges, so each thread's row cache
 // reuses the rows it expanded) and dispatches to the per-ISA kernels; groups of 4 x 4, 8 x 8
 // and 16 x 16 channels go to the rotation kernels instead where the ISA has them
-// (conv_grouped4.cc).
+// (conv_grouped_rotate.cc).
 #include "conv_grouped.h"
 
 #include <algorithm>

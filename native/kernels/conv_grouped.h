@@ -39,7 +39,7 @@ void parallelRows(int64_t rows, size_t scratchFloats, double workPerRow, Body bo
 }
 
 // Groups of 4, 8 or 16 input and output channels (Cin == Cout) on AVX2 (4, 8) / AVX-512 (4, 8,
-// 16) (conv_grouped4.cc): the rotation kernels. Backward-data runs them at stride 1 only.
+// 16) (conv_grouped_rotate.cc): the rotation kernels. Backward-data runs them at stride 1 only.
 bool groupedRotateApplies(const Conv2dParams& p);
 bool groupedRotateBackwardDataApplies(const Conv2dParams& p);
 void groupedRotateForward(const Conv2dParams& p, const float* x, const float* w,

@@ -1,5 +1,5 @@
 // Rotation kernels for 4 and 8 channels per group, avx2 path (8 lanes = 2 128-bit blocks);
-// body in ../common/conv_grouped4_impl.h. In-lane rotations by vpermilps, the block swap by
+// body in ../common/conv_grouped_rotate_impl.h. In-lane rotations by vpermilps, the block swap by
 // vperm2f128 / vpermpd (one instruction each, immediate operands).
 #include <cstring>
 #include <type_traits>
@@ -7,7 +7,7 @@
 #include "../conv_ukernels.h"
 
 #define CONVKIT_CONV_VL 8
-namespace convkit::isa::avx2_conv4 {
+namespace convkit::isa::avx2_rotate {
 
 typedef float vf __attribute__((vector_size(32)));
 typedef int vi __attribute__((vector_size(32)));
@@ -31,22 +31,22 @@ static inline vf blocks(vf v) {
 // Output pixels per strip: 16 ymm cannot hold the weights too; they come from L1.
 constexpr int kStrip = 4;
 
-#include "../common/conv_grouped4_impl.h"
+#include "../common/conv_grouped_rotate_impl.h"
 
-}  // namespace convkit::isa::avx2_conv4
+}  // namespace convkit::isa::avx2_rotate
 
 namespace convkit::isa {
 
 void conv_grouped_rotate_forward__avx2(const ConvGroupedShape* s, const float* x,
                                        const float* w4, const float* bias, const float* residual,
                                        int activation, float* y, int64_t row0, int64_t row1) {
-  avx2_conv4::forwardRotate(s, x, w4, bias, residual, activation, y, row0, row1);
+  avx2_rotate::forwardRotate(s, x, w4, bias, residual, activation, y, row0, row1);
 }
 
 void conv_grouped_rotate_backward_weights__avx2(const ConvGroupedShape* s, const float* x,
                                                 const float* dy, float* dw4, float* dbias,
                                                 int64_t row0, int64_t row1) {
-  avx2_conv4::backwardWeightsRotate(s, x, dy, dw4, dbias, row0, row1);
+  avx2_rotate::backwardWeightsRotate(s, x, dy, dw4, dbias, row0, row1);
 }
 
 }  // namespace convkit::isa

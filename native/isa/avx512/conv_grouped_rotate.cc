@@ -1,5 +1,5 @@
 // Rotation kernels for 4, 8 and 16 channels per group, avx512 path (16 lanes = 4 128-bit
-// blocks); body in ../common/conv_grouped4_impl.h. In-lane rotations by vpermilps, block
+// blocks); body in ../common/conv_grouped_rotate_impl.h. In-lane rotations by vpermilps, block
 // permutations by vshuff32x4 (one instruction each, immediate operands).
 #include <cstring>
 #include <type_traits>
@@ -7,7 +7,7 @@
 #include "../conv_ukernels.h"
 
 #define CONVKIT_CONV_VL 16
-namespace convkit::isa::avx512_conv4 {
+namespace convkit::isa::avx512_rotate {
 
 typedef float vf __attribute__((vector_size(64)));
 typedef int vi __attribute__((vector_size(64)));
@@ -32,9 +32,9 @@ static inline vf blocks(vf v) {
 // Output pixels per strip: 8 accumulators + 12 weights + 4 rotations of 32 zmm.
 constexpr int kStrip = 8;
 
-#include "../common/conv_grouped4_impl.h"
+#include "../common/conv_grouped_rotate_impl.h"
 
-}  // namespace convkit::isa::avx512_conv4
+}  // namespace convkit::isa::avx512_rotate
 
 namespace convkit::isa {
 
@@ -42,13 +42,13 @@ void conv_grouped_rotate_forward__avx512(const ConvGroupedShape* s, const float*
                                          const float* w4, const float* bias,
                                          const float* residual, int activation, float* y,
                                          int64_t row0, int64_t row1) {
-  avx512_conv4::forwardRotate(s, x, w4, bias, residual, activation, y, row0, row1);
+  avx512_rotate::forwardRotate(s, x, w4, bias, residual, activation, y, row0, row1);
 }
 
 void conv_grouped_rotate_backward_weights__avx512(const ConvGroupedShape* s, const float* x,
                                                   const float* dy, float* dw4, float* dbias,
                                                   int64_t row0, int64_t row1) {
-  avx512_conv4::backwardWeightsRotate(s, x, dy, dw4, dbias, row0, row1);
+  avx512_rotate::backwardWeightsRotate(s, x, dy, dw4, dbias, row0, row1);
 }
 
 }  // namespace convkit::isa
