@@ -237,6 +237,28 @@ void reduceWeightPartials(const Conv2dParams& p, const float* partials, int64_t 
 
 }  // namespace
 
+bool weightsGrid(int64_t rows, int64_t cols, WeightsGrid* grid) {
+  if (activeIsa() != Isa::avx512) return false;
+  const WeightsTile t = weightsTile(rows, cols);
+  grid->mr = t.mr;
+  grid->nr = t.nr;
+  grid->rPad = (rows + t.mr - 1) / t.mr * t.mr;
+  grid->cPad = (cols + t.nr - 1) / t.nr * t.nr;
+  return true;
+}
+
+void weightsGridChunk(const WeightsGrid& grid, int64_t kc, const float* a, int64_t lda,
+                      const float* b, int64_t ldb, float* part) {
+  const isa::ConvWeightsUkernelFn kernel = grid.mr == 16
+                                                ? isa::f32_conv_weights_ukernel_16x16__avx512
+                                                : isa::f32_conv_weights_ukernel_14x32__avx512;
+  for (int64_t j = 0; j < grid.cPad; j += grid.nr)
+    for (int64_t i = 0; i < grid.rPad; i += grid.mr)
+      kernel(static_cast<size_t>(kc), static_cast<size_t>(kc), 0, a + i,
+                  static_cast<size_t>(lda), b + j, static_cast<size_t>(ldb),
+                  part + i * grid.cPad + j, static_cast<size_t>(grid.cPad));
+}
+
 // 1x1 stride-1 backward-weights: dW[co][ci] = sum over rows of dy[r][co] * x[r][ci], the
 // backward-weights microkernel reading dy and x in place (no packing). It computes either dW
 // (rows: Cout from dy, columns: Cin from x) or its transpose (rows: Cin, columns: Cout),

@@ -21,4 +21,16 @@ void implicitBackwardWeights(const Conv2dParams& p, const float* x, const float*
 void pointwiseBackwardWeights(const Conv2dParams& p, const float* x, const float* dy, float* dw,
                               float* dbias);
 
+// The backward-weights tile grid for a rows x cols result (C = A^T B over rows of A and B):
+// tile height / width and the padded extents. Only on AVX-512 (false elsewhere).
+struct WeightsGrid {
+  int mr = 0, nr = 0;
+  int64_t rPad = 0, cPad = 0;
+};
+bool weightsGrid(int64_t rows, int64_t cols, WeightsGrid* grid);
+// part [rPad x cPad] += A^T B over kc rows: A row k at a + k * lda (reads rPad floats: slack
+// after the last row needed), B row k at b + k * ldb (cPad floats).
+void weightsGridChunk(const WeightsGrid& grid, int64_t kc, const float* a, int64_t lda,
+                      const float* b, int64_t ldb, float* part);
+
 }  // namespace convkit

@@ -133,6 +133,11 @@ const cases: Case[] = [
     KW: 3,
     options: { stride: 2, padding: [1, 0, 2, 1] },
   },
+  // Stems whose output channels fill whole tiles: backward-weights on the AVX-512 tiles over
+  // im2col chunks (3x3/2 to 32 as MobileNet / EfficientNet; 7x7/2 to 64 as ResNet, taps
+  // 147 = 10.5 tiles of 14), several 512-row chunks and a partial one.
+  { N: 2, H: 45, W: 37, Cin: 3, Cout: 32, KH: 3, KW: 3, options: { stride: 2, padding: 1 } },
+  { N: 1, H: 61, W: 50, Cin: 3, Cout: 64, KH: 7, KW: 7, options: { stride: 2, padding: 3 } },
   // Strided backward-data over small output images: whole images in chunks of ~1024 rows
   // (9 images of 11x11: two chunks, the second partial), scattered into dx in parallel.
   { N: 9, H: 22, W: 21, Cin: 5, Cout: 6, KH: 3, KW: 3, options: { padding: 1, stride: 2 } },
