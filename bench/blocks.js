@@ -55,6 +55,9 @@ function inputShapes(modelName, moduleName, size) {
     noGrad(() => model.forward(randn([1, size, size, 3])));
   });
   delete target.forward;
+  // A dense layer is handed its block's whole feature buffer; on its own it takes the
+  // concatenation of the channels before it (norm1's).
+  if (target instanceof models.DenseLayer) shapes[0][3] = target.norm1.numFeatures;
   return { block: target, shapes };
 }
 

@@ -42,13 +42,27 @@ export class DenseLayer extends Module {
 
   /** One tensor (already concatenated), or the earlier features to concatenate, as torchvision. */
   forward(...features: Tensor[]): Tensor {
+    const buffer = this.pendingBuffer;
+    this.pendingBuffer = null;
+    if (buffer) return this.newFeatures(buffer.normalizeRelu(this.norm1, features[0]));
     const x = features.length === 1 ? features[0] : F.cat(features, -1);
     return this.newFeatures(batchNormRelu(this.norm1, x));
   }
 
-  /** The layer on a block's shared buffer: its input is the buffer's channels so far. */
+  /** forwardBuffer's buffer, read (and cleared) by the forward call it makes. */
+  private pendingBuffer: FeatureBuffer | null = null;
+
+  /**
+   * The layer on a block's shared buffer: its input is the buffer's channels so far (`view`,
+   * the whole buffer's shape). Goes through forward, so the profiler's hooks see the call.
+   */
   forwardBuffer(buffer: FeatureBuffer, view: Tensor): Tensor {
-    return this.newFeatures(buffer.normalizeRelu(this.norm1, view));
+    this.pendingBuffer = buffer;
+    try {
+      return this.forward(view);
+    } finally {
+      this.pendingBuffer = null;
+    }
   }
 
   /** conv1, norm2-relu2, conv2 (and dropout) on the normalised input. */

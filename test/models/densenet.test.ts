@@ -9,6 +9,7 @@ import {
   nn,
   noGrad,
   optim,
+  profile,
   rand,
   randn,
   tidy,
@@ -202,6 +203,15 @@ test('named builders fix their architecture; options fail early with a sentence'
   expect(() => tiny({ dropRate: -1 })).toThrow(/probability/);
   expect(() => tiny({ growth_rate: 4 })).toThrow(/unknown option 'growth_rate'/);
   expect(() => tiny({ memoryEfficient: true })).not.toThrow();
+});
+
+test("the profiler sees each dense layer and its norm1 on the shared buffer (output shapes, norm1's own channels)", () => {
+  const rows = profile.summary(tiny(), [1, 32, 32, 3]).rows;
+  const row = (name: string) => rows.find((r) => r.name === name)!;
+  // 8 initial features at 8x8 after the stem; layer 2 reads 8 + 4 of the buffer's 16 channels.
+  expect(row('features.denseblock1.denselayer2').outputShape).toEqual([1, 8, 8, 4]);
+  expect(row('features.denseblock1.denselayer2.norm1').outputShape).toEqual([1, 8, 8, 12]);
+  expect(row('features.denseblock1').outputShape).toEqual([1, 8, 8, 16]);
 });
 
 test('registry entries', () => {

@@ -48,17 +48,8 @@ export class BatchNorm2d extends Module {
    * one pass, a residual block's tail (batchNormAddRelu in nn/blocks sets the activation).
    */
   forward(x: Tensor, residual?: Tensor): Tensor {
-    return this.forwardWith(x, { residual });
-  }
-
-  /**
-   * forward with F.batchNorm's input options: `channels` (normalise x's first channels) and
-   * `accumulateGradInto` — how a DenseNet block reads its shared feature buffer.
-   */
-  forwardWith(
-    x: Tensor,
-    input: Pick<F.BatchNormOptions, 'residual' | 'channels' | 'accumulateGradInto'>,
-  ): Tensor {
+    const input = this.pendingInput ?? {};
+    this.pendingInput = null;
     // Batch statistics in training, and in eval when no running statistics are tracked.
     const useBatchStats = this.training || this.running_mean === null;
     if (this.training && this.num_batches_tracked) this.num_batches_tracked.data[0] += 1;
@@ -72,9 +63,29 @@ export class BatchNorm2d extends Module {
       numBatchesTracked: this.num_batches_tracked ? this.num_batches_tracked.data[0] : undefined,
       eps: this.eps,
       activation: this.activation,
-      residual: input.residual,
+      residual,
       channels: input.channels,
       accumulateGradInto: input.accumulateGradInto,
     });
+  }
+
+  /** forwardWith's input options, read (and cleared) by the forward call it makes. */
+  private pendingInput: Pick<F.BatchNormOptions, 'channels' | 'accumulateGradInto'> | null = null;
+
+  /**
+   * forward with F.batchNorm's input options: `channels` (normalise x's first channels) and
+   * `accumulateGradInto` — how a DenseNet block reads its shared feature buffer. It goes
+   * through forward, so what wraps forward (the profiler's hooks) sees the call.
+   */
+  forwardWith(
+    x: Tensor,
+    input: Pick<F.BatchNormOptions, 'residual' | 'channels' | 'accumulateGradInto'>,
+  ): Tensor {
+    this.pendingInput = { channels: input.channels, accumulateGradInto: input.accumulateGradInto };
+    try {
+      return this.forward(x, input.residual ?? undefined);
+    } finally {
+      this.pendingInput = null;
+    }
   }
 }
