@@ -140,20 +140,17 @@ export function copyChannels(
   checkInt(op, 'width', width, 0);
   checkInt(op, 'srcOffset', srcOffset, 0);
   checkInt(op, 'dstOffset', dstOffset, 0);
-  if (srcOffset + width > srcC)
-    throw invalidRange(
-      op,
-      'srcOffset',
-      `at most ${srcC - width} (src has ${srcC} channels)`,
-      srcOffset,
-    );
-  if (dstOffset + width > dstC)
-    throw invalidRange(
-      op,
-      'dstOffset',
-      `at most ${dstC - width} (dst has ${dstC} channels)`,
-      dstOffset,
-    );
+  const fits = (name: string, offset: number, channels: number, of: string) => {
+    if (offset + width > channels)
+      throw invalidRange(
+        op,
+        name,
+        `at most ${channels - width} (${of} has ${channels} channels)`,
+        offset,
+      );
+  };
+  fits('srcOffset', srcOffset, srcC, 'src');
+  fits('dstOffset', dstOffset, dstC, 'dst');
   const rows = srcC > 0 ? src.size / srcC : 0;
   shapeNative.copyColumns(rows, width, src.data, srcC, srcOffset, dst.data, dstC, dstOffset);
 }

@@ -487,6 +487,28 @@ describeEachIsa('batchNorm2d', () => {
 describe('batchNorm2d rejects bad arguments without crashing', () => {
   const x = zeros([2, 3, 3, 4]);
   const c4 = zeros([4]);
+  // The native training forward on x (18 rows of 4) with a row stride `ldx`.
+  const stridedTraining = (ldx: number, reference = false) =>
+    (reference
+      ? batchNormNative.batchNormForwardTrainingReference
+      : batchNormNative.batchNormForwardTraining)(
+      18,
+      4,
+      x.data,
+      null,
+      null,
+      null,
+      null,
+      0.1,
+      1e-5,
+      'none',
+      new Float32Array(72),
+      c4.data,
+      c4.data,
+      null,
+      null,
+      ldx,
+    );
   test.each([
     ['rank', () => batchNorm2dForwardTraining(zeros([2, 4])), RangeError, /4-D NHWC/],
     [
@@ -610,78 +632,14 @@ describe('batchNorm2d rejects bad arguments without crashing', () => {
       RangeError,
       /accumulateInto/,
     ],
-    [
-      'native ldx < C',
-      () =>
-        batchNormNative.batchNormForwardTraining(
-          18,
-          4,
-          x.data,
-          null,
-          null,
-          null,
-          null,
-          0.1,
-          1e-5,
-          'none',
-          new Float32Array(72),
-          c4.data,
-          c4.data,
-          null,
-          null,
-          3,
-        ),
-      RangeError,
-      /ldx must be >= C/,
-    ],
+    ['native ldx < C', () => stridedTraining(3), RangeError, /ldx must be >= C/],
     [
       'native x shorter than rows * ldx',
-      () =>
-        batchNormNative.batchNormForwardTraining(
-          18,
-          4,
-          x.data,
-          null,
-          null,
-          null,
-          null,
-          0.1,
-          1e-5,
-          'none',
-          new Float32Array(72),
-          c4.data,
-          c4.data,
-          null,
-          null,
-          5,
-        ),
+      () => stridedTraining(5),
       RangeError,
       /x holds 72 elements but the shape needs 90/,
     ],
-    [
-      'reference with ldx',
-      () =>
-        batchNormNative.batchNormForwardTrainingReference(
-          18,
-          4,
-          x.data,
-          null,
-          null,
-          null,
-          null,
-          0.1,
-          1e-5,
-          'none',
-          new Float32Array(72),
-          c4.data,
-          c4.data,
-          null,
-          null,
-          5,
-        ),
-      RangeError,
-      /contiguous/,
-    ],
+    ['reference with ldx', () => stridedTraining(5, true), RangeError, /contiguous/],
     [
       'native one value',
       () =>
