@@ -23,11 +23,12 @@
   /* sumG += g, sumGX += g * (x - mean), g = dy masked by the activation of y, or, when   \
      affine ([meanHi | meanLo | scale | shift], C floats each, as given to apply) is not    \
      null, of the pre-activation recomputed from x (the same mask; y is not read).          \
+     gOut (rows x C, may be null; used only where the mask is recomputed): also stores g.   \
      scratch: 2*C floats. */                                                               \
   void f32_bn_backward_sums__##ISA(const float* x, const float* dy, const float* y,        \
                                    int64_t rows, int64_t C, int64_t ldx, const float* mean,\
                                    const float* affine, int activation, double* sumG,      \
-                                   double* sumGX, float* scratch);                         \
+                                   double* sumGX, float* scratch, float* gOut);            \
   /* dx = a * g + b * (x - mean) + d (accumulate: dx += that), g as above; stream as for  \
      apply (not when accumulating). */                                                     \
   void f32_bn_backward_apply__##ISA(const float* x, const float* dy, const float* y,       \
