@@ -1,6 +1,6 @@
 // Batch-norm row kernels, compiled once per ISA: include inside `namespace convkit::isa::<isa>`
-// after simd.h. Explicit vectors across channels (NHWC: channels innermost), a scalar loop for
-// the channel tail.
+// after simd.h. Explicit vectors across channels (NHWC: channels innermost); the channel tail
+// (C not a multiple of the vector) is one partial vector (loadvPartial / storevPartial) per row.
 //
 // Reductions are one pass over memory, register-blocked: rows are taken in tiles that stay in
 // L1 (about 16 KiB), and within a tile each group of 4 channel vectors accumulates over the
@@ -21,26 +21,38 @@ static inline int64_t tileRows(int64_t C) {
   return rows < 4 ? 4 : (rows > 64 ? 64 : rows);
 }
 
+// A whole vector, or (kPartial) the first `lanes` floats of one (zeros in the other lanes).
+template <bool kPartial>
+static inline vfloat ld(const float* p, int64_t lanes) {
+  if constexpr (kPartial) return loadvPartial(p, lanes);
+  return loadv(p);
+}
+template <bool kPartial>
+static inline void st(float* p, vfloat v, int64_t lanes) {
+  if constexpr (kPartial) return storevPartial(p, v, lanes);
+  storev(p, v);
+}
+
 // Channels [c, c + V*kLanes) over n rows (ldx floats apart): s1 += x - K, s2 += (x - K)^2
-// (accumulators in memory, loaded once per tile).
-template <int V>
+// (accumulators in memory, loaded once per tile). kPartial: one vector of `lanes` channels.
+template <int V, bool kPartial = false>
 static inline void shiftedSums(const float* x, int64_t n, int64_t ldx, const float* K, float* s1,
-                               float* s2) {
+                               float* s2, int64_t lanes = kLanes) {
   vfloat k[V], a[V], b[V];
   for (int v = 0; v < V; ++v) {
-    k[v] = loadv(K + v * kLanes);
-    a[v] = loadv(s1 + v * kLanes);
-    b[v] = loadv(s2 + v * kLanes);
+    k[v] = ld<kPartial>(K + v * kLanes, lanes);
+    a[v] = ld<kPartial>(s1 + v * kLanes, lanes);
+    b[v] = ld<kPartial>(s2 + v * kLanes, lanes);
   }
   for (int64_t r = 0; r < n; ++r)
     for (int v = 0; v < V; ++v) {
-      const vfloat d = loadv(x + r * ldx + v * kLanes) - k[v];
+      const vfloat d = ld<kPartial>(x + r * ldx + v * kLanes, lanes) - k[v];
       a[v] += d;
       b[v] += d * d;
     }
   for (int v = 0; v < V; ++v) {
-    storev(s1 + v * kLanes, a[v]);
-    storev(s2 + v * kLanes, b[v]);
+    st<kPartial>(s1 + v * kLanes, a[v], lanes);
+    st<kPartial>(s2 + v * kLanes, b[v], lanes);
   }
 }
 
@@ -66,12 +78,7 @@ static void stats(const float* x, int64_t rows, int64_t C, int64_t ldx, double* 
         shiftedSums<4>(xt + c, tn, ldx, K + c, s1 + c, s2 + c);
       for (; c + int64_t(kLanes) <= C; c += kLanes)
         shiftedSums<1>(xt + c, tn, ldx, K + c, s1 + c, s2 + c);
-      for (; c < C; ++c)
-        for (int64_t r = 0; r < tn; ++r) {
-          const float d = xt[r * ldx + c] - K[c];
-          s1[c] += d;
-          s2[c] += d * d;
-        }
+      if (c < C) shiftedSums<1, true>(xt + c, tn, ldx, K + c, s1 + c, s2 + c, C - c);
     }
     // Block mean = K + s1/n exactly; block M2 = s2 - s1^2/n. Merge with Chan's formula.
     const double nb = double(n), na = *count, total = na + nb;
@@ -133,32 +140,39 @@ static inline V preActivation(V x, V meanHi, V meanLo, V scale, V shift) {
   return ((x - meanHi) - meanLo) * scale + shift;
 }
 
-// Whole vectors go through `Store` (storev or streamv); the channel tail is scalar. With
-// kResidual, `residual` (rows x C) is added before the activation (a ResNet block's tail).
+// y for channels [c, c + lanes) of one row (kPartial: lanes < kLanes; else a whole vector).
+template <int A, bool kStream, bool kResidual, bool kPartial>
+static inline void applyVector(const float* xr, const float* rr, float* yr, const float* meanHi,
+                               const float* meanLo, const float* scale, const float* beta,
+                               int64_t c, int64_t lanes) {
+  const vfloat zero = splat(0.0f), six = splat(6.0f);
+  vfloat v = preActivation(ld<kPartial>(xr + c, lanes), ld<kPartial>(meanHi + c, lanes),
+                           ld<kPartial>(meanLo + c, lanes), ld<kPartial>(scale + c, lanes),
+                           ld<kPartial>(beta + c, lanes));
+  if (kResidual) v += ld<kPartial>(rr + c, lanes);
+  v = activate<A>(v, zero, six);
+  if (kStream && !kPartial)
+    streamv(yr + c, v);
+  else
+    st<kPartial>(yr + c, v, lanes);
+}
+
+// Whole vectors go through streamv when kStream (C is then whole vectors). With kResidual,
+// `residual` (rows x C) is added before the activation (a ResNet block's tail).
 template <int A, bool kStream, bool kResidual>
 static void apply(const float* x, float* y, int64_t rows, int64_t C, int64_t ldx,
                   const float* meanHi, const float* meanLo, const float* scale, const float* beta,
                   const float* residual) {
-  const vfloat zero = splat(0.0f), six = splat(6.0f);
   for (int64_t r = 0; r < rows; ++r) {
     const float* xr = x + r * ldx;
     const float* rr = kResidual ? residual + r * C : nullptr;
     float* yr = y + r * C;
     int64_t c = 0;
-    for (; c + int64_t(kLanes) <= C; c += kLanes) {
-      vfloat v = preActivation(loadv(xr + c), loadv(meanHi + c), loadv(meanLo + c),
-                               loadv(scale + c), loadv(beta + c));
-      if (kResidual) v += loadv(rr + c);
-      if (kStream)
-        streamv(yr + c, activate<A>(v, zero, six));
-      else
-        storev(yr + c, activate<A>(v, zero, six));
-    }
-    for (; c < C; ++c) {
-      float v = preActivation(xr[c], meanHi[c], meanLo[c], scale[c], beta[c]);
-      if (kResidual) v += rr[c];
-      yr[c] = activate<A>(v, 0.0f, 6.0f);
-    }
+    for (; c + int64_t(kLanes) <= C; c += kLanes)
+      applyVector<A, kStream, kResidual, false>(xr, rr, yr, meanHi, meanLo, scale, beta, c,
+                                                kLanes);
+    if (c < C)
+      applyVector<A, false, kResidual, true>(xr, rr, yr, meanHi, meanLo, scale, beta, c, C - c);
   }
   if (kStream) streamFence();
 }
@@ -166,48 +180,41 @@ static void apply(const float* x, float* y, int64_t rows, int64_t C, int64_t ldx
 // Channels [c, c + V*kLanes) over n rows: sg += g, sgx += g * (x - mean). g is dy masked by
 // the activation: of y, or (R) of the pre-activation recomputed from x with `affine`
 // ([meanHi | meanLo | scale | shift], each C floats, offset to channel c like mean).
-template <int A, bool R, int V, bool kSave>
+// kPartial: one vector of `lanes` channels.
+template <int A, bool R, int V, bool kSave, bool kPartial = false>
 static inline void gradientSums(const float* x, const float* dy, const float* y, int64_t n,
                                 int64_t C, int64_t ldx, const float* mean, const float* affine,
-                                float* sg, float* sgx, float* gOut) {
+                                float* sg, float* sgx, float* gOut, int64_t lanes = kLanes) {
   const vfloat zero = splat(0.0f), six = splat(6.0f);
   vfloat m[V], a[V], b[V], hi[V], lo[V], sc[V], sh[V];
   for (int v = 0; v < V; ++v) {
-    m[v] = loadv(mean + v * kLanes);
-    a[v] = loadv(sg + v * kLanes);
-    b[v] = loadv(sgx + v * kLanes);
+    m[v] = ld<kPartial>(mean + v * kLanes, lanes);
+    a[v] = ld<kPartial>(sg + v * kLanes, lanes);
+    b[v] = ld<kPartial>(sgx + v * kLanes, lanes);
     if (R) {
-      hi[v] = loadv(affine + v * kLanes);
-      lo[v] = loadv(affine + C + v * kLanes);
-      sc[v] = loadv(affine + 2 * C + v * kLanes);
-      sh[v] = loadv(affine + 3 * C + v * kLanes);
+      hi[v] = ld<kPartial>(affine + v * kLanes, lanes);
+      lo[v] = ld<kPartial>(affine + C + v * kLanes, lanes);
+      sc[v] = ld<kPartial>(affine + 2 * C + v * kLanes, lanes);
+      sh[v] = ld<kPartial>(affine + 3 * C + v * kLanes, lanes);
     }
   }
   for (int64_t r = 0; r < n; ++r)
     for (int v = 0; v < V; ++v) {
       const int64_t o = r * C + v * kLanes;
-      const vfloat d = loadv(dy + o), xv = loadv(x + r * ldx + v * kLanes);
+      const vfloat d = ld<kPartial>(dy + o, lanes), xv = ld<kPartial>(x + r * ldx + v * kLanes, lanes);
       vfloat g = d;
       if (A && R)
         g = maskGradient<A>(preActivation(xv, hi[v], lo[v], sc[v], sh[v]), d, zero, six);
       else if (A)
-        g = maskGradient<A>(loadv(y + o), d, zero, six);
-      if (kSave) storev(gOut + o, g);
+        g = maskGradient<A>(ld<kPartial>(y + o, lanes), d, zero, six);
+      if (kSave) st<kPartial>(gOut + o, g, lanes);
       a[v] += g;
       b[v] += g * (xv - m[v]);
     }
   for (int v = 0; v < V; ++v) {
-    storev(sg + v * kLanes, a[v]);
-    storev(sgx + v * kLanes, b[v]);
+    st<kPartial>(sg + v * kLanes, a[v], lanes);
+    st<kPartial>(sgx + v * kLanes, b[v], lanes);
   }
-}
-
-// The activation mask's input for element i (channel c) in scalar code.
-template <bool R>
-static inline float maskSource(float x, const float* y, const float* affine, int64_t C,
-                               int64_t i, int64_t c) {
-  if (R) return preActivation(x, affine[c], affine[C + c], affine[2 * C + c], affine[3 * C + c]);
-  return y[i];
 }
 
 template <int A, bool R, bool kSave>
@@ -241,16 +248,10 @@ static void backwardSums(const float* x, const float* dy, const float* y, int64_
         gradientSums<A, R, 1, kSave>(xt + c, dy + o + c, yt ? yt + c : nullptr, tn, C, ldx,
                                      mean + c, R ? affine + c : nullptr, sg + c, sgx + c,
                                      kSave ? gt + c : nullptr);
-      for (; c < C; ++c)
-        for (int64_t r = 0; r < tn; ++r) {
-          const int64_t i = o + r * C + c;
-          const float xi = xt[r * ldx + c];
-          const float g =
-              A ? maskGradient<A>(maskSource<R>(xi, y, affine, C, i, c), dy[i], 0.0f, 6.0f) : dy[i];
-          if (kSave) gOut[i] = g;
-          sg[c] += g;
-          sgx[c] += g * (xi - mean[c]);
-        }
+      if (c < C)
+        gradientSums<A, R, 1, kSave, true>(xt + c, dy + o + c, yt ? yt + c : nullptr, tn, C, ldx,
+                                           mean + c, R ? affine + c : nullptr, sg + c, sgx + c,
+                                           kSave ? gt + c : nullptr, C - c);
     }
     for (int64_t c = 0; c < C; ++c) {
       sumG[c] += sg[c];
@@ -259,38 +260,47 @@ static void backwardSums(const float* x, const float* dy, const float* y, int64_
   }
 }
 
+// dx for channels [c, c + lanes) of one row (kPartial: lanes < kLanes; else a whole vector).
+template <int A, bool R, bool kStream, bool kAccumulate, bool kPartial>
+static inline void backwardVector(const float* xr, const float* dyr, const float* yr, float* dxr,
+                                  int64_t C, const float* mean, const float* affine,
+                                  const float* a, const float* b, const float* d, int64_t c,
+                                  int64_t lanes) {
+  const vfloat zero = splat(0.0f), six = splat(6.0f);
+  const vfloat xv = ld<kPartial>(xr + c, lanes);
+  const vfloat source =
+      R ? preActivation(xv, ld<kPartial>(affine + c, lanes), ld<kPartial>(affine + C + c, lanes),
+                        ld<kPartial>(affine + 2 * C + c, lanes),
+                        ld<kPartial>(affine + 3 * C + c, lanes))
+        : ld<kPartial>(yr + c, lanes);
+  const vfloat g = maskGradient<A>(source, ld<kPartial>(dyr + c, lanes), zero, six);
+  vfloat v = ld<kPartial>(a + c, lanes) * g +
+             ld<kPartial>(b + c, lanes) * (xv - ld<kPartial>(mean + c, lanes)) +
+             ld<kPartial>(d + c, lanes);
+  if (kAccumulate) v += ld<kPartial>(dxr + c, lanes);
+  if (kStream && !kPartial)
+    streamv(dxr + c, v);
+  else
+    st<kPartial>(dxr + c, v, lanes);
+}
+
 // dx rows are ldx floats apart like x's; kAccumulate adds into dx instead of writing it.
 template <int A, bool R, bool kStream, bool kAccumulate>
 static void backwardApply(const float* x, const float* dy, const float* y, float* dx,
                           int64_t rows, int64_t C, int64_t ldx, const float* mean,
                           const float* affine, const float* a, const float* b, const float* d) {
-  const vfloat zero = splat(0.0f), six = splat(6.0f);
   for (int64_t r = 0; r < rows; ++r) {
     const float* xr = x + r * ldx;
     const float* dyr = dy + r * C;
     const float* yr = A && !R ? y + r * C : dyr;
     float* dxr = dx + r * ldx;
     int64_t c = 0;
-    for (; c + int64_t(kLanes) <= C; c += kLanes) {
-      const vfloat xv = loadv(xr + c);
-      const vfloat source =
-          R ? preActivation(xv, loadv(affine + c), loadv(affine + C + c), loadv(affine + 2 * C + c),
-                            loadv(affine + 3 * C + c))
-            : loadv(yr + c);
-      const vfloat g = maskGradient<A>(source, loadv(dyr + c), zero, six);
-      vfloat v = loadv(a + c) * g + loadv(b + c) * (xv - loadv(mean + c)) + loadv(d + c);
-      if (kAccumulate) v += loadv(dxr + c);
-      if (kStream)
-        streamv(dxr + c, v);
-      else
-        storev(dxr + c, v);
-    }
-    for (; c < C; ++c) {
-      const float source = R ? maskSource<R>(xr[c], nullptr, affine, C, c, c) : yr[c];
-      const float v =
-          a[c] * maskGradient<A>(source, dyr[c], 0.0f, 6.0f) + b[c] * (xr[c] - mean[c]) + d[c];
-      dxr[c] = kAccumulate ? dxr[c] + v : v;
-    }
+    for (; c + int64_t(kLanes) <= C; c += kLanes)
+      backwardVector<A, R, kStream, kAccumulate, false>(xr, dyr, yr, dxr, C, mean, affine, a, b,
+                                                        d, c, kLanes);
+    if (c < C)
+      backwardVector<A, R, false, kAccumulate, true>(xr, dyr, yr, dxr, C, mean, affine, a, b, d,
+                                                     c, C - c);
   }
   if (kStream) streamFence();
 }

@@ -19,6 +19,27 @@ static inline vint loadvi(const int32_t* p) {
   return v;
 }
 static inline void storev(float* p, vfloat v) { std::memcpy(p, &v, sizeof v); }
+// The first n (0 < n < kLanes) floats at p, zeros in the other lanes; the store writes only
+// the first n lanes. Neither touches memory past p + n (a channel tail at the end of a tensor).
+static inline vfloat loadvPartial(const float* p, int64_t n) {
+#if defined(__AVX512F__)
+  if constexpr (kVectorBytes == 64) {
+    const __m512 v = _mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << n) - 1), p);
+    return reinterpret_cast<const vfloat&>(v);
+  }
+#endif
+  vfloat v = {};
+  for (int64_t i = 0; i < n; ++i) v[i] = p[i];
+  return v;
+}
+static inline void storevPartial(float* p, vfloat v, int64_t n) {
+#if defined(__AVX512F__)
+  if constexpr (kVectorBytes == 64)
+    return _mm512_mask_storeu_ps(p, static_cast<__mmask16>((1u << n) - 1),
+                                 reinterpret_cast<__m512&>(v));
+#endif
+  for (int64_t i = 0; i < n; ++i) p[i] = v[i];
+}
 static inline void storevi(int32_t* p, vint v) { std::memcpy(p, &v, sizeof v); }
 static inline vfloat splat(float x) { return vfloat{} + x; }
 static inline vint splati(int32_t x) { return vint{} + x; }
