@@ -23,6 +23,9 @@ struct GemmUkernelParams {
   // 1: write C with non-temporal stores and do not prefetch it (beta == 0, C 64-byte aligned,
   // ldc a multiple of 16 floats): for outputs far larger than the caches. Kernels may ignore it.
   int stream;
+  // 0: the whole tile. Else C (and bias, residual) has only this many columns (< NR): the
+  // kernel reads and writes only those (an edge tile written in place; avx512 kernels only).
+  int columns;
 };
 
 // Every microkernel computes a full MR x NR tile (edge tiles are computed into a local

@@ -39,6 +39,7 @@ struct GemmPath {
   isa::GemmUkernelFn direct;   // reads A rows in place (op(A) = A, full MR rows)
   isa::GemmUkernelFn packedA;  // reads a packed k-major A panel
   isa::GemmPackBFn packB;
+  bool maskedColumns;  // the kernels write an edge tile's first columns in place (params.columns)
 };
 
 // Blocking (Zen 5: L1d 48 KiB, L2 1 MiB per core; also sane for 32 KiB L1 / 256 KiB+ L2):
@@ -52,19 +53,19 @@ const GemmPath kPaths[] = {
 #if defined(__x86_64__) || defined(_M_X64)
     {Isa::avx512, "f32_gemm_ukernel_14x32__avx512", 14, 32, 256, 512,
      isa::f32_gemm_ukernel_14x32__avx512, isa::f32_gemm_ukernel_14x32_packeda__avx512,
-     isa::f32_gemm_packb_32__avx512},
+     isa::f32_gemm_packb_32__avx512, true},
     {Isa::avx512, "f32_gemm_ukernel_28x16__avx512", 28, 16, 256, 512,
      isa::f32_gemm_ukernel_28x16__avx512, isa::f32_gemm_ukernel_28x16_packeda__avx512,
-     isa::f32_gemm_packb_16__avx512},
+     isa::f32_gemm_packb_16__avx512, true},
     {Isa::avx512, "f32_gemm_ukernel_8x32__avx512", 8, 32, 256, 512,
      isa::f32_gemm_ukernel_8x32__avx512, isa::f32_gemm_ukernel_8x32_packeda__avx512,
-     isa::f32_gemm_packb_32__avx512},
+     isa::f32_gemm_packb_32__avx512, true},
     {Isa::avx2, "f32_gemm_ukernel_6x16__avx2", 6, 16, 256, 512, isa::f32_gemm_ukernel_6x16__avx2,
-     isa::f32_gemm_ukernel_6x16_packeda__avx2, isa::f32_gemm_packb_16__avx2},
+     isa::f32_gemm_ukernel_6x16_packeda__avx2, isa::f32_gemm_packb_16__avx2, false},
 #endif
     {Isa::generic, "f32_gemm_ukernel_4x8__generic", 4, 8, 256, 256,
      isa::f32_gemm_ukernel_4x8__generic, isa::f32_gemm_ukernel_4x8_packeda__generic,
-     isa::f32_gemm_packb_8__generic},
+     isa::f32_gemm_packb_8__generic, false},
 };
 
 // Packed B up to this size stays whole in L2 (half of a 1 MiB L2; see worker()).
@@ -282,7 +283,11 @@ inline void rowPanel(const GemmPath& P, const Problem& p, int64_t rp, int64_t rp
     const int64_t j0 = jc + q * NR;
     const int nr = static_cast<int>(std::min<int64_t>(NR, jc + nc - j0));
     const float* b = Bp + q * kc * NR;
-    if (mr == MR && nr == NR) {
+    // An edge column tile (nr < NR) with full rows: in place where the kernels mask columns
+    // (no scalar merge of the tile: N = 24, 40, 80 ... of EfficientNet / MobileNet's 1x1s).
+    if (mr == MR && (nr == NR || P.maskedColumns)) {
+      full.columns = nr == NR ? 0 : nr;
+      full.stream = p.stream && last && nr == NR ? 1 : 0;
       full.bias = epi && epi->bias ? epi->bias + j0 : nullptr;
       full.residual = epi && epi->residual ? epi->residual + i0 * epi->ldResidual + j0 : nullptr;
       kern(kc, a, lda, b, p.C + i0 * p.ldc + j0, static_cast<size_t>(p.ldc), &full);

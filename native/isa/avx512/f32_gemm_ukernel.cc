@@ -61,10 +61,14 @@ inline __attribute__((always_inline)) void ukernel(size_t kc, const float* a, si
   }
 
   const float beta = p->beta;
+  // Columns of C to touch: all 32, or an edge tile's first p->columns.
+  const int cols = p->columns > 0 ? p->columns : kNR;
+  const __mmask16 m0 = cols >= 16 ? 0xffff : static_cast<__mmask16>((1u << cols) - 1);
+  const __mmask16 m1 = cols >= 32 ? 0xffff : cols <= 16 ? 0 : static_cast<__mmask16>((1u << (cols - 16)) - 1);
   __m512 bias0 = _mm512_setzero_ps(), bias1 = _mm512_setzero_ps();
   if (p->bias) {
-    bias0 = _mm512_loadu_ps(p->bias);
-    bias1 = _mm512_loadu_ps(p->bias + 16);
+    bias0 = _mm512_maskz_loadu_ps(m0, p->bias);
+    bias1 = _mm512_maskz_loadu_ps(m1, p->bias + 16);
   }
   const __m512 vbeta = _mm512_set1_ps(beta);
   const __m512 zero = _mm512_setzero_ps();
@@ -76,17 +80,17 @@ inline __attribute__((always_inline)) void ukernel(size_t kc, const float* a, si
     float* ci = c + i * ldc;
     __m512 v0 = acc0[i], v1 = acc1[i];
     if (beta == 1.0f) {
-      v0 = _mm512_add_ps(v0, _mm512_loadu_ps(ci));
-      v1 = _mm512_add_ps(v1, _mm512_loadu_ps(ci + 16));
+      v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, ci));
+      v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, ci + 16));
     } else if (beta != 0.0f) {
-      v0 = _mm512_fmadd_ps(vbeta, _mm512_loadu_ps(ci), v0);
-      v1 = _mm512_fmadd_ps(vbeta, _mm512_loadu_ps(ci + 16), v1);
+      v0 = _mm512_fmadd_ps(vbeta, _mm512_maskz_loadu_ps(m0, ci), v0);
+      v1 = _mm512_fmadd_ps(vbeta, _mm512_maskz_loadu_ps(m1, ci + 16), v1);
     }
     v0 = _mm512_add_ps(v0, bias0);
     v1 = _mm512_add_ps(v1, bias1);
     if (r) {
-      v0 = _mm512_add_ps(v0, _mm512_loadu_ps(r + i * p->ldResidual));
-      v1 = _mm512_add_ps(v1, _mm512_loadu_ps(r + i * p->ldResidual + 16));
+      v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, r + i * p->ldResidual));
+      v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, r + i * p->ldResidual + 16));
     }
     if (act != 0) {
       v0 = _mm512_max_ps(v0, zero);
@@ -100,8 +104,8 @@ inline __attribute__((always_inline)) void ukernel(size_t kc, const float* a, si
       _mm512_stream_ps(ci, v0);
       _mm512_stream_ps(ci + 16, v1);
     } else {
-      _mm512_storeu_ps(ci, v0);
-      _mm512_storeu_ps(ci + 16, v1);
+      _mm512_mask_storeu_ps(ci, m0, v0);
+      _mm512_mask_storeu_ps(ci + 16, m1, v1);
     }
   }
 }
@@ -147,7 +151,9 @@ inline __attribute__((always_inline)) void ukernel28x16(size_t kc, const float* 
     }
   }
   const float beta = p->beta;
-  const __m512 bias = p->bias ? _mm512_loadu_ps(p->bias) : _mm512_setzero_ps();
+  const int cols = p->columns > 0 ? p->columns : 16;  // as in ukernel above
+  const __mmask16 m = static_cast<__mmask16>(cols >= 16 ? 0xffff : (1u << cols) - 1);
+  const __m512 bias = p->bias ? _mm512_maskz_loadu_ps(m, p->bias) : _mm512_setzero_ps();
   const __m512 vbeta = _mm512_set1_ps(beta);
   const __m512 zero = _mm512_setzero_ps();
   const __m512 six = _mm512_set1_ps(6.0f);
@@ -158,11 +164,11 @@ inline __attribute__((always_inline)) void ukernel28x16(size_t kc, const float* 
     float* ci = c + i * ldc;
     __m512 v = acc[i];
     if (beta == 1.0f)
-      v = _mm512_add_ps(v, _mm512_loadu_ps(ci));
+      v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, ci));
     else if (beta != 0.0f)
-      v = _mm512_fmadd_ps(vbeta, _mm512_loadu_ps(ci), v);
+      v = _mm512_fmadd_ps(vbeta, _mm512_maskz_loadu_ps(m, ci), v);
     v = _mm512_add_ps(v, bias);
-    if (r) v = _mm512_add_ps(v, _mm512_loadu_ps(r + i * p->ldResidual));
+    if (r) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, r + i * p->ldResidual));
     if (act != 0) {
       v = _mm512_max_ps(v, zero);
       if (act == 2) v = _mm512_min_ps(v, six);
@@ -170,7 +176,7 @@ inline __attribute__((always_inline)) void ukernel28x16(size_t kc, const float* 
     if (p->stream)
       _mm512_stream_ps(ci, v);
     else
-      _mm512_storeu_ps(ci, v);
+      _mm512_mask_storeu_ps(ci, m, v);
   }
 }
 
