@@ -24,7 +24,8 @@ struct GemmUkernelParams {
   // ldc a multiple of 16 floats): for outputs far larger than the caches. Kernels may ignore it.
   int stream;
   // 0: the whole tile. Else C (and bias, residual) has only this many columns (< NR): the
-  // kernel reads and writes only those (an edge tile written in place; avx512 kernels only).
+  // kernel reads and writes only those (an edge tile written in place; avx512 kernels only),
+  // and computes only the first 16 when that covers them.
   int columns;
 };
 

@@ -18,6 +18,53 @@ namespace {
 
 constexpr int kNR = 32;
 
+// An edge tile of at most 16 columns (p->columns) of a 32-wide packed B panel: only the first
+// of the two B vectors per k, half the FMAs (N = 40, 80, 112, 144, 240: the last panel).
+// Each column's sum is the same sequence of FMAs as in the full tile.
+template <int kMR, bool kPackedA>
+__attribute__((noinline)) void ukernelHalf(size_t kc, const float* a, size_t lda, const float* b,
+                                           float* c, size_t ldc, const GemmUkernelParams* p) {
+  __m512 acc[kMR];
+#pragma GCC unroll 14
+  for (int i = 0; i < kMR; ++i) acc[i] = _mm512_setzero_ps();
+  const float* a7 = a + 7 * lda;
+  for (size_t k = 0; k < kc; ++k) {
+    const __m512 b0 = _mm512_load_ps(b);
+    b += kNR;
+#pragma GCC unroll 14
+    for (int i = 0; i < kMR; ++i) {
+      const float* src = kPackedA ? a + i : (i < 7 ? a + i * lda : a7 + (i - 7) * lda);
+      acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(*src), b0, acc[i]);
+    }
+    if (kPackedA) {
+      a += kMR;
+    } else {
+      a += 1;
+      a7 += 1;
+    }
+  }
+  const __mmask16 m = static_cast<__mmask16>(p->columns >= 16 ? 0xffff : (1u << p->columns) - 1);
+  const __m512 bias = p->bias ? _mm512_maskz_loadu_ps(m, p->bias) : _mm512_setzero_ps();
+  const __m512 vbeta = _mm512_set1_ps(p->beta);
+  const float* r = p->residual;
+#pragma GCC unroll 14
+  for (int i = 0; i < kMR; ++i) {
+    float* ci = c + i * ldc;
+    __m512 v = acc[i];
+    if (p->beta == 1.0f)
+      v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, ci));
+    else if (p->beta != 0.0f)
+      v = _mm512_fmadd_ps(vbeta, _mm512_maskz_loadu_ps(m, ci), v);
+    v = _mm512_add_ps(v, bias);
+    if (r) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, r + i * p->ldResidual));
+    if (p->activation != 0) {
+      v = _mm512_max_ps(v, _mm512_setzero_ps());
+      if (p->activation == 2) v = _mm512_min_ps(v, _mm512_set1_ps(6.0f));
+    }
+    _mm512_mask_storeu_ps(ci, m, v);
+  }
+}
+
 // MR rows x 32 columns, MR <= 14 (14: the main tile; 8: row counts that are multiples of 8
 // but not of 14, e.g. M = Cout = 64 in backward-weights, where 14 would leave an edge tile).
 template <int kMR, bool kPackedA>
@@ -25,6 +72,8 @@ inline __attribute__((always_inline)) void ukernel(size_t kc, const float* a, si
                                                    const float* b, float* c, size_t ldc,
                                                    const GemmUkernelParams* p) {
   static_assert(kMR <= 14, "two base pointers of 7 rows each");
+  if (p->columns > 0 && p->columns <= 16)
+    return ukernelHalf<kMR, kPackedA>(kc, a, lda, b, c, ldc, p);
   __m512 acc0[kMR], acc1[kMR];
 #pragma GCC unroll 14
   for (int i = 0; i < kMR; ++i) {
