@@ -68,6 +68,29 @@ describe('environment variables (fresh processes)', () => {
     expect(runNode(conv, {}).trim()).toBe('winograd');
     expect(runNode(conv, { CONVKIT_WINOGRAD: '0' }).trim()).not.toBe('winograd');
   });
+  // Large tensors ask for transparent huge pages (native/runtime/memory.cc). Only where the
+  // kernel offers them on request: THP mode "always" or "madvise".
+  const thp = (() => {
+    try {
+      return require('fs').readFileSync('/sys/kernel/mm/transparent_hugepage/enabled', 'utf8');
+    } catch {
+      return '';
+    }
+  })();
+  (/\[(always|madvise)\]/.test(thp) ? test : test.skip)(
+    'tensors of 8 MB+ are backed by huge pages, unless CONVKIT_HUGE_PAGES=0',
+    () => {
+      const code = `
+        const fs = require('fs');
+        const huge = () => +/AnonHugePages:\\s+(\\d+)/.exec(fs.readFileSync('/proc/self/smaps_rollup', 'utf8'))[1];
+        const before = huge();
+        const { zeros } = require('./lib');
+        const t = zeros([16 << 20]);  // 64 MB, written by the zero fill
+        console.log(huge() - before);`;
+      expect(Number(runNode(code, {}))).toBeGreaterThan(0);
+      expect(Number(runNode(code, { CONVKIT_HUGE_PAGES: '0' }))).toBe(0);
+    },
+  );
   test('an unknown CONVKIT_ISA is a clear error', () => {
     expect(() => runNode(snippet, { CONVKIT_ISA: 'avx9000' })).toThrow(/CONVKIT_ISA='avx9000'/);
   });

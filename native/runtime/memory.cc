@@ -1,11 +1,15 @@
 #include "memory.h"
 
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <mutex>
 #include <new>
 #include <unordered_map>
 #include <vector>
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 namespace convkit {
 
@@ -51,6 +55,36 @@ void* track(Pool& p, void* ptr, size_t size) {
   return ptr;
 }
 
+// Blocks of 8 MiB or more (activations at 224x224, batch 16) are 2 MiB aligned, rounded up to
+// whole 2 MiB and asked to be backed by transparent huge pages (Linux, THP in "madvise" mode
+// here: nothing else gets them). With 4 KiB pages every GEMM row panel, im2col row and
+// depthwise window touches pages the TLB no longer holds; with huge pages, training steps
+// (2 threads, b16, four alternating runs each) ran ResNeXt-50 1293-1356 -> 1236-1252 ms,
+// ResNet-50 1037-1078 -> 1000-1017, DenseNet-121 866-875 -> 788-802; EfficientNet-B0 unchanged.
+// Peak RSS grows by the rounding (ResNet-50 +5%). CONVKIT_HUGE_PAGES=0 turns it off.
+constexpr size_t kHugePage = size_t(2) << 20;
+constexpr size_t kHugePagesFrom = size_t(8) << 20;
+
+bool hugePagesOn() {
+  static const bool on = [] {
+    const char* v = std::getenv("CONVKIT_HUGE_PAGES");
+    return !(v && std::strcmp(v, "0") == 0);
+  }();
+  return on;
+}
+
+void* systemAlloc(size_t size) {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  if (size >= kHugePagesFrom && hugePagesOn()) {
+    const size_t rounded = (size + kHugePage - 1) / kHugePage * kHugePage;
+    void* ptr = std::aligned_alloc(kHugePage, rounded);
+    if (ptr) madvise(ptr, rounded, MADV_HUGEPAGE);  // advice only: failure changes nothing
+    return ptr;
+  }
+#endif
+  return std::aligned_alloc(kAlignment, size);
+}
+
 }  // namespace
 
 void* poolAlloc(size_t bytes) {
@@ -72,10 +106,10 @@ void* poolAlloc(size_t bytes) {
       return track(p, ptr, blockBytes);
     }
   }
-  void* ptr = std::aligned_alloc(kAlignment, size);
+  void* ptr = systemAlloc(size);
   if (!ptr) {
     poolTrim();
-    ptr = std::aligned_alloc(kAlignment, size);
+    ptr = systemAlloc(size);
     if (!ptr) throw std::bad_alloc();
   }
   std::lock_guard<std::mutex> lock(p.mutex);
