@@ -1,4 +1,5 @@
 import { execFileSync } from 'child_process';
+import { readFileSync } from 'fs';
 import * as path from 'path';
 import { runtime } from '../lib';
 import { expectThrows } from './helpers';
@@ -72,7 +73,7 @@ describe('environment variables (fresh processes)', () => {
   // kernel offers them on request: THP mode "always" or "madvise".
   const thp = (() => {
     try {
-      return require('fs').readFileSync('/sys/kernel/mm/transparent_hugepage/enabled', 'utf8');
+      return readFileSync('/sys/kernel/mm/transparent_hugepage/enabled', 'utf8');
     } catch {
       return '';
     }
