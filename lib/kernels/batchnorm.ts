@@ -28,6 +28,7 @@ export interface BatchNormNative {
     saveAffine?: Float32Array | null,
     residual?: Float32Array | null,
     ldx?: number,
+    stats?: Float64Array | null,
   ): void;
   batchNormForwardTrainingReference: BatchNormNative['batchNormForwardTraining'];
   batchNormForwardEval(
@@ -93,6 +94,11 @@ export interface BatchNormTrainingOptions extends BatchNormParams {
   momentum?: number | null;
   /** num_batches_tracked AFTER counting this batch; required when momentum is null. */
   numBatchesTracked?: number;
+  /**
+   * x's batch statistics already summed where x was produced: [count, mean[C], m2[C]] (a
+   * convolution's `batchStats`; count must equal N*H*W). x is then read once instead of twice.
+   */
+  batchStats?: Float64Array | null;
 }
 
 export interface BatchNormEvalOptions extends BatchNormParams {
@@ -235,6 +241,9 @@ export function batchNorm2dForwardTraining(
       `shape [${x.shape}]`,
     );
   const residual = residualData(op, yShape, options);
+  const stats = options.batchStats == null ? null : batchStatsArray(op, options.batchStats, C);
+  if (stats && stats[0] !== rows)
+    throw invalidRange(op, 'batchStats', `statistics of ${rows} rows (N*H*W)`, `${stats[0]} rows`);
   const y = empty(yShape);
   const saveMean = empty([C]);
   const saveInvstd = empty([C]);
@@ -257,6 +266,7 @@ export function batchNorm2dForwardTraining(
     saveAffine ? saveAffine.data : null,
     residual,
     ldx,
+    stats,
   );
   return { y, saveMean, saveInvstd, saveAffine };
 }
@@ -377,4 +387,13 @@ export function batchNorm2dBackward(
     accumulate,
   );
   return { dx, dweight, dbias };
+}
+
+/** Checks a batch-statistics array for C channels: a Float64Array of 1 + 2C (batchnorm.ts). */
+export function batchStatsArray(op: string, stats: unknown, C: number): Float64Array {
+  if (!(stats instanceof Float64Array))
+    throw invalidType(op, 'batchStats', 'a Float64Array', stats);
+  if (stats.length !== 1 + 2 * C)
+    throw invalidRange(op, 'batchStats', `length 1 + 2 * ${C} = ${1 + 2 * C}`, stats.length);
+  return stats;
 }

@@ -3,6 +3,7 @@
 // layout [Cout, Cin/groups, KH, KW], output NHWC [N, OH, OW, Cout]. Semantics are PyTorch's.
 import { describe as describeValue, invalidRange, invalidType } from '../check';
 import { native } from '../native';
+import { batchStatsArray } from './batchnorm';
 import { Shape, Tensor, empty, requireTensor } from '../tensor';
 
 /** [N, H, W, Cin, Cout, KH, KW, sH, sW, padTop, padBottom, padLeft, padRight, dH, dW, groups] */
@@ -18,6 +19,7 @@ export interface ConvNative {
     activation: number,
     y: Float32Array,
     algorithm?: number,
+    stats?: Float64Array | null,
   ): void;
   conv2dForwardReference: ConvNative['conv2dForward'];
   conv2dBackwardData(
@@ -63,6 +65,13 @@ export interface Conv2dFusion {
   /** Added after the bias, before the activation; shape of the output. */
   residual?: Tensor;
   activation?: Conv2dActivation;
+  /**
+   * Receives the output's per-channel batch statistics, [count, mean[Cout], m2[Cout]]
+   * (length 1 + 2 Cout), for a batch norm that follows (F.batchNorm's `batchStats`): a 1x1
+   * convolution sums them while each chunk of its output is in cache, so the batch norm does
+   * not read the output one more time.
+   */
+  batchStats?: Float64Array;
 }
 
 /**
@@ -263,6 +272,8 @@ export function conv2d(
   if (activationCode < 0)
     throw invalidRange(op, 'activation', "'none', 'relu' or 'relu6'", describeValue(activation));
   const code = algorithmCode(op, algorithm);
+  const stats = fusion.batchStats;
+  if (stats !== undefined) batchStatsArray(op, stats, outShape[3]);
   const y = empty(outShape);
   addon.conv2dForward(
     params,
@@ -273,6 +284,7 @@ export function conv2d(
     activationCode,
     y.data,
     code,
+    stats ?? null,
   );
   return y;
 }

@@ -4,6 +4,7 @@
 // and backward weights (+ bias gradient) on the native direct kernels.
 import { invalidRange, invalidType } from '../check';
 import { native } from '../native';
+import { batchStatsArray } from './batchnorm';
 import { Shape, Tensor, empty, requireTensor, sameShape } from '../tensor';
 
 /** The addon's depthwise surface (geometry = the 15 integers of DepthwiseGeometry). */
@@ -25,7 +26,15 @@ type Geometry = [
   dilationW: number,
 ];
 type ForwardFn = (
-  ...args: [...Geometry, Float32Array, Float32Array, Float32Array | null, number, Float32Array]
+  ...args: [
+    ...Geometry,
+    Float32Array,
+    Float32Array,
+    Float32Array | null,
+    number,
+    Float32Array,
+    (Float64Array | null)?,
+  ]
 ) => void;
 type BackwardDataFn = (...args: [...Geometry, Float32Array, Float32Array, Float32Array]) => void;
 type BackwardWeightsFn = (
@@ -55,6 +64,11 @@ export interface DepthwiseConv2dOptions {
   dilation?: number | readonly [number, number];
   /** Fused into the forward epilogue (after the bias). Default 'none'. */
   activation?: DepthwiseActivation;
+  /**
+   * Forward only: receives the output's batch statistics, [count, mean[C*m], m2[C*m]], summed
+   * a few rows at a time while they are in cache, for a batch norm that follows.
+   */
+  batchStats?: Float64Array;
 }
 
 const activationCodes: Record<DepthwiseActivation, number> = { none: 0, relu: 1, relu6: 2 };
@@ -194,6 +208,8 @@ export function depthwiseConv2d(
   const activation = options.activation ?? 'none';
   if (!Object.prototype.hasOwnProperty.call(activationCodes, activation))
     throw invalidRange(op, 'activation', "'none', 'relu' or 'relu6'", activation);
+  const stats = options.batchStats;
+  if (stats !== undefined) batchStatsArray(op, stats, r.outChannels);
   const y = empty(r.outShape);
   depthwiseNative.depthwiseConv2d(
     ...r.geometry,
@@ -202,6 +218,7 @@ export function depthwiseConv2d(
     bias ? bias.data : null,
     activationCodes[activation],
     y.data,
+    stats ?? null,
   );
   return y;
 }

@@ -35,6 +35,11 @@ export interface BatchNormOptions {
    * one owner accumulates: a DenseNet block's shared features (nn/blocks/feature_buffer.ts).
    */
   accumulateGradInto?: (() => Tensor) | null;
+  /**
+   * Training only: x's batch statistics as the convolution that produced x summed them
+   * (F.conv2d's `batchStats`), so x is read once instead of twice.
+   */
+  batchStats?: Float64Array | null;
 }
 
 export function batchNorm(x: Tensor, options: BatchNormOptions = {}): Tensor {

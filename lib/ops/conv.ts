@@ -24,6 +24,7 @@ function depthwiseConv2d(
   weight: Tensor,
   bias: Tensor | null,
   options: Conv2dOptions,
+  batchStats?: Float64Array,
 ): Tensor {
   const { stride, pad, dilation } = dense.resolveConv2dOptions(
     'conv2d',
@@ -32,7 +33,7 @@ function depthwiseConv2d(
     weight.shape[3],
   );
   const dwOptions = { stride, padding: pad, dilation };
-  const y = depthwise.depthwiseConv2d(x, weight, bias, dwOptions);
+  const y = depthwise.depthwiseConv2d(x, weight, bias, { ...dwOptions, batchStats });
   return record(y, 'conv2d(depthwise)', [x, weight, bias], (g) => {
     const dx = x.requiresGrad
       ? depthwise.depthwiseConv2dBackwardData(g, weight, x.shape, dwOptions)
@@ -54,6 +55,14 @@ function depthwiseConv2d(
   });
 }
 
+/**
+ * Whether F.conv2d sums `batchStats` while the output is in cache (1x1 and depthwise
+ * convolutions); other convolutions sum them in a pass of their own after computing y.
+ */
+export function sumsStatsInCache(x: Tensor, weight: Tensor, options: Conv2dOptions): boolean {
+  return isPointwise(weight, options) || isDepthwise(x, weight, options);
+}
+
 /** 1x1, stride 1, no padding, one group: a plain GEMM over the pixels. */
 function isPointwise(weight: Tensor, options: Conv2dOptions): boolean {
   if (weight.ndim !== 4 || weight.shape[2] !== 1 || weight.shape[3] !== 1) return false;
@@ -61,14 +70,21 @@ function isPointwise(weight: Tensor, options: Conv2dOptions): boolean {
   return groups === 1 && stride[0] === 1 && stride[1] === 1 && pad.every((p) => p === 0);
 }
 
+/** Outputs of F.conv2d besides y: see dense.Conv2dFusion's batchStats. */
+export interface Conv2dOutputs {
+  batchStats?: Float64Array;
+}
+
 export function conv2d(
   x: Tensor,
   weight: Tensor,
   bias: Tensor | null = null,
   options: Conv2dOptions = {},
+  outputs: Conv2dOutputs = {},
 ): Tensor {
-  if (isDepthwise(x, weight, options)) return depthwiseConv2d(x, weight, bias, options);
-  const y = dense.conv2d(x, weight, bias, options);
+  if (isDepthwise(x, weight, options))
+    return depthwiseConv2d(x, weight, bias, options, outputs.batchStats);
+  const y = dense.conv2d(x, weight, bias, options, { batchStats: outputs.batchStats });
   const pointwise = isPointwise(weight, options);
   return record(y, 'conv2d', [x, weight, bias], (g, into) => {
     // A 1x1 adds into x's gradient so far when the engine offers it (its GEMM with beta = 1);

@@ -2,7 +2,7 @@
 // Importing it also attaches the Tensor methods (x.add(y), x.mean(), ...).
 import './tensor_methods';
 export { conv2d } from './conv';
-export type { Conv2dOptions } from './conv';
+export type { Conv2dOptions, Conv2dOutputs } from './conv';
 export { batchNorm } from './batchnorm';
 export type { BatchNormOptions } from './batchnorm';
 export {

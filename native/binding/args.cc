@@ -110,6 +110,21 @@ FloatView getFloats(const Napi::CallbackInfo& info, size_t i, const char* op, co
   return {array.Data(), length};
 }
 
+double* getDoubles(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name,
+                   int64_t length) {
+  Napi::Value v = info[i];
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float64_array)
+    throwTypeError(info.Env(), op,
+                   std::string("expected a Float64Array for ") + name + " but received " +
+                       describe(v));
+  auto array = v.As<Napi::Float64Array>();
+  if (static_cast<int64_t>(array.ElementLength()) != length)
+    throwRangeError(info.Env(), op,
+                    std::string(name) + " holds " + std::to_string(array.ElementLength()) +
+                        " elements, expected " + std::to_string(length));
+  return array.Data();
+}
+
 int64_t checkedMul(const Napi::Env& env, const char* op, int64_t a, int64_t b) {
   int64_t r;
   if (__builtin_mul_overflow(a, b, &r) || r > (int64_t(1) << 53))

@@ -28,6 +28,9 @@ bool getBool(const Napi::CallbackInfo& info, size_t i, const char* op, const cha
 std::string getString(const Napi::CallbackInfo& info, size_t i, const char* op,
                       const char* name);
 
+// A Float64Array of exactly `length` elements (batch statistics: batchnorm.h's BatchStats).
+double* getDoubles(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name,
+                   int64_t length);
 struct FloatView {
   float* data;
   int64_t length;

@@ -5,7 +5,9 @@
 //                        saveAffine?, residual?)
 //   batchNormBackward(rows, C, x, dy, y?, gamma?, mean, invstd, training, activation, dx,
 //                     dgamma?, dbeta?, affine?)
-//   ... and, trailing: forward (either): ldx?; backward: ldx?, accumulate?
+//   ... and, trailing: forward (either): ldx?; training forward: ldx?, stats? (Float64Array
+//   [count, mean[C], m2[C]], as conv2dForward's `stats` sums them: x is not read for them);
+//   backward: ldx?, accumulate?
 // ldx (default C): the distance between x's rows in floats, >= C: the first C channels of a
 // wider [rows, ldx] tensor are normalised (x, and the backward's dx, hold rows * ldx floats;
 // y, dy, residual rows * C). accumulate: dx += the gradient. Not in the references.
@@ -109,13 +111,23 @@ Napi::Value ForwardTraining(const Napi::CallbackInfo& info) {
                     "expected more than 1 value per channel when training, got " +
                         std::to_string(s.rows) + " (N*H*W) values for each of " +
                         std::to_string(s.C) + " channels");
+  const double* given = nullptr;
+  if (info.Length() > 16 && !info[16].IsNull() && !info[16].IsUndefined()) {
+    if (kReference) throwRangeError(info.Env(), op, "the reference takes no given statistics");
+    given = getDoubles(info, 16, op, "stats", 1 + 2 * s.C);
+    if (given[0] != double(s.rows))
+      throwRangeError(info.Env(), op,
+                      "stats were summed over " + std::to_string(given[0]) + " rows, x has " +
+                          std::to_string(s.rows));
+  }
   if (kReference) {
     ref::batchNormForwardTraining(s.rows, s.C, x, gamma, beta, runningMean, runningVar, factor,
                                   eps, activation, y, saveMean, saveInvstd, residual);
   } else {
     KernelCallScope scope;
     batchNormForwardTraining(s.rows, s.C, x, gamma, beta, runningMean, runningVar, factor, eps,
-                             activation, y, saveMean, saveInvstd, saveAffine, residual, s.ldx);
+                             activation, y, saveMean, saveInvstd, saveAffine, residual, s.ldx,
+                             given);
   }
   return info.Env().Undefined();
 }

@@ -6,6 +6,7 @@
 // lengths) because native code never trusts a length.
 #include <string>
 
+#include "../kernels/batchnorm.h"
 #include "../kernels/conv.h"
 #include "../runtime/threads.h"
 #include "args.h"
@@ -68,7 +69,8 @@ ConvAlgorithm getAlgorithm(const Napi::CallbackInfo& info, size_t i, const char*
   return static_cast<ConvAlgorithm>(getIntIn(info, i, op, "algorithm", 0, 4));
 }
 
-// (params, x, w, bias | null, residual | null, activation 0..2, y, algorithm?)
+// (params, x, w, bias | null, residual | null, activation 0..2, y, algorithm?, stats?): stats, a
+// Float64Array(1 + 2 Cout), receives y's batch statistics (count, mean, m2) for a batch norm.
 template <bool Reference>
 Napi::Value Forward(const Napi::CallbackInfo& info) {
   const char* op = Reference ? "conv2dForwardReference" : "conv2dForward";
@@ -83,11 +85,19 @@ Napi::Value Forward(const Napi::CallbackInfo& info) {
   epi.activation = static_cast<Activation>(getIntIn(info, 5, op, "activation", 0, 2));
   const FloatView y = getFloats(info, 6, op, "y", outputSize(p));
   const ConvAlgorithm algorithm = getAlgorithm(info, 7, op);
+  double* statsOut = isAbsent(info, 8) ? nullptr : getDoubles(info, 8, op, "stats", 1 + 2 * p.Cout);
   if (Reference) {
+    if (statsOut) throwRangeError(info.Env(), op, "the reference does not sum batch statistics");
     ref::conv2dForward(p, x.data, w.data, &epi, y.data);
   } else {
     KernelCallScope scope;
-    conv2dForward(p, x.data, w.data, &epi, y.data, algorithm);
+    if (statsOut) {
+      BatchStats stats(p.Cout, kernelThreads());
+      conv2dForward(p, x.data, w.data, &epi, y.data, algorithm, &stats);
+      stats.merge(statsOut);
+    } else {
+      conv2dForward(p, x.data, w.data, &epi, y.data, algorithm);
+    }
   }
   return info.Env().Undefined();
 }

@@ -3,6 +3,7 @@
 //   N, H, W, C, multiplier, KH, KW, strideH, strideW, padTop, padBottom, padLeft, padRight,
 //   dilationH, dilationW
 // followed by the tensors (flat Float32Arrays, lengths checked against the geometry).
+#include "../kernels/batchnorm.h"
 #include "../kernels/depthwise.h"
 #include "../runtime/threads.h"
 #include "args.h"
@@ -65,7 +66,8 @@ Activation getActivation(const Napi::CallbackInfo& info, size_t i, const char* o
   return static_cast<Activation>(getIntIn(info, i, op, "activation", 0, 2));
 }
 
-// (geometry, x, weight, bias | null, activation 0 none / 1 relu / 2 relu6, y)
+// (geometry, x, weight, bias | null, activation 0 none / 1 relu / 2 relu6, y, stats?): stats,
+// a Float64Array(1 + 2 C*m), receives y's batch statistics (count, mean, m2) for a batch norm.
 template <bool kReference>
 Napi::Value Forward(const Napi::CallbackInfo& info) {
   const char* op = kReference ? "depthwiseConv2dReference" : "depthwiseConv2d";
@@ -77,11 +79,21 @@ Napi::Value Forward(const Napi::CallbackInfo& info) {
   const float* bias = optionalFloats(info, 17, op, "bias", s.outChannels);
   const Activation activation = getActivation(info, 18, op);
   float* y = getFloats(info, 19, op, "y", s.output).data;
+  double* statsOut = info.Length() > 20 && !info[20].IsNull() && !info[20].IsUndefined()
+                         ? getDoubles(info, 20, op, "stats", 1 + 2 * s.outChannels)
+                         : nullptr;
   if (kReference) {
+    if (statsOut) throwRangeError(info.Env(), op, "the reference does not sum batch statistics");
     ref::depthwiseConv2dForward(g, x, weight, bias, activation, y);
   } else {
     KernelCallScope scope;
-    depthwiseConv2dForward(g, x, weight, bias, activation, y);
+    if (statsOut) {
+      BatchStats stats(s.outChannels, kernelThreads());
+      depthwiseConv2dForward(g, x, weight, bias, activation, y, &stats);
+      stats.merge(statsOut);
+    } else {
+      depthwiseConv2dForward(g, x, weight, bias, activation, y);
+    }
   }
   return info.Env().Undefined();
 }

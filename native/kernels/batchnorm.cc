@@ -72,19 +72,64 @@ void forEachBlockBackwards(RowRange range, int64_t C, Body body) {
   }
 }
 
+// Merges `count` partials (count, mean[C], m2[C]; `stride` doubles apart) with Chan's formula
+// into out (1 + 2C doubles, the same layout).
+void mergeStatParts(const double* parts, int count, int64_t stride, int64_t C, double* out) {
+  double n = 0;
+  for (int i = 0; i < count; ++i) n += parts[i * stride];
+  out[0] = n;
+  for (int64_t c = 0; c < C; ++c) {
+    double total = 0, mean = 0, m2 = 0;
+    for (int i = 0; i < count; ++i) {
+      const double* p = parts + i * stride;
+      if (p[0] == 0) continue;
+      const double next = total + p[0], delta = p[1 + c] - mean;
+      mean += delta * p[0] / next;
+      m2 += p[1 + C + c] + delta * delta * total * p[0] / next;
+      total = next;
+    }
+    out[1 + c] = mean;
+    out[1 + C + c] = m2;
+  }
+}
+
 }  // namespace
+
+BatchStats::BatchStats(int64_t C, int parts)
+    : C_(C), parts_(parts), part_(size_t(parts) * (1 + 2 * C), 0.0),
+      scratch_(size_t(parts) * 3 * C) {}
+
+void BatchStats::add(int part, const float* x, int64_t rows, int64_t ldx) {
+  if (rows <= 0 || C_ == 0) return;
+  double* mine = part_.data() + part * (1 + 2 * C_);
+  kernelsFor(activeIsa()).stats(x, rows, C_, ldx > 0 ? ldx : C_, mine, mine + 1, mine + 1 + C_,
+                                scratch_.data() + part * 3 * C_);
+}
+
+void BatchStats::addAll(const float* x, int64_t rows) {
+  const int threads = std::min(parts_, threadsFor(rows, C_));
+#pragma omp parallel num_threads(threads) if (threads > 1)
+  {
+    const RowRange range = rowsOfThread(rows);
+    add(threadIndex(), x + range.begin * C_, range.end - range.begin, C_);
+  }
+}
+
+void BatchStats::merge(double* out) const {
+  mergeStatParts(part_.data(), parts_, 1 + 2 * C_, C_, out);
+}
 
 void batchNormForwardTraining(int64_t rows, int64_t C, const float* x, const float* gamma,
                               const float* beta, float* runningMean, float* runningVar,
                               double factor, double eps, BnActivation activation, float* y,
                               float* saveMean, float* saveInvstd, float* saveAffine,
-                              const float* residual, int64_t ldx) {
+                              const float* residual, int64_t ldx, const double* given) {
   if (C == 0) return;
   if (ldx <= 0) ldx = C;
   const BnKernels k = kernelsFor(activeIsa());
   const int threads = threadsFor(rows, C);
   const int64_t perThreadDoubles = 1 + 2 * C;
-  Scratch partials(sizeof(double) * perThreadDoubles * threads);
+  Scratch partials(sizeof(double) * (perThreadDoubles * threads + (1 + 2 * C)));
   Scratch floats(sizeof(float) * (4 * C + 3 * C * threads));
   double* part = partials.as<double>();
   float* meanHi = floats.as<float>();
@@ -97,23 +142,22 @@ void batchNormForwardTraining(int64_t rows, int64_t C, const float* x, const flo
   {
     const int t = threadIndex();
     const RowRange range = rowsOfThread(rows);
-    double* mine = part + t * perThreadDoubles;
-    std::fill(mine, mine + perThreadDoubles, 0.0);
-    k.stats(x + range.begin * ldx, range.end - range.begin, C, ldx, mine, mine + 1, mine + 1 + C,
-            threadScratch + t * 3 * C);
+    if (!given) {  // else the producer of x summed them (BatchStats)
+      double* mine = part + t * perThreadDoubles;
+      std::fill(mine, mine + perThreadDoubles, 0.0);
+      k.stats(x + range.begin * ldx, range.end - range.begin, C, ldx, mine, mine + 1,
+              mine + 1 + C, threadScratch + t * 3 * C);
+    }
 #pragma omp barrier
     if (t == 0) {
-      const int count = threadCount();
+      double* merged = part + perThreadDoubles * threads;
+      if (given)
+        std::copy(given, given + perThreadDoubles, merged);
+      else
+        mergeStatParts(part, threadCount(), perThreadDoubles, C, merged);
+      const double n = merged[0];
       for (int64_t c = 0; c < C; ++c) {
-        double n = 0, mean = 0, m2 = 0;
-        for (int i = 0; i < count; ++i) {
-          const double* p = part + i * perThreadDoubles;
-          if (p[0] == 0) continue;
-          const double total = n + p[0], delta = p[1 + c] - mean;
-          mean += delta * p[0] / total;
-          m2 += p[1 + C + c] + delta * delta * n * p[0] / total;
-          n = total;
-        }
+        const double mean = merged[1 + c], m2 = merged[1 + C + c];
         const double var = std::max(0.0, m2 / n);
         const double invstd = 1 / std::sqrt(var + eps);
         const double g = gamma ? gamma[c] : 1.0;

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 namespace convkit {
 
@@ -28,11 +29,36 @@ enum class BnActivation : int { none = 0, relu = 1, relu6 = 2, silu = 3 };
 // with, so that the backward can recompute the activation's mask from x instead of reading y.
 // residual (rows x C, may be null) is added before the activation: y = act(bn(x) + residual),
 // a ResNet block's tail in one pass (its backward masks by y; the mask is not recomputable).
+// given (may be null): the batch statistics of x already summed (a BatchStats' merge, where x
+// was produced): count (== rows), mean[C], m2[C]; the forward then reads x once, not twice.
 void batchNormForwardTraining(int64_t rows, int64_t C, const float* x, const float* gamma,
                               const float* beta, float* runningMean, float* runningVar,
                               double factor, double eps, BnActivation activation, float* y,
                               float* saveMean, float* saveInvstd, float* saveAffine = nullptr,
-                              const float* residual = nullptr, int64_t ldx = 0);
+                              const float* residual = nullptr, int64_t ldx = 0,
+                              const double* given = nullptr);
+
+// Per-channel batch statistics summed where the rows are produced (a convolution's output,
+// chunk by chunk while it is in the caches), as the training forward sums them: each thread
+// adds its row blocks to its own part (same kernel, same blocking and Chan merges), and
+// merge() combines the parts into count, mean[C], m2[C] for batchNormForwardTraining's `given`.
+class BatchStats {
+ public:
+  BatchStats(int64_t C, int parts);
+  // Rows [0, rows) of x (row stride ldx, 0: C) into part `part` (one per thread).
+  void add(int part, const float* x, int64_t rows, int64_t ldx = 0);
+  // All rows of a contiguous x, split over the threads as the forward splits them.
+  void addAll(const float* x, int64_t rows);
+  // 1 + 2C doubles: count, mean[C], m2[C].
+  void merge(double* out) const;
+  int parts() const { return parts_; }
+
+ private:
+  int64_t C_;
+  int parts_;
+  std::vector<double> part_;    // parts x (count, mean[C], m2[C])
+  std::vector<float> scratch_;  // parts x 3C: the stats kernel's
+};
 
 // Eval: y = (x - runningMean) / sqrt(runningVar + eps) * gamma + beta, then the activation.
 void batchNormForwardEval(int64_t rows, int64_t C, const float* x, const float* gamma,

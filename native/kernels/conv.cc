@@ -26,6 +26,7 @@
 
 #include "../runtime/memory.h"
 #include "../runtime/threads.h"
+#include "batchnorm.h"
 #include "conv_common.h"
 #include "conv_grouped.h"
 #include "conv_implicit.h"
@@ -169,11 +170,36 @@ bool useImplicit(const Conv2dParams& p, ConvAlgorithm algorithm) {
   return implicitApplies(p) && (algorithm == ConvAlgorithm::implicit ||
                                 (algorithm == ConvAlgorithm::automatic && implicitPreferred(p)));
 }
-void gemmForward(const Conv2dParams& p, const float* x, const float* w, const GemmEpilogue* epi,
-                 float* y, ConvAlgorithm algorithm = ConvAlgorithm::automatic) {
+// A 1x1 convolution whose output's batch statistics are wanted (a batch norm follows): each
+// thread computes chunks of rows with a one-thread GEMM and sums each chunk's statistics right
+// after, while it is in L2 (~256 KiB of output per chunk), so the batch norm does not read the
+// output an extra time. Chunks go to threads statically: the sums do not depend on timing.
+void pointwiseForwardWithStats(int threads, const Conv2dParams& p, const Geometry& g,
+                               const float* x, const PackedWeight& wp, const GemmEpilogue* epi,
+                               float* y, BatchStats* stats) {
+  const int mr = wp.groups[0].mr;
+  int64_t rows = std::max<int64_t>(mr, (int64_t(64) << 10) / std::max<int64_t>(p.Cout, 1));
+  rows = std::min(rows / mr * mr, std::max<int64_t>(g.M, 1));
+  const int64_t chunks = (g.M + rows - 1) / rows;
+  const int team = static_cast<int>(std::min<int64_t>({threads, chunks, stats->parts()}));
+#pragma omp parallel num_threads(team) if (team > 1)
+  {
+    const int t = threadIndex(), nt = threadCount();
+    for (int64_t c = chunks * t / nt; c < chunks * (t + 1) / nt; ++c) {
+      const int64_t r0 = c * rows, r1 = std::min(g.M, r0 + rows);
+      forwardRows(1, p, g, x + r0 * p.Cin, p.Cin, wp, epi, y, r0, r1);
+      stats->add(t, y + r0 * p.Cout, r1 - r0);
+    }
+  }
+}
+
+// Returns whether it summed y's statistics into `stats` (1x1, one group), else the caller does.
+bool gemmForward(const Conv2dParams& p, const float* x, const float* w, const GemmEpilogue* epi,
+                 float* y, ConvAlgorithm algorithm = ConvAlgorithm::automatic,
+                 BatchStats* stats = nullptr) {
   if (useImplicit(p, algorithm)) {
     implicitForward(p, x, w, epi, y);
-    return;
+    return false;
   }
   const Geometry g = geometry(p);
   const int threads = kernelThreads();
@@ -181,8 +207,12 @@ void gemmForward(const Conv2dParams& p, const float* x, const float* w, const Ge
   packWeight(p, g, w, wpBuf.as<float>());
   const PackedWeight wp(p, g, wpBuf.as<float>());
   if (isPointwise(p)) {
+    if (stats && p.groups == 1) {
+      pointwiseForwardWithStats(threads, p, g, x, wp, epi, y, stats);
+      return true;
+    }
     forwardRows(threads, p, g, x, p.Cin, wp, epi, y, 0, g.M);
-    return;
+    return false;
   }
   const int64_t rows = forwardChunkRows(g, threads, wp.groups[0].mr);
   const int64_t chunks = (g.M + rows - 1) / rows;
@@ -204,6 +234,7 @@ void gemmForward(const Conv2dParams& p, const float* x, const float* w, const Ge
       forwardRows(1, p, g, col.as<float>(), g.Ktot, wp, epi, y, r0, r1);
     }
   }
+  return false;
 }
 
 // For stride 1, dx is the forward convolution of dy with the weight flipped in space and
@@ -545,7 +576,9 @@ void columnSums(const float* dy, int64_t M, int64_t C, float* out) {
 }
 
 void conv2dForward(const Conv2dParams& p, const float* x, const float* w,
-                   const GemmEpilogue* epilogue, float* y, ConvAlgorithm algorithm) {
+                   const GemmEpilogue* epilogue, float* y, ConvAlgorithm algorithm,
+                   BatchStats* stats) {
+  bool summed = false;
   if (useGroupedDirect(p, algorithm))
     groupedForward(p, x, w, epilogue, y);
   else if (useStem(p, algorithm, epilogue))
@@ -553,7 +586,8 @@ void conv2dForward(const Conv2dParams& p, const float* x, const float* w,
   else if (useWinograd(p, algorithm, true))
     winogradForward(p, x, w, epilogue, y);
   else
-    gemmForward(p, x, w, epilogue, y, algorithm);
+    summed = gemmForward(p, x, w, epilogue, y, algorithm, stats);
+  if (stats && !summed) stats->addAll(y, p.N * p.outH() * p.outW());
 }
 
 void conv2dBackwardData(const Conv2dParams& p, const float* dy, const float* w, float* dx,

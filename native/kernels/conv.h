@@ -8,6 +8,10 @@
 #include "gemm.h"
 
 namespace convkit {
+class BatchStats;  // batchnorm.h
+}
+
+namespace convkit {
 
 struct Conv2dParams {
   int64_t N, H, W, Cin, Cout, KH, KW;
@@ -33,9 +37,12 @@ enum class ConvAlgorithm : int { automatic = 0, gemm = 1, groupedDirect = 2, imp
 // Arguments are trusted (the binding validates them: positive sizes, divisibility, output
 // size >= 1). y = conv(x, w) then the epilogue (bias [Cout], residual [N, OH, OW, Cout] with
 // ldResidual = Cout, activation).
+// stats (may be null): also sums y's per-channel batch statistics into it (a batch norm
+// follows; batchnorm.h): 1x1 convolutions while each chunk of y is in cache, others after.
 void conv2dForward(const Conv2dParams& p, const float* x, const float* w,
                    const GemmEpilogue* epilogue, float* y,
-                   ConvAlgorithm algorithm = ConvAlgorithm::automatic);
+                   ConvAlgorithm algorithm = ConvAlgorithm::automatic,
+                   BatchStats* stats = nullptr);
 // dx = dL/dx (overwritten) from dy = dL/dy; with accumulate, dx += dL/dx (a gradient that
 // already holds another path's contribution: the 1x1 GEMM adds with beta = 1, other paths
 // compute into scratch and add).

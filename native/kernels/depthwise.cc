@@ -18,6 +18,7 @@
 #include <cstring>
 
 #include "../isa/depthwise_ukernels.h"
+#include "batchnorm.h"
 #include "../runtime/dispatch.h"
 #include "../runtime/memory.h"
 #include "../runtime/threads.h"
@@ -115,7 +116,8 @@ void expandChannels(const DepthwiseGeometry& g, const float* x, float* expanded)
 const char* depthwiseKernelName() { return selectPath().name; }
 
 void depthwiseConv2dForward(const DepthwiseGeometry& g, const float* x, const float* weight,
-                            const float* bias, Activation activation, float* y) {
+                            const float* bias, Activation activation, float* y,
+                            BatchStats* stats) {
   const int64_t Cout = g.outChannels(), Cp = paddedChannels(Cout), OH = g.OH();
   if (g.N == 0 || Cout == 0 || OH == 0 || g.OW() == 0) return;
   const DepthwisePath& path = selectPath();
@@ -134,7 +136,20 @@ void depthwiseConv2dForward(const DepthwiseGeometry& g, const float* x, const fl
     x = expanded.as<float>();
   }
   const isa::DepthwiseArgs a = makeArgs(g, w, b, activation);
-  parallelRows(g.N * OH, [&](int64_t begin, int64_t end) { path.forward(&a, x, y, begin, end); });
+  if (!stats) {
+    parallelRows(g.N * OH, [&](int64_t begin, int64_t end) { path.forward(&a, x, y, begin, end); });
+    return;
+  }
+  // Output rows in runs of ~256 KiB, each run's statistics summed right after it is written.
+  const int64_t rowFloats = g.OW() * Cout;
+  const int64_t run = std::max<int64_t>(1, (int64_t(64) << 10) / std::max<int64_t>(rowFloats, 1));
+  parallelRows(g.N * OH, [&](int64_t begin, int64_t end) {
+    for (int64_t r0 = begin; r0 < end; r0 += run) {
+      const int64_t r1 = std::min(end, r0 + run);
+      path.forward(&a, x, y, r0, r1);
+      stats->add(threadIndex(), y + r0 * rowFloats, (r1 - r0) * g.OW());
+    }
+  });
 }
 
 void depthwiseConv2dBackwardData(const DepthwiseGeometry& g, const float* dy,

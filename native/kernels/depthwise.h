@@ -11,6 +11,8 @@
 
 namespace convkit {
 
+class BatchStats;  // batchnorm.h
+
 struct DepthwiseGeometry {
   int64_t N, H, W, C;  // input
   int64_t multiplier;  // output channels = C * multiplier
@@ -27,9 +29,11 @@ struct DepthwiseGeometry {
 };
 
 // y = act(conv(x, weight) + bias). bias may be nullptr. Arguments are trusted (the binding
-// validates them); uses the active ISA path and kernelThreads() threads.
+// validates them); uses the active ISA path and kernelThreads() threads. stats (may be null):
+// also sums y's batch statistics, a few output rows at a time while they are in cache.
 void depthwiseConv2dForward(const DepthwiseGeometry& g, const float* x, const float* weight,
-                            const float* bias, Activation activation, float* y);
+                            const float* bias, Activation activation, float* y,
+                            BatchStats* stats = nullptr);
 // dx = gradient of the loss with respect to x, given dy [N, OH, OW, C*m]. Overwrites dx.
 void depthwiseConv2dBackwardData(const DepthwiseGeometry& g, const float* dy,
                                  const float* weight, float* dx);

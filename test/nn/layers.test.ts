@@ -1,6 +1,7 @@
 // Layer semantics as PyTorch's: BatchNorm2d statistics, Dropout and StochasticDepth in train
 // and eval, SE and Conv2dNormActivation keys and fusion.
 import { F, manualSeed, nn, noGrad, ones, randn, tensor } from '../../lib';
+import type { Tensor } from '../../lib';
 import { assertGradcheck } from '../../lib/autograd';
 import { expectThrows, maxRelativeError } from '../helpers';
 import { randomInput } from '../ops/inputs';
@@ -103,6 +104,36 @@ describe('blocks', () => {
     assertGradcheck((t) => block.forward(t), [randomInput([2, 4, 4, 2], 5)], {
       name: 'Conv2dNormActivation',
     });
+  });
+  test('in training, 1x1 and depthwise blocks hand the batch norm statistics summed by the convolution: same outputs, gradients and running stats as conv then batch norm', () => {
+    for (const [cin, cout, k, groups, act] of [
+      [13, 17, 1, 1, nn.ReLU6],
+      [7, 7, 3, 7, nn.SiLU],
+      [16, 16, 5, 16, null],
+      [3, 5, 3, 1, nn.ReLU], // 3x3: the separate pass, unchanged
+    ] as const) {
+      const run = (fused: boolean) => {
+        manualSeed(11);
+        const block = new nn.Conv2dNormActivation(cin, cout, k, {
+          groups,
+          activationLayer: act,
+        });
+        const x = randomInput([2, 9, 7, cin], 12, { scale: 3 });
+        const [conv, bn] = block.children() as [nn.Conv2d, nn.BatchNorm2d];
+        bn.activation = 'none';
+        const act_ = (y: Tensor) =>
+          act === nn.ReLU6 ? F.relu6(y) : act === nn.SiLU ? F.silu(y) : act ? F.relu(y) : y;
+        const y = fused ? block.forward(x) : act_(bn.forward(conv.forward(x)));
+        F.sum(F.mul(y, randomInput([...y.shape], 13, { requiresGrad: false }))).backward();
+        return [y, x.grad!, conv.weight.grad!, bn.weight!.grad!, bn.running_var!].map((t) =>
+          Array.from(t.data),
+        );
+      };
+      const [a, b] = [run(true), run(false)];
+      a.forEach((v, i) =>
+        expect(maxRelativeError(v, b[i]).error).toBeLessThan(i === 0 ? 1e-5 : 1e-4),
+      );
+    }
   });
   test('fused BN+ReLU6 backward equals BN then ReLU6 (training mode)', () => {
     // A finite difference straddles ReLU6's kinks too easily here; compare the two analytic

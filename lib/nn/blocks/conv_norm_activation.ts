@@ -1,7 +1,10 @@
 // torchvision.ops.Conv2dNormActivation: Sequential(conv, norm, activation) with keys 0, 1
 // (and 2 for the activation, which holds no parameters). When the norm is BatchNorm2d and the
-// activation ReLU / ReLU6 / SiLU, the activation runs fused inside the batch-norm kernel.
+// activation ReLU / ReLU6 / SiLU, the activation runs fused inside the batch-norm kernel; in
+// training, a 1x1 convolution hands the batch norm its output's batch statistics (summed while
+// each chunk of the output is in cache: one pass over memory less).
 import { checkInt } from '../../check';
+import { sumsStatsInCache } from '../../ops/conv';
 import type { Tensor } from '../../tensor';
 import { ActivationLayer, ReLU } from '../layers/activation';
 import { Conv2d, pairOf, Size2 } from '../layers/conv';
@@ -57,11 +60,18 @@ export class Conv2dNormActivation extends Sequential {
 
   override forward(x: Tensor): Tensor {
     const [conv, norm, act] = this.children();
-    const fused = norm instanceof BatchNorm2d ? fusableActivation(act) : null;
-    if (fused) {
-      (norm as BatchNorm2d).activation = fused;
-      return norm.forward(conv.forward(x));
+    if (!(norm instanceof BatchNorm2d)) return super.forward(x);
+    const fused = fusableActivation(act);
+    norm.activation = fused ?? 'none';
+    let y: Tensor;
+    // Training a 1x1 or depthwise convolution: it sums the batch statistics while its output
+    // is in cache.
+    if (norm.training && conv instanceof Conv2d && sumsStatsInCache(x, conv.weight, conv.options)) {
+      const batchStats = new Float64Array(1 + 2 * conv.outChannels);
+      y = norm.forwardWith(conv.forwardWith(x, { batchStats }), { batchStats });
+    } else {
+      y = norm.forward(conv.forward(x));
     }
-    return super.forward(x);
+    return act && !fused ? act.forward(y) : y;
   }
 }

@@ -58,6 +58,25 @@ export class Conv2d extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return F.conv2d(x, this.weight, this.bias, this.options);
+    const outputs = this.pendingOutputs ?? {};
+    this.pendingOutputs = null;
+    return F.conv2d(x, this.weight, this.bias, this.options, outputs);
+  }
+
+  /** forwardWith's outputs, read (and cleared) by the forward call it makes. */
+  private pendingOutputs: F.Conv2dOutputs | null = null;
+
+  /**
+   * forward that also fills F.conv2d's extra outputs (`batchStats`: the output's batch
+   * statistics for a batch norm that follows). It goes through forward, so what wraps forward
+   * (the profiler's hooks) sees the call.
+   */
+  forwardWith(x: Tensor, outputs: F.Conv2dOutputs): Tensor {
+    this.pendingOutputs = outputs;
+    try {
+      return this.forward(x);
+    } finally {
+      this.pendingOutputs = null;
+    }
   }
 }

@@ -66,22 +66,32 @@ export class BatchNorm2d extends Module {
       residual,
       channels: input.channels,
       accumulateGradInto: input.accumulateGradInto,
+      batchStats: useBatchStats ? input.batchStats : undefined,
     });
   }
 
   /** forwardWith's input options, read (and cleared) by the forward call it makes. */
-  private pendingInput: Pick<F.BatchNormOptions, 'channels' | 'accumulateGradInto'> | null = null;
+  private pendingInput: Pick<
+    F.BatchNormOptions,
+    'channels' | 'accumulateGradInto' | 'batchStats'
+  > | null = null;
 
   /**
    * forward with F.batchNorm's input options: `channels` (normalise x's first channels) and
-   * `accumulateGradInto` — how a DenseNet block reads its shared feature buffer. It goes
-   * through forward, so what wraps forward (the profiler's hooks) sees the call.
+   * `accumulateGradInto` — how a DenseNet block reads its shared feature buffer — and
+   * `batchStats` (x's statistics as the convolution producing it summed them; used in
+   * training). It goes through forward, so what wraps forward (the profiler's hooks) sees the
+   * call.
    */
   forwardWith(
     x: Tensor,
-    input: Pick<F.BatchNormOptions, 'residual' | 'channels' | 'accumulateGradInto'>,
+    input: Pick<F.BatchNormOptions, 'residual' | 'channels' | 'accumulateGradInto' | 'batchStats'>,
   ): Tensor {
-    this.pendingInput = { channels: input.channels, accumulateGradInto: input.accumulateGradInto };
+    this.pendingInput = {
+      channels: input.channels,
+      accumulateGradInto: input.accumulateGradInto,
+      batchStats: input.batchStats,
+    };
     try {
       return this.forward(x, input.residual ?? undefined);
     } finally {
