@@ -15,6 +15,7 @@ import type { Tensor } from '../tensor';
 import { AvgPool2d, BatchNorm2d, Conv2d, init, Linear, MaxPool2d, Module, ReLU } from '../nn';
 import { FeatureBuffer } from '../nn/blocks/feature_buffer';
 import { batchNormRelu, forwardFused, NamedSequential } from '../nn/blocks/fused_sequential';
+import { convForNorm } from '../nn/blocks/conv_norm_activation';
 import { boolOption, checkOptionNames, intOption, probabilityOption } from './builder_utils';
 import { registerModel, type ModelOptions } from './registry';
 import { checkNumber } from '../check';
@@ -67,8 +68,9 @@ export class DenseLayer extends Module {
 
   /** conv1, norm2-relu2, conv2 (and dropout) on the normalised input. */
   private newFeatures(normalized: Tensor): Tensor {
-    const bottleneck = this.conv1.forward(normalized);
-    const out = this.conv2.forward(batchNormRelu(this.norm2, bottleneck));
+    // conv1 (1x1) sums its output's batch statistics while in cache (convForNorm).
+    const { y: bottleneck, batchStats } = convForNorm(this.conv1, this.norm2, normalized);
+    const out = this.conv2.forward(batchNormRelu(this.norm2, bottleneck, 'relu', { batchStats }));
     return this.dropRate > 0 ? F.dropout(out, this.dropRate, { training: this.training }) : out;
   }
 }

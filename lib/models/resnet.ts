@@ -17,6 +17,7 @@ import { AdaptiveAvgPool2d, MaxPool2d } from '../nn/layers/pooling';
 import { Identity } from '../nn/layers/shape';
 import { SqueezeExcitation } from '../nn/blocks/squeeze_excitation';
 import { batchNormAddRelu } from '../nn/blocks/fused_sequential';
+import { convForNorm, convThenNorm } from '../nn/blocks/conv_norm_activation';
 import { checkOptionNames, probabilityOption } from './builder_utils';
 import { ModelOptions, registerModel } from './registry';
 
@@ -87,12 +88,13 @@ export function residualTail(
   lastNorm: BatchNorm2d,
   pre: Tensor,
   x: Tensor,
+  batchStats?: Float64Array,
 ): Tensor {
   if (block.residual && !block.se && !block.stochastic_depth) {
     const identity = block.downsample ? block.downsample.forward(x) : x;
-    return batchNormAddRelu(lastNorm, pre, identity);
+    return batchNormAddRelu(lastNorm, pre, identity, batchStats);
   }
-  let branch = lastNorm.forward(pre);
+  let branch = lastNorm.forwardWith(pre, { batchStats });
   if (block.se) branch = block.se.forward(branch);
   if (!block.residual) return F.relu(branch);
   if (block.stochastic_depth) branch = block.stochastic_depth.forward(branch);
@@ -186,9 +188,11 @@ export class Bottleneck extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    let out = this.bn1.forward(this.conv1.forward(x));
+    // The 1x1s sum their outputs' batch statistics while in cache (convForNorm).
+    let out = convThenNorm(this.conv1, this.bn1, x);
     out = this.bn2.forward(this.conv2.forward(out));
-    return residualTail(this, this.bn3, this.conv3.forward(out), x);
+    const { y, batchStats } = convForNorm(this.conv3, this.bn3, out);
+    return residualTail(this, this.bn3, y, x, batchStats);
   }
 }
 

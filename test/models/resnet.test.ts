@@ -7,6 +7,9 @@ import * as path from 'path';
 import { F, manualSeed, models, nn, noGrad, optim, randn, tensor, tidy } from '../../lib';
 import { gradcheck } from '../../lib/autograd';
 import { randomInput } from '../ops/inputs';
+import { maxRelativeError } from '../helpers';
+import { convNative } from '../../lib/kernels/conv';
+import type { Tensor } from '../../lib';
 
 const { BasicBlock, Bottleneck, PreActBlock, PreActBottleneck, PadShortcut } = models;
 
@@ -335,6 +338,48 @@ describe('gradcheck of every block (train mode, tiny sizes)', () => {
     () => new PreActBottleneck(4, 2, { downsample: new nn.Conv2d(4, 8, 1, { bias: false }) }),
     4,
   );
+});
+
+test('Bottleneck in training (its 1x1s hand the norms the batch statistics they summed) equals conv then batch norm', () => {
+  manualSeed(21);
+  const block = new Bottleneck(16, 4);
+  const x = randomInput([2, 5, 6, 16], 22, { scale: 2 });
+  const norm = (t: Tensor, m: nn.BatchNorm2d, activation: 'relu' | 'none') =>
+    F.batchNorm(t, { weight: m.weight, bias: m.bias, training: true, activation });
+  const reference = (a: Tensor) => {
+    let t = norm(F.conv2d(a, block.conv1.weight), block.bn1, 'relu');
+    t = norm(F.conv2d(t, block.conv2.weight, null, { padding: 1 }), block.bn2, 'relu');
+    return F.relu(F.add(norm(F.conv2d(t, block.conv3.weight), block.bn3, 'none'), a));
+  };
+  const grads = (f: (a: Tensor) => Tensor) => {
+    for (const p of [x, block.conv1.weight, block.conv3.weight, block.bn3.weight!]) p.grad = null;
+    const y = f(x);
+    F.sum(F.mul(y, randomInput([...y.shape], 23, { requiresGrad: false }))).backward();
+    return [
+      y,
+      x.grad!,
+      block.conv1.weight.grad!,
+      block.conv3.weight.grad!,
+      block.bn3.weight!.grad!,
+    ];
+  };
+  // The block's 1x1s pass a statistics array to the native convolution (the 3x3 does not).
+  const native = convNative as unknown as { conv2dForward: (...args: unknown[]) => void };
+  const forward = native.conv2dForward;
+  let withStats = 0;
+  native.conv2dForward = (...args: unknown[]) => {
+    if (args[8] instanceof Float64Array) withStats++;
+    forward(...args);
+  };
+  let got: Tensor[];
+  try {
+    got = grads((a) => block.forward(a));
+  } finally {
+    native.conv2dForward = forward;
+  }
+  expect(withStats).toBe(2);
+  const want = grads(reference);
+  got.forEach((t, i) => expect(maxRelativeError(t.data, want[i].data).error).toBeLessThan(1e-5));
 });
 
 test('option A shortcut: subsample by the stride and zero-pad channels on both sides', () => {

@@ -63,15 +63,29 @@ export class Conv2dNormActivation extends Sequential {
     if (!(norm instanceof BatchNorm2d)) return super.forward(x);
     const fused = fusableActivation(act);
     norm.activation = fused ?? 'none';
-    let y: Tensor;
-    // Training a 1x1 or depthwise convolution: it sums the batch statistics while its output
-    // is in cache.
-    if (norm.training && conv instanceof Conv2d && sumsStatsInCache(x, conv.weight, conv.options)) {
-      const batchStats = new Float64Array(1 + 2 * conv.outChannels);
-      y = norm.forwardWith(conv.forwardWith(x, { batchStats }), { batchStats });
-    } else {
-      y = norm.forward(conv.forward(x));
-    }
+    const y = conv instanceof Conv2d ? convThenNorm(conv, norm, x) : norm.forward(conv.forward(x));
     return act && !fused ? act.forward(y) : y;
   }
+}
+
+/**
+ * conv(x) for a batch norm that follows: in training, a 1x1 or depthwise convolution also sums
+ * the output's batch statistics while it is in cache (`batchStats`, to hand to the norm's
+ * forwardWith), so the norm reads its input once; otherwise batchStats is undefined.
+ */
+export function convForNorm(
+  conv: Conv2d,
+  norm: BatchNorm2d,
+  x: Tensor,
+): { y: Tensor; batchStats?: Float64Array } {
+  if (!norm.training || !sumsStatsInCache(x, conv.weight, conv.options))
+    return { y: conv.forward(x) };
+  const batchStats = new Float64Array(1 + 2 * conv.outChannels);
+  return { y: conv.forwardWith(x, { batchStats }), batchStats };
+}
+
+/** norm(conv(x)) with convForNorm's statistics. */
+export function convThenNorm(conv: Conv2d, norm: BatchNorm2d, x: Tensor): Tensor {
+  const { y, batchStats } = convForNorm(conv, norm, x);
+  return batchStats ? norm.forwardWith(y, { batchStats }) : norm.forward(y);
 }

@@ -25,12 +25,20 @@ export function batchNormRelu(
   }
 }
 
-/** relu(norm(x) + residual) in the batch-norm kernel: a residual block's tail in one pass. */
-export function batchNormAddRelu(norm: BatchNorm2d, x: Tensor, residual: Tensor): Tensor {
+/**
+ * relu(norm(x) + residual) in the batch-norm kernel: a residual block's tail in one pass
+ * (batchStats: x's, as the convolution producing it summed them).
+ */
+export function batchNormAddRelu(
+  norm: BatchNorm2d,
+  x: Tensor,
+  residual: Tensor,
+  batchStats?: Float64Array,
+): Tensor {
   const saved = norm.activation;
   norm.activation = 'relu';
   try {
-    return norm.forward(x, residual);
+    return norm.forwardWith(x, { residual, batchStats });
   } finally {
     norm.activation = saved;
   }
