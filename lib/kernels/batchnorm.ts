@@ -64,6 +64,7 @@ export interface BatchNormNative {
     affine?: Float32Array | null,
     ldx?: number,
     accumulate?: boolean,
+    gOut?: Float32Array | null,
   ): void;
   batchNormBackwardReference: BatchNormNative['batchNormBackward'];
 }
@@ -134,6 +135,11 @@ export interface BatchNormBackwardOptions {
    * a new one: the gradient of a shared feature buffer, accumulated in place.
    */
   accumulateInto?: Tensor | null;
+  /**
+   * Also return g, dy masked by the fused activation (dy's shape), written in the first pass:
+   * the gradient of a residual added before the activation. Needs an activation.
+   */
+  maskedGradient?: boolean;
 }
 
 /**
@@ -328,7 +334,7 @@ export function batchNorm2dBackward(
   x: Tensor,
   dy: Tensor,
   options: BatchNormBackwardOptions,
-): { dx: Tensor; dweight: Tensor | null; dbias: Tensor | null } {
+): { dx: Tensor; dweight: Tensor | null; dbias: Tensor | null; g: Tensor | null } {
   const op = 'batchNorm2dBackward';
   if (typeof options !== 'object' || options === null)
     throw invalidType(op, 'options', 'an object', options);
@@ -366,6 +372,9 @@ export function batchNorm2dBackward(
     accumulate = false;
   }
   const grads = options.parameterGradients ?? true;
+  if (options.maskedGradient && activation === 'none')
+    throw invalidRange(op, 'maskedGradient', 'used with a fused activation', "activation 'none'");
+  const g = options.maskedGradient ? empty(yShape) : null;
   const dweight = grads ? empty([C]) : null;
   const dbias = grads ? empty([C]) : null;
   batchNormNative.batchNormBackward(
@@ -385,8 +394,9 @@ export function batchNorm2dBackward(
     affine,
     ldx,
     accumulate,
+    g ? g.data : null,
   );
-  return { dx, dweight, dbias };
+  return { dx, dweight, dbias, g };
 }
 
 /** Checks a batch-statistics array for C channels: a Float64Array of 1 + 2C (batchnorm.ts). */

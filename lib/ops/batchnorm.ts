@@ -1,7 +1,6 @@
 // F.batchNorm with autograd, PyTorch's semantics: in training, normalise with the batch mean
 // and biased variance and update running stats (unbiased variance) in place; in eval, use the
 // running stats. Fused ReLU / ReLU6 / SiLU optional (one pass less over memory).
-import { activationBackward } from '../kernels/activation';
 import * as kernels from '../kernels/batchnorm';
 import { empty, Tensor, zeros } from '../tensor';
 import { record } from './record';
@@ -87,30 +86,30 @@ export function batchNorm(x: Tensor, options: BatchNormOptions = {}): Tensor {
     for (let c = 0; c < rv.length; c++) invstd.data[c] = 1 / Math.sqrt(rv[c] + eps);
   }
   return record(y, 'batchNorm', [x, weight, bias, residual], (dy) => {
-    // With a residual: the gradient of the sum (dy masked by the activation of y) goes to
-    // the residual as it is and into the plain batch-norm backward.
-    let g = dy;
-    if (residual && activation !== 'none') g = activationBackward(activation, y, dy);
-    const fusedActivation = residual ? 'none' : activation;
+    // With a residual: the gradient of the sum, g (dy masked by the activation of y), goes to
+    // the residual as it is; the batch-norm backward masks dy by y itself and writes g out in
+    // its first pass when the residual needs it (no separate masking pass).
+    const maskedGradient = residual?.requiresGrad === true && activation !== 'none';
     const into = x.requiresGrad && options.accumulateGradInto ? options.accumulateGradInto() : null;
-    const grads = kernels.batchNorm2dBackward(x, g, {
+    const grads = kernels.batchNorm2dBackward(x, dy, {
       channels: options.channels,
       accumulateInto: into,
       weight,
       mean,
       invstd,
       training,
-      activation: fusedActivation,
+      activation,
       // With the forward's affine the backward does not read y (one tensor less to stream).
-      y: affine || fusedActivation === 'none' ? null : y,
+      y: affine || activation === 'none' ? null : y,
       affine,
       parameterGradients: weight?.requiresGrad === true || bias?.requiresGrad === true,
+      maskedGradient,
     });
     return [
       x.requiresGrad && !into ? grads.dx : null,
       grads.dweight,
       grads.dbias,
-      residual?.requiresGrad ? g : null,
+      residual?.requiresGrad ? (maskedGradient ? grads.g : dy) : null,
     ];
   });
 }

@@ -7,7 +7,7 @@
 //                     dgamma?, dbeta?, affine?)
 //   ... and, trailing: forward (either): ldx?; training forward: ldx?, stats? (Float64Array
 //   [count, mean[C], m2[C]], as conv2dForward's `stats` sums them: x is not read for them);
-//   backward: ldx?, accumulate?
+//   backward: ldx?, accumulate?, gOut? (rows x C: receives g, dy masked by the activation)
 // ldx (default C): the distance between x's rows in floats, >= C: the first C channels of a
 // wider [rows, ldx] tensor are normalised (x, and the backward's dx, hold rows * ldx floats;
 // y, dy, residual rows * C). accumulate: dx += the gradient. Not in the references.
@@ -189,13 +189,17 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
     throwTypeError(info.Env(), op,
                    "the fused activation's backward needs the forward output y (or, except in "
                    "the reference, the forward's saveAffine), got null");
+  float* gOut = optionalFloats(info, 16, op, "gOut", s.elements);
+  if (gOut && (kReference || activation == BnActivation::none))
+    throwRangeError(info.Env(), op,
+                    "gOut needs a fused activation (and is not in the reference)");
   if (kReference) {
     ref::batchNormBackward(s.rows, s.C, x, dy, y, gamma, mean, invstd, training, activation, dx,
                            dgamma, dbeta, affine);
   } else {
     KernelCallScope scope;
     batchNormBackward(s.rows, s.C, x, dy, y, gamma, mean, invstd, training, activation, dx,
-                      dgamma, dbeta, affine, s.ldx, accumulate);
+                      dgamma, dbeta, affine, s.ldx, accumulate, gOut);
   }
   return info.Env().Undefined();
 }

@@ -23,7 +23,7 @@
   /* sumG += g, sumGX += g * (x - mean), g = dy masked by the activation of y, or, when   \
      affine ([meanHi | meanLo | scale | shift], C floats each, as given to apply) is not    \
      null, of the pre-activation recomputed from x (the same mask; y is not read).          \
-     gOut (rows x C, may be null; used only where the mask is recomputed): also stores g.   \
+     gOut (rows x C, may be null; not without an activation): also stores g there.         \
      scratch: 2*C floats. */                                                               \
   void f32_bn_backward_sums__##ISA(const float* x, const float* dy, const float* y,        \
                                    int64_t rows, int64_t C, int64_t ldx, const float* mean,\

@@ -216,7 +216,8 @@ void batchNormForwardEval(int64_t rows, int64_t C, const float* x, const float* 
 void batchNormBackward(int64_t rows, int64_t C, const float* x, const float* dy, const float* y,
                        const float* gamma, const float* mean, const float* invstd,
                        bool training, BnActivation activation, float* dx, float* dgamma,
-                       float* dbeta, const float* affine, int64_t ldx, bool accumulate) {
+                       float* dbeta, const float* affine, int64_t ldx, bool accumulate,
+                       float* gOut) {
   if (C == 0) return;
   if (ldx <= 0) ldx = C;
   const BnKernels k = kernelsFor(activeIsa());
@@ -238,6 +239,9 @@ void batchNormBackward(int64_t rows, int64_t C, const float* x, const float* dy,
   // when dx accumulates or has a row stride of its own.
   const bool saveG = activation == BnActivation::silu && !accumulate && ldx == C &&
                      rows * C <= (int64_t(12) << 20);
+  // Where g goes in pass 1 (and pass 2 reads it): the caller's gOut (a residual's gradient,
+  // which is g itself), else dx for the SiLU, else nowhere.
+  float* gStore = activation == BnActivation::none ? nullptr : gOut ? gOut : saveG ? dx : nullptr;
 #pragma omp parallel num_threads(threads) if (threads > 1)
   {
     const int t = threadIndex();
@@ -247,7 +251,7 @@ void batchNormBackward(int64_t rows, int64_t C, const float* x, const float* dy,
     const int64_t first = range.begin * C;
     k.backwardSums(x + range.begin * ldx, dy + first, y ? y + first : nullptr,
                    range.end - range.begin, C, ldx, mean, affine, act, sums, sums + C,
-                   threadScratch + t * 2 * C, saveG ? dx + first : nullptr);
+                   threadScratch + t * 2 * C, gStore ? gStore + first : nullptr);
 #pragma omp barrier
     if (t == 0) {
       const int count = threadCount();
@@ -270,9 +274,9 @@ void batchNormBackward(int64_t rows, int64_t C, const float* x, const float* dy,
 #pragma omp barrier
     forEachBlockBackwards(range, C, [&](int64_t row, int64_t n) {
       const int64_t offset = row * C;
-      if (saveG)  // g is in dx: no activation left to apply
-        k.backwardApply(x + row * ldx, dx + offset, nullptr, dx + offset, n, C, ldx, mean,
-                        nullptr, a, b, d, 0, stream, false);
+      if (gStore)  // g is stored: no activation left to apply
+        k.backwardApply(x + row * ldx, gStore + offset, nullptr, dx + row * ldx, n, C, ldx, mean,
+                        nullptr, a, b, d, 0, stream, accumulate);
       else
         k.backwardApply(x + row * ldx, dy + offset, y ? y + offset : nullptr, dx + row * ldx, n,
                         C, ldx, mean, affine, a, b, d, act, stream, accumulate);

@@ -76,11 +76,13 @@ void batchNormForwardEval(int64_t rows, int64_t C, const float* x, const float* 
 // y is ignored (may be null) without an activation or with affine.
 // dgamma / dbeta may be null (not needed, or affine=false). Two passes over memory:
 // per-channel sums of g and g*(x - mean), then dx.
+// gOut (rows x C, may be null; with an activation): also receives g, dy masked by the
+// activation (the gradient a fused residual gets), in the first pass; the second reads it.
 void batchNormBackward(int64_t rows, int64_t C, const float* x, const float* dy, const float* y,
                        const float* gamma, const float* mean, const float* invstd,
                        bool training, BnActivation activation, float* dx, float* dgamma,
                        float* dbeta, const float* affine = nullptr, int64_t ldx = 0,
-                       bool accumulate = false);
+                       bool accumulate = false, float* gOut = nullptr);
 
 namespace ref {
 // Naive loops in double: two-pass mean / variance, the textbook backward.

@@ -359,6 +359,9 @@ static inline bool canStream(const float* out, int64_t C) {
       if ((A == 3 || (A && affine)) && gOut)                                                  \
         backwardSums<A, true, true>(x, dy, y, rows, C, ldx, mean, affine, sumG, sumGX,        \
                                     scratch, gOut);                                           \
+      else if (A && gOut)                                                                     \
+        backwardSums<A, false, true>(x, dy, y, rows, C, ldx, mean, nullptr, sumG, sumGX,      \
+                                     scratch, gOut);                                          \
       else if (A == 3 || (A && affine))                                                       \
         backwardSums<A, true, false>(x, dy, y, rows, C, ldx, mean, affine, sumG, sumGX,       \
                                      scratch, nullptr);                                       \
