@@ -18,10 +18,10 @@
 #include <cstring>
 
 #include "../isa/depthwise_ukernels.h"
-#include "batchnorm.h"
 #include "../runtime/dispatch.h"
 #include "../runtime/memory.h"
 #include "../runtime/threads.h"
+#include "batchnorm.h"
 
 namespace convkit {
 

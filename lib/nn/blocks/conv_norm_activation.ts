@@ -1,8 +1,8 @@
 // torchvision.ops.Conv2dNormActivation: Sequential(conv, norm, activation) with keys 0, 1
 // (and 2 for the activation, which holds no parameters). When the norm is BatchNorm2d and the
 // activation ReLU / ReLU6 / SiLU, the activation runs fused inside the batch-norm kernel; in
-// training, a 1x1 convolution hands the batch norm its output's batch statistics (summed while
-// each chunk of the output is in cache: one pass over memory less).
+// training, a 1x1 or depthwise convolution hands the batch norm its output's batch statistics
+// (summed while each chunk of the output is in cache: one pass over memory less).
 import { checkInt } from '../../check';
 import { sumsStatsInCache } from '../../ops/conv';
 import type { Tensor } from '../../tensor';
