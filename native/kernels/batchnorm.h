@@ -44,6 +44,9 @@ void batchNormForwardTraining(int64_t rows, int64_t C, const float* x, const flo
 // merge() combines the parts into count, mean[C], m2[C] for batchNormForwardTraining's `given`.
 class BatchStats {
  public:
+  // How much output (floats) a producer writes before adding it: ~256 KiB, still in L2.
+  static constexpr int64_t kChunkFloats = int64_t(64) << 10;
+
   BatchStats(int64_t C, int parts);
   // Rows [0, rows) of x (row stride ldx, 0: C) into part `part` (one per thread).
   void add(int part, const float* x, int64_t rows, int64_t ldx = 0);

@@ -178,7 +178,7 @@ void pointwiseForwardWithStats(int threads, const Conv2dParams& p, const Geometr
                                const float* x, const PackedWeight& wp, const GemmEpilogue* epi,
                                float* y, BatchStats* stats) {
   const int mr = wp.groups[0].mr;
-  int64_t rows = std::max<int64_t>(mr, (int64_t(64) << 10) / std::max<int64_t>(p.Cout, 1));
+  int64_t rows = std::max<int64_t>(mr, BatchStats::kChunkFloats / std::max<int64_t>(p.Cout, 1));
   rows = std::min(rows / mr * mr, std::max<int64_t>(g.M, 1));
   const int64_t chunks = (g.M + rows - 1) / rows;
   const int team = static_cast<int>(std::min<int64_t>({threads, chunks, stats->parts()}));

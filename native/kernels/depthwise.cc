@@ -142,7 +142,8 @@ void depthwiseConv2dForward(const DepthwiseGeometry& g, const float* x, const fl
   }
   // Output rows in runs of ~256 KiB, each run's statistics summed right after it is written.
   const int64_t rowFloats = g.OW() * Cout;
-  const int64_t run = std::max<int64_t>(1, (int64_t(64) << 10) / std::max<int64_t>(rowFloats, 1));
+  const int64_t run =
+      std::max<int64_t>(1, BatchStats::kChunkFloats / std::max<int64_t>(rowFloats, 1));
   parallelRows(g.N * OH, [&](int64_t begin, int64_t end) {
     for (int64_t r0 = begin; r0 < end; r0 += run) {
       const int64_t r1 = std::min(end, r0 + run);

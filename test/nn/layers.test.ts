@@ -121,9 +121,9 @@ describe('blocks', () => {
         const x = randomInput([2, 9, 7, cin], 12, { scale: 3 });
         const [conv, bn] = block.children() as [nn.Conv2d, nn.BatchNorm2d];
         bn.activation = 'none';
-        const act_ = (y: Tensor) =>
+        const activate = (y: Tensor) =>
           act === nn.ReLU6 ? F.relu6(y) : act === nn.SiLU ? F.silu(y) : act ? F.relu(y) : y;
-        const y = fused ? block.forward(x) : act_(bn.forward(conv.forward(x)));
+        const y = fused ? block.forward(x) : activate(bn.forward(conv.forward(x)));
         F.sum(F.mul(y, randomInput([...y.shape], 13, { requiresGrad: false }))).backward();
         return [y, x.grad!, conv.weight.grad!, bn.weight!.grad!, bn.running_var!].map((t) =>
           Array.from(t.data),
