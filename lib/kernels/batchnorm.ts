@@ -22,7 +22,7 @@ export interface BatchNormNative {
     momentum: number,
     eps: number,
     activation: string,
-    y: Float32Array,
+    y: Float32Array | null,
     saveMean: Float32Array,
     saveInvstd: Float32Array,
     saveAffine?: Float32Array | null,
@@ -41,7 +41,7 @@ export interface BatchNormNative {
     runningVar: Float32Array,
     eps: number,
     activation: string,
-    y: Float32Array,
+    y: Float32Array | null,
     saveAffine?: Float32Array | null,
     residual?: Float32Array | null,
     ldx?: number,
@@ -217,7 +217,28 @@ export function batchNorm2dForwardTraining(
   x: Tensor,
   options: BatchNormTrainingOptions = {},
 ): { y: Tensor; saveMean: Tensor; saveInvstd: Tensor; saveAffine: Tensor | null } {
-  const op = 'batchNorm2dForwardTraining';
+  const out = forwardTraining('batchNorm2dForwardTraining', x, options, true);
+  return { ...out, y: out.y! };
+}
+
+/**
+ * The training forward without its output: batch statistics, running statistics and
+ * saveAffine ([4C], always), for a caller that applies them itself (batchnorm_excite.ts).
+ */
+export function batchNorm2dTrainingAffine(
+  x: Tensor,
+  options: BatchNormTrainingOptions = {},
+): { saveMean: Tensor; saveInvstd: Tensor; saveAffine: Tensor } {
+  const out = forwardTraining('batchNorm2dTrainingAffine', x, options, false);
+  return { saveMean: out.saveMean, saveInvstd: out.saveInvstd, saveAffine: out.saveAffine! };
+}
+
+function forwardTraining(
+  op: string,
+  x: Tensor,
+  options: BatchNormTrainingOptions,
+  output: boolean,
+): { y: Tensor | null; saveMean: Tensor; saveInvstd: Tensor; saveAffine: Tensor | null } {
   const { rows, C, ldx, yShape } = requireInput(op, 'x', x, options.channels);
   const gamma = channelVector(op, 'weight', options.weight, C, true);
   const beta = channelVector(op, 'bias', options.bias, C, true);
@@ -250,11 +271,11 @@ export function batchNorm2dForwardTraining(
   const stats = options.batchStats == null ? null : batchStatsArray(op, options.batchStats, C);
   if (stats && stats[0] !== rows)
     throw invalidRange(op, 'batchStats', `statistics of ${rows} rows (N*H*W)`, `${stats[0]} rows`);
-  const y = empty(yShape);
+  const y = output ? empty(yShape) : null;
   const saveMean = empty([C]);
   const saveInvstd = empty([C]);
   // With a residual the mask cannot be recomputed from x: the backward reads y.
-  const saveAffine = activation === 'none' || residual ? null : empty([4 * C]);
+  const saveAffine = output && (activation === 'none' || residual) ? null : empty([4 * C]);
   batchNormNative.batchNormForwardTraining(
     rows,
     C,
@@ -266,7 +287,7 @@ export function batchNorm2dForwardTraining(
     factor,
     eps,
     activation,
-    y.data,
+    y ? y.data : null,
     saveMean.data,
     saveInvstd.data,
     saveAffine ? saveAffine.data : null,
@@ -295,7 +316,24 @@ function residualData(
 
 /** Eval forward with the running statistics. */
 export function batchNorm2dForwardEval(x: Tensor, options: BatchNormEvalOptions): Tensor {
-  const op = 'batchNorm2dForwardEval';
+  return forwardEval('batchNorm2dForwardEval', x, options, true);
+}
+
+/** The eval forward's saveAffine ([4C]) without its output (batchnorm_excite.ts). */
+export function batchNorm2dEvalAffine(
+  x: Tensor,
+  options: Omit<BatchNormEvalOptions, 'saveAffine'>,
+): Tensor {
+  return forwardEval('batchNorm2dEvalAffine', x, options, false);
+}
+
+// Returns y, or without output the saveAffine it made.
+function forwardEval(
+  op: string,
+  x: Tensor,
+  options: BatchNormEvalOptions,
+  output: boolean,
+): Tensor {
   if (typeof options !== 'object' || options === null)
     throw invalidType(op, 'options', 'an object', options);
   const { rows, C, ldx, yShape } = requireInput(op, 'x', x, options.channels);
@@ -305,12 +343,14 @@ export function batchNorm2dForwardEval(x: Tensor, options: BatchNormEvalOptions)
   const runningVar = channelVector(op, 'runningVar', options.runningVar, C, false)!;
   const eps = checkEps(op, options.eps ?? 1e-5);
   const activation = checkActivation(op, options.activation ?? 'none');
-  const saveAffine =
-    options.saveAffine === undefined || options.saveAffine === null
+  const affineTensor = output ? null : empty([4 * C]);
+  const saveAffine = affineTensor
+    ? affineTensor.data
+    : options.saveAffine === undefined || options.saveAffine === null
       ? null
       : channelVector(op, 'saveAffine', options.saveAffine, 4 * C, false);
   const residual = residualData(op, yShape, options);
-  const y = empty(yShape);
+  const y = output ? empty(yShape) : null;
   batchNormNative.batchNormForwardEval(
     rows,
     C,
@@ -321,12 +361,12 @@ export function batchNorm2dForwardEval(x: Tensor, options: BatchNormEvalOptions)
     runningVar,
     eps,
     activation,
-    y.data,
+    y ? y.data : null,
     saveAffine,
     residual,
     ldx,
   );
-  return y;
+  return y ?? affineTensor!;
 }
 
 /** Backward of BN (+ the fused activation): dx, and dweight / dbias unless disabled. */

@@ -112,8 +112,32 @@ export class MBConv extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    const out = this.block.forward(x);
+    const out = this.branch(x);
     return this.useResConnect ? F.add(this.stochastic_depth.forward(out), x) : out;
+  }
+
+  /**
+   * The block's layers in order, with the depthwise norm and the squeeze-and-excitation in
+   * one op where they fuse (Conv2dNormActivation.forwardExcited: the unscaled activation is
+   * never stored).
+   */
+  private branch(x: Tensor): Tensor {
+    const layers = this.block.children();
+    let out = x;
+    for (let i = 0; i < layers.length; i++) {
+      const layer = layers[i];
+      const se = layers[i + 1];
+      if (layer instanceof nn.Conv2dNormActivation && se instanceof nn.SqueezeExcitation) {
+        const excited = layer.forwardExcited(out, (pooled) => se.scaleOfPooled(pooled));
+        if (excited) {
+          out = excited;
+          i++;
+          continue;
+        }
+      }
+      out = layer.forward(out);
+    }
+    return out;
   }
 }
 

@@ -3,6 +3,7 @@
 // running stats. Fused ReLU / ReLU6 / SiLU optional (one pass less over memory).
 import * as kernels from '../kernels/batchnorm';
 import { empty, Tensor, zeros } from '../tensor';
+import { batchNormExcite } from './batchnorm_excite';
 import { record } from './record';
 
 export interface BatchNormOptions {
@@ -39,9 +40,17 @@ export interface BatchNormOptions {
    * (F.conv2d's `batchStats`), so x is read once instead of twice.
    */
   batchStats?: Float64Array | null;
+  /**
+   * Scale the output per sample and channel by excite(its mean over H and W) ([N, 1, 1, C]
+   * in and out): a squeeze-and-excitation right after the norm, as in EfficientNet's MBConv,
+   * without storing the unscaled output (ops/batchnorm_excite.ts). Not with residual,
+   * channels or accumulateGradInto.
+   */
+  excite?: ((pooled: Tensor) => Tensor) | null;
 }
 
 export function batchNorm(x: Tensor, options: BatchNormOptions = {}): Tensor {
+  if (options.excite) return batchNormExcite(x, options, options.excite);
   const { weight = null, bias = null, eps = 1e-5, activation = 'none' } = options;
   const residual = options.residual ?? null;
   const training = options.training ?? false;

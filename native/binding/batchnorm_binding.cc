@@ -8,6 +8,9 @@
 //   ... and, trailing: forward (either): ldx?; training forward: ldx?, stats? (Float64Array
 //   [count, mean[C], m2[C]], as conv2dForward's `stats` sums them: x is not read for them);
 //   backward: ldx?, accumulate?, gOut? (rows x C: receives g, dy masked by the activation)
+//   batchNormExcitePool / Apply / BackwardSums / Backward: a norm whose output a
+//   squeeze-and-excitation scales (kernels/batchnorm_excite.h; signatures below).
+//   The forwards' y may be null when saveAffine is not: the affine for those.
 // ldx (default C): the distance between x's rows in floats, >= C: the first C channels of a
 // wider [rows, ldx] tensor are normalised (x, and the backward's dx, hold rows * ldx floats;
 // y, dy, residual rows * C). accumulate: dx += the gradient. Not in the references.
@@ -18,6 +21,7 @@
 #include <string>
 
 #include "../kernels/batchnorm.h"
+#include "../kernels/batchnorm_excite.h"
 #include "../runtime/threads.h"
 #include "args.h"
 #include "registry.h"
@@ -55,6 +59,15 @@ void checkResidual(const Napi::CallbackInfo& info, const char* op, BnActivation 
                    const float* residual) {
   if (residual && activation == BnActivation::silu)
     throwRangeError(info.Env(), op, "a residual cannot be fused with activation 'silu'");
+}
+
+// y may be null when saveAffine is not (the forward then only computes the affine, for
+// batchNormExcite*); the references always write y.
+void checkOutput(const Napi::CallbackInfo& info, const char* op, bool reference, const float* y,
+                 const float* saveAffine) {
+  if (!y && (reference || !saveAffine))
+    throwTypeError(info.Env(), op,
+                   reference ? "y must be a Float32Array" : "y and saveAffine cannot both be null");
 }
 
 struct Sizes {
@@ -100,12 +113,13 @@ Napi::Value ForwardTraining(const Napi::CallbackInfo& info) {
     throwRangeError(info.Env(), op, "momentum must be in [0, 1], got " + std::to_string(factor));
   const double eps = getEps(info, 8, op);
   const BnActivation activation = getActivation(info, 9, op);
-  float* y = getFloats(info, 10, op, "y", s.elements).data;
+  float* y = optionalFloats(info, 10, op, "y", s.elements);
   float* saveMean = getFloats(info, 11, op, "saveMean", s.C).data;
   float* saveInvstd = getFloats(info, 12, op, "saveInvstd", s.C).data;
   float* saveAffine = optionalFloats(info, 13, op, "saveAffine", 4 * s.C);
   const float* residual = optionalFloats(info, 14, op, "residual", s.elements);
   checkResidual(info, op, activation, residual);
+  checkOutput(info, op, kReference, y, saveAffine);
   if (s.rows < 2 && s.C > 0)
     throwRangeError(info.Env(), op,
                     "expected more than 1 value per channel when training, got " +
@@ -145,10 +159,11 @@ Napi::Value ForwardEval(const Napi::CallbackInfo& info) {
   const float* runningVar = getFloats(info, 6, op, "runningVar", s.C).data;
   const double eps = getEps(info, 7, op);
   const BnActivation activation = getActivation(info, 8, op);
-  float* y = getFloats(info, 9, op, "y", s.elements).data;
+  float* y = optionalFloats(info, 9, op, "y", s.elements);
   float* saveAffine = optionalFloats(info, 10, op, "saveAffine", 4 * s.C);
   const float* residual = optionalFloats(info, 11, op, "residual", s.elements);
   checkResidual(info, op, activation, residual);
+  checkOutput(info, op, kReference, y, saveAffine);
   if (kReference) {
     ref::batchNormForwardEval(s.rows, s.C, x, gamma, beta, runningMean, runningVar, eps,
                               activation, y, residual);
@@ -204,6 +219,92 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// The squeeze-and-excitation forms (kernels/batchnorm_excite.h): x is N x HW rows of C.
+struct ExciteSizes {
+  int64_t N, HW, C, elements, perSample;  // perSample: N * C
+};
+
+ExciteSizes getExciteSizes(const Napi::CallbackInfo& info, const char* op) {
+  ExciteSizes s;
+  s.N = getIndex(info, 0, op, "N");
+  s.HW = getIndex(info, 1, op, "HW");
+  s.C = getIndex(info, 2, op, "C");
+  s.elements = checkedMul(info.Env(), op, checkedMul(info.Env(), op, s.N, s.HW), s.C);
+  s.perSample = checkedMul(info.Env(), op, s.N, s.C);
+  return s;
+}
+
+// batchNormExcitePool(N, HW, C, x, affine, activation, pooled)
+Napi::Value ExcitePool(const Napi::CallbackInfo& info) {
+  const char* op = "batchNormExcitePool";
+  requireArgs(info, op, 7);
+  const ExciteSizes s = getExciteSizes(info, op);
+  const float* x = getFloats(info, 3, op, "x", s.elements).data;
+  const float* affine = getFloats(info, 4, op, "affine", 4 * s.C).data;
+  const BnActivation activation = getActivation(info, 5, op);
+  float* pooled = getFloats(info, 6, op, "pooled", s.perSample).data;
+  KernelCallScope scope;
+  batchNormExcitePool(s.N, s.HW, s.C, x, affine, activation, pooled);
+  return info.Env().Undefined();
+}
+
+// batchNormExciteApply(N, HW, C, x, affine, activation, s, out)
+Napi::Value ExciteApply(const Napi::CallbackInfo& info) {
+  const char* op = "batchNormExciteApply";
+  requireArgs(info, op, 8);
+  const ExciteSizes s = getExciteSizes(info, op);
+  const float* x = getFloats(info, 3, op, "x", s.elements).data;
+  const float* affine = getFloats(info, 4, op, "affine", 4 * s.C).data;
+  const BnActivation activation = getActivation(info, 5, op);
+  const float* scale = getFloats(info, 6, op, "s", s.perSample).data;
+  float* out = getFloats(info, 7, op, "out", s.elements).data;
+  KernelCallScope scope;
+  batchNormExciteApply(s.N, s.HW, s.C, x, affine, activation, scale, out);
+  return info.Env().Undefined();
+}
+
+// batchNormExciteBackwardSums(N, HW, C, x, dOut, mean, affine, activation, sums)
+Napi::Value ExciteBackwardSums(const Napi::CallbackInfo& info) {
+  const char* op = "batchNormExciteBackwardSums";
+  requireArgs(info, op, 9);
+  const ExciteSizes s = getExciteSizes(info, op);
+  const float* x = getFloats(info, 3, op, "x", s.elements).data;
+  const float* dOut = getFloats(info, 4, op, "dOut", s.elements).data;
+  const float* mean = getFloats(info, 5, op, "mean", s.C).data;
+  const float* affine = getFloats(info, 6, op, "affine", 4 * s.C).data;
+  const BnActivation activation = getActivation(info, 7, op);
+  float* sums = getFloats(info, 8, op, "sums", 5 * s.perSample).data;
+  KernelCallScope scope;
+  batchNormExciteBackwardSums(s.N, s.HW, s.C, x, dOut, mean, affine, activation, sums);
+  return info.Env().Undefined();
+}
+
+// batchNormExciteBackward(N, HW, C, x, dOut, gamma?, mean, invstd, affine, activation, s,
+//                         poolGrad, sums, training, dx, dgamma?, dbeta?)
+Napi::Value ExciteBackward(const Napi::CallbackInfo& info) {
+  const char* op = "batchNormExciteBackward";
+  requireArgs(info, op, 15);
+  const ExciteSizes s = getExciteSizes(info, op);
+  const float* x = getFloats(info, 3, op, "x", s.elements).data;
+  const float* dOut = getFloats(info, 4, op, "dOut", s.elements).data;
+  const float* gamma = optionalFloats(info, 5, op, "gamma", s.C);
+  const float* mean = getFloats(info, 6, op, "mean", s.C).data;
+  const float* invstd = getFloats(info, 7, op, "invstd", s.C).data;
+  const float* affine = getFloats(info, 8, op, "affine", 4 * s.C).data;
+  const BnActivation activation = getActivation(info, 9, op);
+  const float* scale = getFloats(info, 10, op, "s", s.perSample).data;
+  const float* poolGrad = getFloats(info, 11, op, "poolGrad", s.perSample).data;
+  const float* sums = getFloats(info, 12, op, "sums", 5 * s.perSample).data;
+  const bool training = getBool(info, 13, op, "training");
+  float* dx = getFloats(info, 14, op, "dx", s.elements).data;
+  float* dgamma = optionalFloats(info, 15, op, "dgamma", s.C);
+  float* dbeta = optionalFloats(info, 16, op, "dbeta", s.C);
+  KernelCallScope scope;
+  batchNormExciteBackward(s.N, s.HW, s.C, x, dOut, gamma, mean, invstd, affine, activation,
+                          scale, poolGrad, sums, training, dx, dgamma, dbeta);
+  return info.Env().Undefined();
+}
+
 }  // namespace
 
 void registerBatchNorm(Napi::Env env, Napi::Object exports) {
@@ -218,6 +319,13 @@ void registerBatchNorm(Napi::Env env, Napi::Object exports) {
   exports.Set("batchNormBackward", Napi::Function::New(env, Backward<false>, "batchNormBackward"));
   exports.Set("batchNormBackwardReference",
               Napi::Function::New(env, Backward<true>, "batchNormBackwardReference"));
+  exports.Set("batchNormExcitePool", Napi::Function::New(env, ExcitePool, "batchNormExcitePool"));
+  exports.Set("batchNormExciteApply",
+              Napi::Function::New(env, ExciteApply, "batchNormExciteApply"));
+  exports.Set("batchNormExciteBackwardSums",
+              Napi::Function::New(env, ExciteBackwardSums, "batchNormExciteBackwardSums"));
+  exports.Set("batchNormExciteBackward",
+              Napi::Function::New(env, ExciteBackward, "batchNormExciteBackward"));
 }
 
 }  // namespace convkit::binding

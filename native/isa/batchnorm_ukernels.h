@@ -35,7 +35,27 @@
                                     float* dx, int64_t rows, int64_t C, int64_t ldx,       \
                                     const float* mean, const float* affine, const float* a, \
                                     const float* b, const float* d, int activation,        \
-                                    bool stream, bool accumulate);
+                                    bool stream, bool accumulate);                          \
+  /* Batch norm + activation scaled per sample and channel (a squeeze-and-excitation after  \
+     it; isa/common/batchnorm_excite_impl.h): `width` channels of rows C floats apart,      \
+     per-channel arrays offset to the first, h = act(pre(x)) recomputed with affine.        \
+     sums[c] += the sum of h over the rows. */                                              \
+  void f32_bn_activation_sums__##ISA(const float* x, int64_t rows, int64_t width, int64_t C, \
+                                     const float* affine, int activation, float* sums);     \
+  /* out = h * s[c]. stream as for apply. */                                                \
+  void f32_bn_apply_scaled__##ISA(const float* x, float* out, int64_t rows, int64_t width,   \
+                                  int64_t C, const float* affine, const float* s,            \
+                                  int activation, bool stream);                              \
+  /* sums (five parts C floats apart) += over the rows: dOut * h, dOut * t,                 \
+     dOut * t * (x - mean), t, t * (x - mean); t = act'(pre(x)). */                         \
+  void f32_bn_excite_backward_sums__##ISA(const float* x, const float* dOut, int64_t rows,   \
+                                          int64_t width, int64_t C, const float* mean,       \
+                                          const float* affine, int activation, float* sums); \
+  /* dx = a * (dOut * s + q) * t + b * (x - mean) + d. */                                   \
+  void f32_bn_excite_backward_apply__##ISA(                                                  \
+      const float* x, const float* dOut, float* dx, int64_t rows, int64_t width, int64_t C,  \
+      const float* mean, const float* affine, const float* s, const float* q, const float* a, \
+      const float* b, const float* d, int activation, bool stream);
 
 namespace convkit::isa {
 CONVKIT_BN_UKERNELS(avx512)

@@ -8,59 +8,15 @@
 #include <algorithm>
 #include <cmath>
 
-#include "../isa/batchnorm_ukernels.h"
-#include "../runtime/dispatch.h"
+#include "batchnorm_driver.h"
 #include "../runtime/memory.h"
 #include "../runtime/threads.h"
 
 namespace convkit {
 
+using namespace bn_driver;
+
 namespace {
-
-struct BnKernels {
-  decltype(&isa::f32_bn_stats__generic) stats;
-  decltype(&isa::f32_bn_apply__generic) apply;
-  decltype(&isa::f32_bn_backward_sums__generic) backwardSums;
-  decltype(&isa::f32_bn_backward_apply__generic) backwardApply;
-};
-
-BnKernels kernelsFor(Isa isa) {
-  switch (isa) {
-    case Isa::avx512:
-      return {isa::f32_bn_stats__avx512, isa::f32_bn_apply__avx512,
-              isa::f32_bn_backward_sums__avx512, isa::f32_bn_backward_apply__avx512};
-    case Isa::avx2:
-      return {isa::f32_bn_stats__avx2, isa::f32_bn_apply__avx2, isa::f32_bn_backward_sums__avx2,
-              isa::f32_bn_backward_apply__avx2};
-    case Isa::generic:
-      break;
-  }
-  return {isa::f32_bn_stats__generic, isa::f32_bn_apply__generic,
-          isa::f32_bn_backward_sums__generic, isa::f32_bn_backward_apply__generic};
-}
-
-// Small problems run on one thread: waking the second costs more than it saves.
-int threadsFor(int64_t rows, int64_t C) {
-  return rows * C < (int64_t(1) << 15) ? 1 : kernelThreads();
-}
-
-struct RowRange {
-  int64_t begin, end;
-};
-
-RowRange rowsOfThread(int64_t rows) {
-  const int64_t count = threadCount(), index = threadIndex();
-  const int64_t per = (rows + count - 1) / count;
-  const int64_t begin = std::min(rows, index * per);
-  return {begin, std::min(rows, begin + per)};
-}
-
-// Outputs at least this large are written with non-temporal stores: they cannot stay in the
-// caches anyway, and skipping the read-for-ownership leaves the caches to the inputs that
-// pass 2 re-reads (walking backwards) — output bytes at copy speed instead of 2x traffic.
-bool streamOutput(int64_t rows, int64_t C) {
-  return rows * C * int64_t(sizeof(float)) >= (int64_t(8) << 20);
-}
 
 // Calls body(first, count) over [range) in blocks of ~64 KiB, last block first.
 template <typename Body>
@@ -176,10 +132,11 @@ void batchNormForwardTraining(int64_t rows, int64_t C, const float* x, const flo
       if (saveAffine) std::copy(meanHi, meanHi + 4 * C, saveAffine);
     }
 #pragma omp barrier
-    forEachBlockBackwards(range, C, [&](int64_t first, int64_t n) {
-      k.apply(x + first * ldx, y + first * C, n, C, ldx, meanHi, meanLo, scale, shift,
-              residual ? residual + first * C : nullptr, static_cast<int>(activation), stream);
-    });
+    if (y)  // else the caller applies saveAffine itself (batchnorm_excite.h)
+      forEachBlockBackwards(range, C, [&](int64_t first, int64_t n) {
+        k.apply(x + first * ldx, y + first * C, n, C, ldx, meanHi, meanLo, scale, shift,
+                residual ? residual + first * C : nullptr, static_cast<int>(activation), stream);
+      });
   }
 }
 
@@ -203,6 +160,7 @@ void batchNormForwardEval(int64_t rows, int64_t C, const float* x, const float* 
     std::copy(runningMean, runningMean + C, saveAffine);
     std::copy(zero, zero + 3 * C, saveAffine + C);
   }
+  if (!y) return;  // the caller applies saveAffine itself (batchnorm_excite.h)
   const int threads = threadsFor(rows, C);
 #pragma omp parallel num_threads(threads) if (threads > 1)
   {

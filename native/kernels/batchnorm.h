@@ -29,6 +29,7 @@ enum class BnActivation : int { none = 0, relu = 1, relu6 = 2, silu = 3 };
 // with, so that the backward can recompute the activation's mask from x instead of reading y.
 // residual (rows x C, may be null) is added before the activation: y = act(bn(x) + residual),
 // a ResNet block's tail in one pass (its backward masks by y; the mask is not recomputable).
+// y may be null (then saveAffine may not): statistics, running stats and saveAffine only.
 // given (may be null): the batch statistics of x already summed (a BatchStats' merge, where x
 // was produced): count (== rows), mean[C], m2[C]; the forward then reads x once, not twice.
 void batchNormForwardTraining(int64_t rows, int64_t C, const float* x, const float* gamma,
@@ -64,6 +65,7 @@ class BatchStats {
 };
 
 // Eval: y = (x - runningMean) / sqrt(runningVar + eps) * gamma + beta, then the activation.
+// y may be null: saveAffine only.
 void batchNormForwardEval(int64_t rows, int64_t C, const float* x, const float* gamma,
                           const float* beta, const float* runningMean, const float* runningVar,
                           double eps, BnActivation activation, float* y,

@@ -2,6 +2,7 @@
 // per-variant table (dropout, BN eps/momentum, stochastic depth), compound scaling, forward
 // shapes, stochastic depth in training and eval, MBConv gradients, a few training steps.
 import { assertGradcheck, F, manualSeed, models, nn, noGrad, optim, randn, tidy } from '../../lib';
+import { maxRelativeError } from '../helpers';
 import { randomInput } from '../ops/inputs';
 
 const count = (m: nn.Module): number => m.parameters().reduce((n, p) => n + p.size, 0);
@@ -141,10 +142,12 @@ describe('stochastic depth', () => {
         expect(dropped).toBeGreaterThanOrEqual(18);
         expect(dropped).toBeLessThanOrEqual(46);
 
+        // The block runs the depthwise norm and the excitation as one op (batchNormExcite),
+        // which rounds differently from the layers one by one.
         block.eval();
         const a = block.forward(x).data;
         const b = F.add(block.block.forward(x), x).data;
-        expect(a).toEqual(b);
+        expect(maxRelativeError(a, b).error).toBeLessThan(1e-5);
       }),
     );
   });
@@ -156,9 +159,9 @@ describe('stochastic depth', () => {
     const x = randn([4, 4, 4, 8]);
     noGrad(() =>
       tidy(() => {
-        const a = block.forward(x).toArray();
-        const b = block.block.forward(x).toArray();
-        expect(a).toEqual(b);
+        const a = block.forward(x).data;
+        const b = block.block.forward(x).data;
+        expect(maxRelativeError(a, b).error).toBeLessThan(1e-5);
       }),
     );
   });

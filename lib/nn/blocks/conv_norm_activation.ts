@@ -66,7 +66,28 @@ export class Conv2dNormActivation extends Sequential {
     const y = conv instanceof Conv2d ? convThenNorm(conv, norm, x) : norm.forward(conv.forward(x));
     return act && !fused ? act.forward(y) : y;
   }
+
+  /**
+   * forward(x) * excite(its mean over H and W), a squeeze-and-excitation after this block,
+   * in the batch norm's kernels when the norm is BatchNorm2d and the activation fusable
+   * (F.batchNorm's `excite`: the unscaled output is never stored); else null, and the caller
+   * runs the two itself.
+   */
+  forwardExcited(x: Tensor, excite: (pooled: Tensor) => Tensor): Tensor | null {
+    const [conv, norm, act] = this.children();
+    const fused = fusableActivation(act);
+    if (!(conv instanceof Conv2d) || !(norm instanceof BatchNorm2d) || (act && !fused)) return null;
+    norm.activation = fused ?? 'none';
+    const { y, batchStats } = convForNorm(conv, norm, x);
+    return norm.forwardWith(y, { batchStats, excite });
+  }
 }
+
+// One statistics buffer per convolution, reused every step: the norm reads it before the conv
+// runs again. A fresh typed array per call would cost a young-generation GC each time: V8
+// starts one whenever it allocates a buffer (over 64 bytes) while the young generation holds
+// tens of MB of array buffers, which during a training step it always does.
+const statsBuffers = new WeakMap<Conv2d, Float64Array>();
 
 /**
  * conv(x) for a batch norm that follows: in training, a 1x1 or depthwise convolution also sums
@@ -80,7 +101,11 @@ export function convForNorm(
 ): { y: Tensor; batchStats?: Float64Array } {
   if (!norm.training || !sumsStatsInCache(x, conv.weight, conv.options))
     return { y: conv.forward(x) };
-  const batchStats = new Float64Array(1 + 2 * conv.outChannels);
+  let batchStats = statsBuffers.get(conv);
+  if (batchStats?.length !== 1 + 2 * conv.outChannels) {
+    batchStats = new Float64Array(1 + 2 * conv.outChannels);
+    statsBuffers.set(conv, batchStats);
+  }
   return { y: conv.forwardWith(x, { batchStats }), batchStats };
 }
 

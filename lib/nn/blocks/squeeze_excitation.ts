@@ -33,7 +33,12 @@ export class SqueezeExcitation extends Module {
   }
 
   scale(x: Tensor): Tensor {
-    const s = this.fc1.forward(this.avgpool.forward(x));
+    return this.scaleOfPooled(this.avgpool.forward(x));
+  }
+
+  /** The scale from x's mean over H and W ([N, 1, 1, C]): what F.batchNorm's excite takes. */
+  scaleOfPooled(pooled: Tensor): Tensor {
+    const s = this.fc1.forward(pooled);
     return this.scale_activation.forward(this.fc2.forward(this.activation.forward(s)));
   }
 

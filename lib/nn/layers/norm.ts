@@ -67,30 +67,35 @@ export class BatchNorm2d extends Module {
       channels: input.channels,
       accumulateGradInto: input.accumulateGradInto,
       batchStats: useBatchStats ? input.batchStats : undefined,
+      excite: input.excite,
     });
   }
 
   /** forwardWith's input options, read (and cleared) by the forward call it makes. */
   private pendingInput: Pick<
     F.BatchNormOptions,
-    'channels' | 'accumulateGradInto' | 'batchStats'
+    'channels' | 'accumulateGradInto' | 'batchStats' | 'excite'
   > | null = null;
 
   /**
    * forward with F.batchNorm's input options: `channels` (normalise x's first channels) and
    * `accumulateGradInto` — how a DenseNet block reads its shared feature buffer — and
    * `batchStats` (x's statistics as the convolution producing it summed them; used in
-   * training). It goes through forward, so what wraps forward (the profiler's hooks) sees the
+   * training), and `excite` (a squeeze-and-excitation scaling the output). It goes through forward, so what wraps forward (the profiler's hooks) sees the
    * call.
    */
   forwardWith(
     x: Tensor,
-    input: Pick<F.BatchNormOptions, 'residual' | 'channels' | 'accumulateGradInto' | 'batchStats'>,
+    input: Pick<
+      F.BatchNormOptions,
+      'residual' | 'channels' | 'accumulateGradInto' | 'batchStats' | 'excite'
+    >,
   ): Tensor {
     this.pendingInput = {
       channels: input.channels,
       accumulateGradInto: input.accumulateGradInto,
       batchStats: input.batchStats,
+      excite: input.excite,
     };
     try {
       return this.forward(x, input.residual ?? undefined);

@@ -19,8 +19,10 @@ constexpr int kLanes = 8;
 constexpr int kVectorBytes = 32;
 #include "../common/simd.h"
 #include "../common/batchnorm_impl.h"
+#include "../common/batchnorm_excite_impl.h"
 }  // namespace convkit::isa::avx2
 
 namespace convkit::isa {
 CONVKIT_BN_ISA_ENTRY_POINTS(avx2)
+CONVKIT_BN_EXCITE_ISA_ENTRY_POINTS(avx2)
 }  // namespace convkit::isa

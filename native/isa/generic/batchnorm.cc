@@ -19,8 +19,10 @@ constexpr int kLanes = 4;
 constexpr int kVectorBytes = 16;
 #include "../common/simd.h"
 #include "../common/batchnorm_impl.h"
+#include "../common/batchnorm_excite_impl.h"
 }  // namespace convkit::isa::generic
 
 namespace convkit::isa {
 CONVKIT_BN_ISA_ENTRY_POINTS(generic)
+CONVKIT_BN_EXCITE_ISA_ENTRY_POINTS(generic)
 }  // namespace convkit::isa
