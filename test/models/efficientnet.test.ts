@@ -1,7 +1,19 @@
 // EfficientNet beyond torchvision_keys.test.ts (keys, shapes and counts of B0-B7): the
 // per-variant table (dropout, BN eps/momentum, stochastic depth), compound scaling, forward
 // shapes, stochastic depth in training and eval, MBConv gradients, a few training steps.
-import { assertGradcheck, F, manualSeed, models, nn, noGrad, optim, randn, tidy } from '../../lib';
+import {
+  assertGradcheck,
+  F,
+  manualSeed,
+  models,
+  nn,
+  noGrad,
+  optim,
+  randn,
+  runtime,
+  tidy,
+} from '../../lib';
+import { native } from '../../lib/native';
 import { maxRelativeError } from '../helpers';
 import { randomInput } from '../ops/inputs';
 
@@ -190,6 +202,37 @@ describe('MBConv gradients (BN in training mode, stochastic depth off)', () => {
     const x = randomInput([2, 5, 5, cnf.inputChannels], 12);
     assertGradcheck((xi) => block.forward(xi), [x, ...block.parameters()], { name, eps: 1e-3 });
   });
+});
+
+test('MBConv runs the depthwise norm and the excitation as one op, and frees what it made', () => {
+  manualSeed(11);
+  const block = new models.MBConv(
+    { expandRatio: 6, kernel: 3, stride: 1, inputChannels: 8, outChannels: 8, numLayers: 1 },
+    0,
+  ).train();
+  const x = randn([2, 6, 6, 8]);
+  const addon = native as unknown as Record<string, (...args: unknown[]) => unknown>;
+  const calls = new Map<string, number>();
+  const names = ['batchNormExcitePool', 'batchNormExciteBackward', 'adaptiveAvgPool2d'];
+  const originals = names.map((name) => addon[name]);
+  names.forEach((name, i) => {
+    addon[name] = (...args: unknown[]) => {
+      calls.set(name, (calls.get(name) ?? 0) + 1);
+      return originals[i](...args);
+    };
+  });
+  const step = () => tidy(() => F.sum(block.forward(x)).backward());
+  try {
+    step();
+    const live = runtime.memory.stats().liveBytes;
+    step();
+    expect(runtime.memory.stats().liveBytes).toBe(live);
+  } finally {
+    names.forEach((name, i) => (addon[name] = originals[i]));
+  }
+  expect(calls.get('batchNormExcitePool')).toBe(2);
+  expect(calls.get('batchNormExciteBackward')).toBe(2);
+  expect(calls.get('adaptiveAvgPool2d')).toBeUndefined();
 });
 
 test('efficientnet_b0 at 32x32 takes a few SGD steps on a fixed batch and the loss falls', () => {

@@ -106,6 +106,36 @@ describe('batchNorm with a residual (a ResNet block tail: act(bn(x) + residual))
       });
 });
 
+describe('batchNorm with excite (a squeeze-and-excitation fused into the norm)', () => {
+  for (const training of [true, false])
+    for (const activation of ['none', 'silu'] as const)
+      test(`training=${training} activation=${activation}`, () => {
+        const C = 3;
+        const x = randomInput([2, 3, 4, C], 24, { scale: 2 });
+        const w = randomInput([C], 25, { avoid: [0], margin: 0.3 });
+        const b = randomInput([C], 26);
+        const fc = randomInput([C, C, 1, 1], 27);
+        const fcBias = randomInput([C], 28);
+        const runningMean = randomInput([C], 29, { requiresGrad: false });
+        const runningVar = randomInput([C], 30, { requiresGrad: false });
+        runningVar.data.forEach((v, i) => (runningVar.data[i] = Math.abs(v) + 0.5));
+        assertGradcheck(
+          (xi, wi, bi, fi, fbi) =>
+            F.batchNorm(xi, {
+              weight: wi,
+              bias: bi,
+              training,
+              runningMean: runningMean.clone(),
+              runningVar: runningVar.clone(),
+              activation,
+              excite: (pooled) => F.sigmoid(F.conv2d(pooled, fi, fbi)),
+            }),
+          [x, w, b, fc, fcBias],
+          { name: `batchNorm+excite ${training} ${activation}` },
+        );
+      });
+});
+
 describe('activations', () => {
   const cases: Array<[string, (x: F.Tensor) => F.Tensor, number[]]> = [
     ['relu', F.relu, [0]],
