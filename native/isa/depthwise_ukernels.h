@@ -15,6 +15,7 @@ namespace convkit::isa {
 constexpr int64_t kDepthwiseChannelPad = 16;
 
 struct DepthwiseArgs {
+  int64_t N;       // images
   int64_t H, W;    // input rows / columns (per image)
   int64_t OH, OW;  // output rows / columns
   int64_t C, Cp;   // channels, padded channel stride of weight / bias / partial sums

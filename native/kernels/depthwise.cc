@@ -70,6 +70,7 @@ void packWeights(const DepthwiseGeometry& g, const float* weight, bool flip, flo
 isa::DepthwiseArgs makeArgs(const DepthwiseGeometry& g, const float* packedWeight,
                             const float* bias, Activation activation) {
   isa::DepthwiseArgs a;
+  a.N = g.N;
   a.H = g.H;
   a.W = g.W;
   a.OH = g.OH();

@@ -176,30 +176,32 @@ describeEachIsa('depthwise', () => {
           );
   });
 
-  test('stride-1 window kernels: widths around the 4- and 8-pixel steps, padding 0..3', () => {
-    // 3x3 and 5x5 at stride 1 take the window kernels (steps of 8 output pixels on AVX-512, 4
-    // on AVX2 / generic; the first, last and short steps load zeros outside the row).
+  test('window kernels, stride 1 and 2: widths around the 4- and 8-pixel steps, padding 0..3', () => {
+    // 3x3 and 5x5 at stride 1 (and 2, inputs up to 16 MB) take the window kernels (steps of 8
+    // output pixels on AVX-512, 4 on AVX2 / generic; the first, last and short steps load zeros
+    // outside the row).
     let seed = 700;
     for (const k of [3, 5])
-      for (const W of [1, 3, 4, 5, 8, 9, 12, 17, 19])
-        for (const pad of [0, 1, 2, 3])
-          expectMatches(
-            fit({
-              N: seed % 2 === 0 ? 1 : 2,
-              H: 3 + (seed % 5),
-              W,
-              C: channels[seed % channels.length],
-              m: 1,
-              KH: k,
-              KW: k,
-              stride: [1, 1],
-              pad: [pad, (pad + 1) % 4, pad, (pad + seed) % 4],
-              dilation: [1, 1],
-              bias: seed % 2 === 1,
-              activation: seed % 3,
-            }),
-            seed++,
-          );
+      for (const stride of [1, 2])
+        for (const W of [1, 3, 4, 5, 8, 9, 12, 17, 19, 33])
+          for (const pad of [0, 1, 2, 3])
+            expectMatches(
+              fit({
+                N: seed % 2 === 0 ? 1 : 2,
+                H: 3 + (seed % 5),
+                W,
+                C: channels[seed % channels.length],
+                m: 1,
+                KH: k,
+                KW: k,
+                stride: [stride, stride],
+                pad: [pad, (pad + 1) % 4, pad, (pad + seed) % 4],
+                dilation: [1, 1],
+                bias: seed % 2 === 1,
+                activation: seed % 3,
+              }),
+              seed++,
+            );
   });
 
   test('1, 2, 3 and 5 threads (row ranges split inside images)', () => {
