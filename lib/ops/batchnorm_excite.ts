@@ -13,7 +13,7 @@
 import * as kernels from '../kernels/batchnorm';
 import * as excite from '../kernels/batchnorm_excite';
 import { Tensor, zeros } from '../tensor';
-import type { BatchNormOptions } from './batchnorm';
+import type { BatchNormOptions } from './batchnorm_options';
 import { needsGrad, record } from './record';
 
 /** What the norm's statistics are, for the kernels and the backward. */
