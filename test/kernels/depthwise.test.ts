@@ -204,6 +204,28 @@ describeEachIsa('depthwise', () => {
             );
   });
 
+  test('stride 2 on inputs over 16 MB (the general kernels; smaller ones take the window)', () => {
+    let seed = 750;
+    for (const k of [3, 5])
+      expectMatches(
+        {
+          N: 2,
+          H: 161,
+          W: 163,
+          C: 81, // 2 x 161 x 163 x 81 floats: 17 MB
+          m: 1,
+          KH: k,
+          KW: k,
+          stride: [2, 2],
+          pad: [(k - 1) / 2, (k - 1) / 2, (k - 1) / 2, (k - 1) / 2],
+          dilation: [1, 1],
+          bias: true,
+          activation: 2,
+        },
+        seed++,
+      );
+  });
+
   test('1, 2, 3 and 5 threads (row ranges split inside images)', () => {
     const threads = runtime.getNumThreads();
     let seed = 800;
