@@ -625,6 +625,8 @@ void conv2dBackwardWeights(const Conv2dParams& p, const float* x, const float* d
     implicitBackwardWeights(p, x, dy, dw, dbias);
   else if (usePointwiseWeights(p, algorithm))
     pointwiseBackwardWeights(p, x, dy, dw, dbias);
+  else if (algorithm == ConvAlgorithm::automatic && stemWeightsApplies(p))
+    stemBackwardWeights(p, x, dy, dw, dbias);
   else if (p.groups == 1 && p.Cin <= 4)
     im2colBackwardWeights(p, x, dy, dw, dbias);
   else

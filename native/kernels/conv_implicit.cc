@@ -349,6 +349,67 @@ void pointwiseBackwardWeights(const Conv2dParams& p, const float* x, const float
   if (dbias) columnSums(dy, g.M, p.Cout, dbias);
 }
 
+bool stemWeightsApplies(const Conv2dParams& p) {
+  return activeIsa() == Isa::avx512 && p.groups == 1 && p.dilationH == 1 && p.dilationW == 1 &&
+         p.KW * p.Cin <= 14 && p.Cout % 32 == 0 && p.strideW * p.Cin <= 14;
+}
+
+// A stem's backward-weights (few input channels: EfficientNet's and MobileNet's 3x3/2, 3 -> 32)
+// without im2col. In the padded input, one kernel row of taps of an output pixel is KW * Cin
+// consecutive floats (9 for 3x3 over RGB), and the next pixel's starts strideW * Cin floats on:
+// the backward-weights tile reads them in place as its broadcast rows (14 of them, the rows past
+// KW * Cin landing in the partial's padding), dy's Cout channels as its vector columns, one
+// output row by kernel row at a time: dW_kh[j][co] += sum over the row's pixels of
+// xp[ih][s*ow*Cin + j] * dy[ow][co], j = kw*Cin + ci. (The im2col path copied 27 floats per
+// pixel in 3-float pieces and spent half its time doing it.) Rows of output split between the
+// threads statically, a partial per thread, summed at the end.
+void stemBackwardWeights(const Conv2dParams& p, const float* x, const float* dy, float* dw,
+                         float* dbias) {
+  const Geometry g = geometry(p);
+  const int threads = kernelThreads();
+  constexpr int MR = 14, NR = 32;
+  const int64_t Hp = p.H + p.padTop + p.padBottom, Wp = p.W + p.padLeft + p.padRight;
+  const int64_t C = p.Cin;
+  // Slack: the last row's tile reads MR floats from its last pixel's taps on.
+  Scratch padBuf(sizeof(float) * ((p.N * Hp * Wp + 1) * C + MR));
+  float* xp = padBuf.as<float>();
+  padImages(p, x, 1, threads, xp);
+  zeroFloats(xp + (p.N * Hp * Wp + 1) * C, MR);
+  const int64_t partFloats = p.KH * MR * p.Cout;
+  const int64_t rows = p.N * g.OH;
+  const int team = static_cast<int>(std::min<int64_t>(threads, rows));
+  Scratch partBuf(sizeof(float) * partFloats * team);
+  float* partials = partBuf.as<float>();
+  zeroFloats(partials, partFloats * team);
+#pragma omp parallel num_threads(team) if (team > 1)
+  {
+    const int tid = threadIndex(), nt = threadCount();
+    float* part = partials + tid * partFloats;
+    for (int64_t r = rows * tid / nt; r < rows * (tid + 1) / nt; ++r) {
+      const int64_t n = r / g.OH, oh = r % g.OH;
+      const float* dyRow = dy + r * g.OW * p.Cout;
+      for (int64_t kh = 0; kh < p.KH; ++kh) {
+        const float* xRow = xp + ((n * Hp + oh * p.strideH + kh) * Wp) * C;
+        for (int64_t j = 0; j < p.Cout; j += NR)
+          isa::f32_conv_weights_ukernel_14x32__avx512(
+              static_cast<size_t>(g.OW), static_cast<size_t>(g.OW), 0, xRow,
+              static_cast<size_t>(p.strideW * C), dyRow + j, static_cast<size_t>(p.Cout),
+              part + kh * MR * p.Cout + j, static_cast<size_t>(p.Cout));
+      }
+    }
+  }
+  for (int64_t co = 0; co < p.Cout; ++co)
+    for (int64_t ci = 0; ci < C; ++ci)
+      for (int64_t kh = 0; kh < p.KH; ++kh)
+        for (int64_t kw = 0; kw < p.KW; ++kw) {
+          float s = 0;
+          for (int q = 0; q < team; ++q)
+            s += partials[q * partFloats + (kh * MR + kw * C + ci) * p.Cout + co];
+          dw[((co * C + ci) * p.KH + kh) * p.KW + kw] = s;
+        }
+  if (dbias) columnSums(dy, g.M, p.Cout, dbias);
+}
+
 // Backward-weights by implicit GEMM (stride 1, groups 1, AVX-512), the transpose of the
 // forward's trick: dW_t[co][ci] = sum over output pixels of dy[pixel][co] * xp[v + offset_t][ci],
 // where v = oh * Wp + ow is the pixel's position in the padded input xp. Both operands are read

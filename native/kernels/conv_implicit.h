@@ -18,6 +18,11 @@ void implicitForward(const Conv2dParams& p, const float* x, const float* w,
                      const GemmEpilogue* epilogue, float* y);
 void implicitBackwardWeights(const Conv2dParams& p, const float* x, const float* dy, float* dw,
                              float* dbias);
+// Few input channels (KW * Cin <= 14, strideW * Cin <= 14), groups 1, dilation 1, Cout a
+// multiple of 32, on AVX-512: stemBackwardWeights can run (a network's stem).
+bool stemWeightsApplies(const Conv2dParams& p);
+void stemBackwardWeights(const Conv2dParams& p, const float* x, const float* dy, float* dw,
+                         float* dbias);
 void pointwiseBackwardWeights(const Conv2dParams& p, const float* x, const float* dy, float* dw,
                               float* dbias);
 

@@ -341,6 +341,20 @@ describeEachIsa('conv2d vs reference', (isa) => {
     });
   }
 
+  test('stem backward-weights: 1-4 input channels, Cout a multiple of 32 (the AVX-512 stem kernel)', () => {
+    // Kernel rows of KW * Cin <= 14 taps read in place from the padded input; odd sizes, the
+    // last row of the last image (the tile reads past it), strides 1-3, padding 0-2.
+    const stems: Case[] = [
+      { N: 2, H: 17, W: 19, Cin: 3, Cout: 32, KH: 3, KW: 3, options: { stride: 2, padding: 1 } },
+      { N: 1, H: 9, W: 7, Cin: 3, Cout: 64, KH: 3, KW: 3, options: { padding: 1 } },
+      { N: 3, H: 15, W: 13, Cin: 4, Cout: 32, KH: 3, KW: 3, options: { stride: 2, padding: 1 } },
+      { N: 2, H: 11, W: 12, Cin: 1, Cout: 32, KH: 5, KW: 5, options: { stride: 2, padding: 2 } },
+      { N: 1, H: 10, W: 13, Cin: 2, Cout: 96, KH: 3, KW: 3, options: { stride: 3 } },
+      { N: 1, H: 1, W: 1, Cin: 3, Cout: 32, KH: 3, KW: 3, options: { padding: 1 } },
+    ];
+    stems.forEach((c, i) => run(c, 900 + i));
+  });
+
   test('the path each shape takes', () => {
     const p1 = conv2dParams([2, 8, 8, 16], [32, 16, 1, 1]).params;
     expect(convNative.conv2dAlgorithm(p1)).toBe('gemm-1x1');
