@@ -369,7 +369,7 @@ export class ResNet extends Module {
 
   forward(x: Tensor): Tensor {
     checkImageInput(this.name, x, this.inChannels);
-    let y = this.maxpool.forward(this.bn1.forward(this.conv1.forward(x)));
+    let y = this.maxpool.forward(convThenNorm(this.conv1, this.bn1, x));
     y = this.layer4.forward(this.layer3.forward(this.layer2.forward(this.layer1.forward(y))));
     return this.fc.forward(F.flatten(this.avgpool.forward(y)));
   }

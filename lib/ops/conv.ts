@@ -57,10 +57,17 @@ function depthwiseConv2d(
 
 /**
  * Whether F.conv2d sums `batchStats` while the output is in cache (1x1 and depthwise
- * convolutions); other convolutions sum them in a pass of their own after computing y.
+ * convolutions, and stems: up to 4 input channels, which take the direct stem kernel where the
+ * ISA has one); other convolutions sum them in a pass of their own after computing y.
  */
 export function sumsStatsInCache(x: Tensor, weight: Tensor, options: Conv2dOptions): boolean {
-  return isPointwise(weight, options) || isDepthwise(x, weight, options);
+  return isPointwise(weight, options) || isDepthwise(x, weight, options) || isStem(x, options);
+}
+
+/** Few input channels, one group, no dilation: conv.cc's stem kernel. */
+function isStem(x: Tensor, options: Conv2dOptions): boolean {
+  const { groups, dilation } = dense.resolveConv2dOptions('conv2d', options, 1, 1);
+  return x.ndim === 4 && x.shape[3] <= 4 && groups === 1 && dilation[0] === 1 && dilation[1] === 1;
 }
 
 /** 1x1, stride 1, no padding, one group: a plain GEMM over the pixels. */

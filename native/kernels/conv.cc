@@ -581,8 +581,10 @@ void conv2dForward(const Conv2dParams& p, const float* x, const float* w,
   bool summed = false;
   if (useGroupedDirect(p, algorithm))
     groupedForward(p, x, w, epilogue, y);
-  else if (useStem(p, algorithm, epilogue))
-    stemForward(p, x, w, epilogue ? epilogue->bias : nullptr, y);
+  else if (useStem(p, algorithm, epilogue)) {
+    stemForward(p, x, w, epilogue ? epilogue->bias : nullptr, y, stats);
+    summed = stats != nullptr;
+  }
   else if (useWinograd(p, algorithm, true))
     winogradForward(p, x, w, epilogue, y);
   else

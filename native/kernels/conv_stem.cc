@@ -10,6 +10,7 @@
 #include "../runtime/dispatch.h"
 #include "../runtime/memory.h"
 #include "../runtime/threads.h"
+#include "batchnorm.h"
 #include "conv_common.h"
 
 namespace convkit {
@@ -101,7 +102,7 @@ bool stemApplies(const Conv2dParams& p) {
 }
 
 void stemForward(const Conv2dParams& p, const float* x, const float* w, const float* bias,
-                 float* y) {
+                 float* y, BatchStats* stats) {
   const StemPath& path = *selectPath();
   StemSetup setup(p, x, path.lanes);
   const isa::ConvStemShape& s = setup.shape;
@@ -116,10 +117,20 @@ void stemForward(const Conv2dParams& p, const float* x, const float* w, const fl
   const int64_t rows = p.N * s.OH;
   const int threads = static_cast<int>(std::min<int64_t>(kernelThreads(), rows));
   const float* xp = setup.padded.as<float>();
+  // With stats: blocks of output rows (~kChunkFloats), each summed right after it is written,
+  // while it is in L2.
+  const int64_t rowFloats = std::max<int64_t>(1, s.OW * p.Cout);
+  const int64_t block =
+      stats ? std::max<int64_t>(1, BatchStats::kChunkFloats / rowFloats) : rows;
 #pragma omp parallel num_threads(threads) if (threads > 1)
   {
     const int t = threadIndex(), nt = threadCount();
-    path.forward(&s, xp, wt, bias, y, rows * t / nt, rows * (t + 1) / nt);
+    const int64_t end = rows * (t + 1) / nt;
+    for (int64_t r0 = rows * t / nt; r0 < end; r0 += block) {
+      const int64_t r1 = std::min(end, r0 + block);
+      path.forward(&s, xp, wt, bias, y, r0, r1);
+      if (stats) stats->add(t, y + r0 * rowFloats, (r1 - r0) * s.OW);
+    }
   }
 }
 

@@ -9,8 +9,11 @@ namespace convkit {
 // groups 1, Cin <= 4, dilation 1, on AVX-512 or AVX2.
 bool stemApplies(const Conv2dParams& p);
 
-// y = conv(x, w) + bias (bias may be null).
+class BatchStats;
+
+// y = conv(x, w) + bias (bias may be null). stats (may be null; one part per kernel thread):
+// also sums y's batch statistics, a block of rows at a time while it is in L2.
 void stemForward(const Conv2dParams& p, const float* x, const float* w, const float* bias,
-                 float* y);
+                 float* y, BatchStats* stats = nullptr);
 
 }  // namespace convkit

@@ -52,7 +52,17 @@ describeEachIsa('batch statistics summed by convolutions', () => {
     ['1x1 144 channels, 10 chunks', [2, 40, 40, 24], [144, 24, 1, 1], {}],
     ['1x1 13 channels, batch 1', [1, 9, 7, 17], [13, 17, 1, 1], {}],
     ['1x1 1 channel', [3, 5, 5, 7], [1, 7, 1, 1], {}],
-    ['3x3 (summed after)', [2, 11, 9, 3], [17, 3, 3, 3], { padding: 1 }],
+    // Stems (up to 4 input channels): the direct kernel sums blocks of ~64K floats of rows
+    // where the ISA has it (AVX2, AVX-512), else summed after.
+    [
+      'stem 3x3/2 32 channels, 4 blocks of rows',
+      [2, 160, 100, 3],
+      [32, 3, 3, 3],
+      { stride: 2, padding: 1 },
+    ],
+    ['stem 7x7/2 64 channels', [1, 64, 62, 3], [64, 3, 7, 7], { stride: 2, padding: 3 }],
+    ['stem 3x3 17 channels, 1 input channel', [2, 11, 9, 1], [17, 1, 3, 3], { padding: 1 }],
+    ['3x3 (summed after)', [2, 11, 9, 5], [17, 5, 3, 3], { padding: 1 }],
     ['1x1 stride 2 (summed after)', [2, 9, 9, 13], [7, 13, 1, 1], { stride: 2 }],
     ['grouped 1x1 (summed after)', [2, 6, 5, 8], [8, 4, 1, 1], { groups: 2 }],
   ];
