@@ -439,6 +439,14 @@ export function batchNorm2dBackward(
   return { dx, dweight, dbias, g };
 }
 
+/** 1/sqrt(runningVar + eps) per channel: the invstd the backward needs after an eval forward. */
+export function runningInvstd(runningVar: Tensor, eps: number): Tensor {
+  const rv = runningVar.data;
+  const invstd = empty([rv.length]);
+  for (let c = 0; c < rv.length; c++) invstd.data[c] = 1 / Math.sqrt(rv[c] + eps);
+  return invstd;
+}
+
 /** Checks a batch-statistics array for C channels: a Float64Array of 1 + 2C (batchnorm.ts). */
 export function batchStatsArray(op: string, stats: unknown, C: number): Float64Array {
   if (!(stats instanceof Float64Array))

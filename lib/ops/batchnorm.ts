@@ -2,7 +2,7 @@
 // and biased variance and update running stats (unbiased variance) in place; in eval, use the
 // running stats. Fused ReLU / ReLU6 / SiLU optional (one pass less over memory).
 import * as kernels from '../kernels/batchnorm';
-import { empty, Tensor, zeros } from '../tensor';
+import { empty, Tensor } from '../tensor';
 import type { BatchNormOptions } from './batchnorm_options';
 import { batchNormExcite } from './batchnorm_excite';
 import { record } from './record';
@@ -50,9 +50,7 @@ export function batchNorm(x: Tensor, options: BatchNormOptions = {}): Tensor {
     });
     mean = options.runningMean;
     // The backward needs 1/sqrt(var + eps) of the statistics the forward used.
-    const rv = options.runningVar.data;
-    invstd = zeros([rv.length]);
-    for (let c = 0; c < rv.length; c++) invstd.data[c] = 1 / Math.sqrt(rv[c] + eps);
+    invstd = kernels.runningInvstd(options.runningVar, eps);
   }
   return record(y, 'batchNorm', [x, weight, bias, residual], (dy) => {
     // With a residual: the gradient of the sum, g (dy masked by the activation of y), goes to

@@ -41,10 +41,11 @@ function statistics(x: Tensor, options: BatchNormOptions, training: boolean): St
     eps,
     activation,
   });
-  const rv = options.runningVar.data;
-  const invstd = zeros([rv.length]);
-  for (let c = 0; c < rv.length; c++) invstd.data[c] = 1 / Math.sqrt(rv[c] + eps);
-  return { mean: options.runningMean, invstd, affine };
+  return {
+    mean: options.runningMean,
+    invstd: kernels.runningInvstd(options.runningVar, eps),
+    affine,
+  };
 }
 
 export function batchNormExcite(

@@ -219,14 +219,8 @@ void batchNormBackward(int64_t rows, int64_t C, const float* x, const float* dy,
           sumG += part[i * 2 * C + c];
           sumGX += part[i * 2 * C + C + c];
         }
-        const double is = invstd[c];
-        const double scaleC = (gamma ? gamma[c] : 1.0) * is;
-        a[c] = static_cast<float>(scaleC);
-        // dx = scale * (g - sumG/M - xhat * sum(g xhat)/M), xhat = (x - mean) * invstd.
-        b[c] = training && rows > 0 ? static_cast<float>(-scaleC * is * is * sumGX / rows) : 0.0f;
-        d[c] = training && rows > 0 ? static_cast<float>(-scaleC * sumG / rows) : 0.0f;
-        if (dgamma) dgamma[c] = static_cast<float>(sumGX * is);
-        if (dbeta) dbeta[c] = static_cast<float>(sumG);
+        backwardCoefficient(c, sumG, sumGX, rows, gamma, invstd, training, a, b, d, dgamma,
+                            dbeta);
       }
     }
 #pragma omp barrier

@@ -68,4 +68,19 @@ inline bool streamOutput(int64_t rows, int64_t C) {
   return rows * C * int64_t(sizeof(float)) >= (int64_t(8) << 20);
 }
 
+// Channel c's backward coefficients from the sums of g and g * (x - mean) over `rows` rows:
+// dx = a * g + b * (x - mean) + d, and dgamma / dbeta (may be null).
+inline void backwardCoefficient(int64_t c, double sumG, double sumGX, int64_t rows,
+                                const float* gamma, const float* invstd, bool training,
+                                float* a, float* b, float* d, float* dgamma, float* dbeta) {
+  const double is = invstd[c];
+  const double scaleC = (gamma ? gamma[c] : 1.0) * is;
+  a[c] = static_cast<float>(scaleC);
+  // dx = scale * (g - sumG/M - xhat * sum(g xhat)/M), xhat = (x - mean) * invstd.
+  b[c] = training && rows > 0 ? static_cast<float>(-scaleC * is * is * sumGX / rows) : 0.0f;
+  d[c] = training && rows > 0 ? static_cast<float>(-scaleC * sumG / rows) : 0.0f;
+  if (dgamma) dgamma[c] = static_cast<float>(sumGX * is);
+  if (dbeta) dbeta[c] = static_cast<float>(sumG);
+}
+
 }  // namespace convkit::bn_driver

@@ -143,14 +143,7 @@ void batchNormExciteBackward(int64_t N, int64_t HW, int64_t C, const float* x, c
       sumG += double(s[i]) * d1[i] + double(q[i]) * e1[i];
       sumGX += double(s[i]) * d2[i] + double(q[i]) * e2[i];
     }
-    const double is = invstd[c];
-    const double scaleC = (gamma ? gamma[c] : 1.0) * is;
-    a[c] = static_cast<float>(scaleC);
-    // dx = scale * (g - sumG/M - xhat * sum(g xhat)/M), xhat = (x - mean) * invstd.
-    b[c] = training && rows > 0 ? static_cast<float>(-scaleC * is * is * sumGX / rows) : 0.0f;
-    d[c] = training && rows > 0 ? static_cast<float>(-scaleC * sumG / rows) : 0.0f;
-    if (dgamma) dgamma[c] = static_cast<float>(sumGX * is);
-    if (dbeta) dbeta[c] = static_cast<float>(sumG);
+    backwardCoefficient(c, sumG, sumGX, rows, gamma, invstd, training, a, b, d, dgamma, dbeta);
   }
   const bool stream = streamOutput(rows, C);
   forEachSampleRows(N, HW, C, [&](int64_t n, int64_t first, int64_t count) {
