@@ -42,13 +42,26 @@ constexpr int64_t kChunkBytes = 2 << 20;  // im2col buffer per thread (backward 
 // 2 MiB 5-10% slower on the 64-channel layers).
 constexpr int64_t kColBytes = 512 * 1024;
 
-// Wp[co][(kh*KW + kw)*cig + j] = w[co][j][kh][kw].
-void packWeight(const Conv2dParams& p, const Geometry& g, const float* w, float* wp) {
-  const int64_t taps = p.KH * p.KW;
-  for (int64_t co = 0; co < p.Cout; ++co)
-    for (int64_t j = 0; j < g.cig; ++j)
-      for (int64_t t = 0; t < taps; ++t) wp[co * g.Kg + t * g.cig + j] = w[(co * g.cig + j) * taps + t];
-}
+// The weight as GEMM rows: Wp[co][(kh*KW + kw)*cig + j] = w[co][j][kh][kw]. A 1x1 weight
+// already is (no copy: 8 MB at 1024 <-> 2048 channels cost ~0.5 ms on one thread).
+class WeightRows {
+ public:
+  WeightRows(const Conv2dParams& p, const Geometry& g, const float* w)
+      : buf_(p.KH * p.KW == 1 ? 0 : sizeof(float) * p.Cout * g.Kg), rows_(w) {
+    const int64_t taps = p.KH * p.KW;
+    if (taps == 1) return;
+    float* wp = buf_.as<float>();
+    for (int64_t co = 0; co < p.Cout; ++co)
+      for (int64_t j = 0; j < g.cig; ++j)
+        for (int64_t t = 0; t < taps; ++t) wp[co * g.Kg + t * g.cig + j] = w[(co * g.cig + j) * taps + t];
+    rows_ = wp;
+  }
+  const float* data() const { return rows_; }
+
+ private:
+  Scratch buf_;
+  const float* rows_;
+};
 
 // Rows [r0, r1) of the im2col matrix (global row = (n*OH + oh)*OW + ow) into col (ld Ktot).
 void im2col(const Conv2dParams& p, const Geometry& g, const float* x, int64_t r0, int64_t r1,
@@ -161,11 +174,65 @@ int64_t forwardChunkRows(const Geometry& g, int threads, int mr) {
 // 1x1 stride-1 backward-weights on the in-place microkernel, unless im2col is forced or
 // (automatic) dW is 8 MB or more: that kernel sweeps all of dW every 128 rows, and the
 // cache-blocked GEMM measured 1.4-1.5x faster there (ResNeXt-50's 2048 <-> 1024 at 7x7,
-// batch 16: 210-230 vs 320-330 GF/s; at 4 MB, 2048 <-> 512, the microkernel still wins 1.1-1.2x).
+// batch 16: 210-230 vs 320-330 GF/s). Automatic calls try useWeightsGemm (below) first.
 bool usePointwiseWeights(const Conv2dParams& p, ConvAlgorithm algorithm) {
   if (!pointwiseWeightsApplies(p) || algorithm == ConvAlgorithm::gemm) return false;
   return algorithm != ConvAlgorithm::automatic || p.Cout * p.Cin < (int64_t(1) << 21);
 }
+// 1x1 stride-1 backward-weights as one GEMM, dW = dY^T X with threads splitting dW's rows,
+// for few rows (batch 16 at 7x7: M = 784) or a dW of 8 MB or more. The other paths split the
+// rows between threads and sweep a partial dW per thread (cleared, added to per chunk,
+// reduced): at M = 784 that traffic outweighed the FMAs. Measured (batch 16, 2 threads,
+// AVX-512, GF/s, before -> after): 7x7 1024 <-> 2048 330-354 -> 450-476, 2048 -> 512 381 ->
+// 449, 1152 -> 192 341 -> 411; 14x14 1024 <-> 2048 355 -> 442. At 14x14 and up with a smaller
+// dW the microkernel stays ahead (512 -> 1024: 451 vs 436; 56x56 64 -> 256: 391 vs 226).
+bool useWeightsGemm(const Conv2dParams& p, ConvAlgorithm algorithm) {
+  if (algorithm != ConvAlgorithm::automatic || !isPointwise(p) || p.groups != 1) return false;
+  return p.N * p.H * p.W <= 1024 || p.Cout * p.Cin >= (int64_t(1) << 21);
+}
+void weightsGemmBackwardWeights(const Conv2dParams& p, const float* x, const float* dy, float* dw,
+                                float* dbias) {
+  const int64_t rows = p.N * p.H * p.W;
+  sgemm(true, false, p.Cout, p.Cin, rows, 1.0f, dy, p.Cout, x, p.Cin, 0.0f, dw, p.Cin);
+  if (dbias) columnSums(dy, rows, p.Cout, dbias);
+}
+
+// A strided 1x1 (ResNet's downsampling shortcut) is the stride-1 1x1 of x's sampled pixels.
+Conv2dParams sampledPointwise(const Conv2dParams& p) {
+  Conv2dParams q = p;
+  q.H = p.outH();
+  q.W = p.outW();
+  q.strideH = q.strideW = 1;
+  return q;
+}
+// Its backward-weights gathers those pixels (a quarter of x at stride 2) and runs the stride-1
+// paths, when one of the fast ones applies: the im2col GEMM reached 336-351 GF/s on ResNeXt-50's
+// three (batch 16), the gathered pixels 420-450.
+bool useSampledWeights(const Conv2dParams& p, ConvAlgorithm algorithm) {
+  if (algorithm != ConvAlgorithm::automatic || p.KH != 1 || p.KW != 1 || p.groups != 1) return false;
+  if (p.padTop || p.padBottom || p.padLeft || p.padRight || (p.strideH == 1 && p.strideW == 1))
+    return false;
+  const Conv2dParams q = sampledPointwise(p);
+  return useWeightsGemm(q, algorithm) || pointwiseWeightsApplies(q);
+}
+void sampledBackwardWeights(const Conv2dParams& p, const float* x, const float* dy, float* dw,
+                            float* dbias) {
+  const Conv2dParams q = sampledPointwise(p);
+  Scratch sampledBuf(sizeof(float) * q.N * q.H * q.W * p.Cin);
+  float* sampled = sampledBuf.as<float>();
+  const int64_t rows = q.N * q.H;
+  const int threads = rows * q.W * p.Cin >= (int64_t(1) << 16) ? kernelThreads() : 1;
+#pragma omp parallel for num_threads(threads) if (threads > 1) schedule(static)
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t n = r / q.H, oh = r % q.H;
+    const float* src = x + ((n * p.H + oh * p.strideH) * p.W) * p.Cin;
+    float* dst = sampled + r * q.W * p.Cin;
+    for (int64_t ow = 0; ow < q.W; ++ow)
+      std::memcpy(dst + ow * p.Cin, src + ow * p.strideW * p.Cin, sizeof(float) * p.Cin);
+  }
+  conv2dBackwardWeights(q, sampled, dy, dw, dbias, ConvAlgorithm::automatic);
+}
+
 bool useImplicit(const Conv2dParams& p, ConvAlgorithm algorithm) {
   return implicitApplies(p) && (algorithm == ConvAlgorithm::implicit ||
                                 (algorithm == ConvAlgorithm::automatic && implicitPreferred(p)));
@@ -203,9 +270,7 @@ bool gemmForward(const Conv2dParams& p, const float* x, const float* w, const Ge
   }
   const Geometry g = geometry(p);
   const int threads = kernelThreads();
-  Scratch wpBuf(sizeof(float) * p.Cout * g.Kg);
-  packWeight(p, g, w, wpBuf.as<float>());
-  const PackedWeight wp(p, g, wpBuf.as<float>());
+  const PackedWeight wp(p, g, WeightRows(p, g, w).data());
   if (isPointwise(p)) {
     if (stats && p.groups == 1) {
       pointwiseForwardWithStats(threads, p, g, x, wp, epi, y, stats);
@@ -302,9 +367,8 @@ void gemmBackwardData(const Conv2dParams& p, const float* dy, const float* w, fl
   if (!accumulate && backwardDataAsForward(p, dy, w, dx, algorithm)) return;
   const Geometry g = geometry(p);
   const int threads = kernelThreads();
-  Scratch wpBuf(sizeof(float) * p.Cout * g.Kg);
-  float* wp = wpBuf.as<float>();
-  packWeight(p, g, w, wp);
+  const WeightRows weightRows(p, g, w);
+  const float* wp = weightRows.data();
   auto dataRows = [&](int t, float* out, int64_t ldo, int64_t r0, int64_t r1, float beta = 0.0f) {
     for (int64_t gr = 0; gr < p.groups; ++gr)
       sgemmThreads(t, false, false, r1 - r0, g.Kg, g.cog, 1.0f, dy + r0 * p.Cout + gr * g.cog,
@@ -621,6 +685,10 @@ void conv2dBackwardWeights(const Conv2dParams& p, const float* x, const float* d
                            float* dbias, ConvAlgorithm algorithm) {
   if (useGroupedDirect(p, algorithm))
     groupedBackwardWeights(p, x, dy, dw, dbias);
+  else if (useWeightsGemm(p, algorithm))
+    weightsGemmBackwardWeights(p, x, dy, dw, dbias);
+  else if (useSampledWeights(p, algorithm))
+    sampledBackwardWeights(p, x, dy, dw, dbias);
   else if (useWinograd(p, algorithm, false))
     winogradBackwardWeights(p, x, dy, dw, dbias);
   else if (useImplicit(p, algorithm))

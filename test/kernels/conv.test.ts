@@ -143,9 +143,14 @@ const cases: Case[] = [
   { N: 9, H: 22, W: 21, Cin: 5, Cout: 6, KH: 3, KW: 3, options: { padding: 1, stride: 2 } },
   // A dW of 512K+ floats: the threads split its columns instead of the rows (one shared dW).
   { N: 1, H: 3, W: 5, Cin: 1024, Cout: 520, KH: 1, KW: 1, options: {} },
-  // A dW of 2M+ floats (8 MB): backward-weights on the cache-blocked GEMM; input rows 8 KiB
-  // apart (the GEMM copies them to a short stride).
+  // A dW of 2M+ floats (8 MB): backward-weights as one GEMM with dY^T packed (automatic) and on
+  // the cache-blocked im2col GEMM (forced); input rows 8 KiB apart (the GEMM copies them to a
+  // short stride).
   { N: 1, H: 3, W: 5, Cin: 2048, Cout: 1024, KH: 1, KW: 1, options: {} },
+  // Strided 1x1 whose sampled pixels go to the stride-1 paths (automatic): over 1024 of them
+  // (the in-place microkernel on AVX-512), with a partial last row tile.
+  { N: 2, H: 50, W: 45, Cin: 13, Cout: 17, KH: 1, KW: 1, options: { stride: 2 } },
+  { N: 3, H: 20, W: 15, Cin: 7, Cout: 3, KH: 1, KW: 1, options: { stride: [2, 3] } },
   // 4 in / 4 out channels per group: the rotation kernels ("grouped-rotate"). Channel counts
   // that leave a partial last vector (12, 20, 36 on 16 / 8 lanes), widths that exercise the
   // 8-, 4- and 1-pixel strips, every compile-time (KW, stride, dilation) instantiation, the
