@@ -34,11 +34,21 @@ type ForwardFn = (
     number,
     Float32Array,
     (Float64Array | null)?,
+    (Float32Array | null)?,
+    number?,
   ]
 ) => void;
 type BackwardDataFn = (...args: [...Geometry, Float32Array, Float32Array, Float32Array]) => void;
 type BackwardWeightsFn = (
-  ...args: [...Geometry, Float32Array, Float32Array, Float32Array, Float32Array | null]
+  ...args: [
+    ...Geometry,
+    Float32Array,
+    Float32Array,
+    Float32Array,
+    Float32Array | null,
+    (Float32Array | null)?,
+    number?,
+  ]
 ) => void;
 
 export interface DepthwiseNative {
@@ -69,9 +79,55 @@ export interface DepthwiseConv2dOptions {
    * a few rows at a time while they are in cache, for a batch norm that follows.
    */
   batchStats?: Float64Array;
+  /**
+   * Forward and backward-weights: the convolution reads x through a batch norm and its
+   * activation, act(((x - mean) - meanLo) * scale + shift) with `affine` the norm's saveAffine
+   * ([meanHi | meanLo | scale | shift], 4 C floats); the normalised x is made a few rows at a
+   * time in cache and never stored.
+   */
+  inputNorm?: DepthwiseInputNorm;
+}
+
+export interface DepthwiseInputNorm {
+  affine: Tensor;
+  activation: 'none' | 'relu' | 'relu6' | 'silu';
 }
 
 const activationCodes: Record<DepthwiseActivation, number> = { none: 0, relu: 1, relu6: 2 };
+const inputActivationCodes: Record<DepthwiseInputNorm['activation'], number> = {
+  none: 0,
+  relu: 1,
+  relu6: 2,
+  silu: 3,
+};
+
+/** The native (inputAffine, inputActivation) pair of options.inputNorm, checked; nulls without. */
+function inputNormArgs(
+  op: string,
+  options: DepthwiseConv2dOptions,
+  channels: number,
+): [Float32Array | null, number] {
+  const norm = options.inputNorm;
+  if (norm === undefined) return [null, 0];
+  if (typeof norm !== 'object' || norm === null)
+    throw invalidType(op, 'inputNorm', 'an object { affine, activation }', norm);
+  requireTensor(op, 'inputNorm.affine', norm.affine);
+  if (norm.affine.size !== 4 * channels)
+    throw invalidRange(
+      op,
+      'inputNorm.affine',
+      `${4 * channels} floats (4 x ${channels} channels)`,
+      shapeText(norm.affine.shape),
+    );
+  if (!Object.prototype.hasOwnProperty.call(inputActivationCodes, norm.activation))
+    throw invalidRange(
+      op,
+      'inputNorm.activation',
+      "'none', 'relu', 'relu6' or 'silu'",
+      norm.activation,
+    );
+  return [norm.affine.data, inputActivationCodes[norm.activation]];
+}
 
 function intPair(
   op: string,
@@ -210,6 +266,7 @@ export function depthwiseConv2d(
     throw invalidRange(op, 'activation', "'none', 'relu' or 'relu6'", activation);
   const stats = options.batchStats;
   if (stats !== undefined) batchStatsArray(op, stats, r.outChannels);
+  const norm = inputNormArgs(op, options, x.shape[3]);
   const y = empty(r.outShape);
   depthwiseNative.depthwiseConv2d(
     ...r.geometry,
@@ -219,6 +276,7 @@ export function depthwiseConv2d(
     activationCodes[activation],
     y.data,
     stats ?? null,
+    ...norm,
   );
   return y;
 }
@@ -263,6 +321,7 @@ export function depthwiseConv2dBackwardWeights(
   const r = resolve(op, x.shape, weightShape, options);
   if (!sameShape(dy.shape, r.outShape))
     throw invalidRange(op, 'dy', `shape [${r.outShape.join(', ')}]`, shapeText(dy.shape));
+  const norm = inputNormArgs(op, options, x.shape[3]);
   const dWeight = empty(r.weightShape);
   const dBias = withBias ? empty([r.outChannels]) : null;
   depthwiseNative.depthwiseConv2dBackwardWeights(
@@ -271,6 +330,7 @@ export function depthwiseConv2dBackwardWeights(
     dy.data,
     dWeight.data,
     dBias ? dBias.data : null,
+    ...norm,
   );
   return { dWeight, dBias };
 }

@@ -203,12 +203,28 @@ export class InvertedResidual extends Module {
     const norm = layers[layers.length - 1];
     if (this.useResConnect && norm instanceof nn.BatchNorm2d && norm.activation === 'none') {
       // The skip is added in the last batch norm's normalisation pass (no separate add pass).
-      let h = x;
-      for (const m of layers.slice(0, -1)) h = m.forward(h);
-      return norm.forward(h, x);
+      return norm.forward(this.body(layers.slice(0, -1), x), x);
     }
-    const out = this.conv.forward(x);
+    const out = this.body(layers, x);
     return this.useResConnect ? F.add(x, out) : out;
+  }
+
+  /** The layers in order, the expansion applied inside the depthwise conv where that fuses. */
+  private body(layers: readonly Module[], x: Tensor): Tensor {
+    let h = x;
+    for (let i = 0; i < layers.length; i++) {
+      const [layer, next] = [layers[i], layers[i + 1]];
+      if (layer instanceof nn.Conv2dNormActivation && next instanceof nn.Conv2dNormActivation) {
+        const fused = layer.forwardIntoDepthwise(next, h);
+        if (fused) {
+          h = fused;
+          i++;
+          continue;
+        }
+      }
+      h = layer.forward(h);
+    }
+    return h;
   }
 }
 

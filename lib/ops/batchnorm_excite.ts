@@ -10,43 +10,11 @@
 // engine would only run the excitation's nodes after the norm's. So the norm's backward runs
 // the excitation's backward itself (a nested backward from s seeded with ds, which also
 // accumulates the fc parameters' gradients) and reads the pooled mean's gradient from the leaf.
-import * as kernels from '../kernels/batchnorm';
 import * as excite from '../kernels/batchnorm_excite';
 import { Tensor, zeros } from '../tensor';
 import type { BatchNormOptions } from './batchnorm_options';
+import { normStatistics } from './batchnorm_statistics';
 import { needsGrad, record } from './record';
-
-/** What the norm's statistics are, for the kernels and the backward. */
-interface Statistics {
-  mean: Tensor;
-  invstd: Tensor;
-  affine: Tensor;
-}
-
-function statistics(x: Tensor, options: BatchNormOptions, training: boolean): Statistics {
-  const { weight = null, bias = null, eps = 1e-5, activation = 'none' } = options;
-  if (training) {
-    const out = kernels.batchNorm2dTrainingAffine(x, { ...options, weight, bias, eps, activation });
-    return { mean: out.saveMean, invstd: out.saveInvstd, affine: out.saveAffine };
-  }
-  if (!options.runningMean || !options.runningVar)
-    throw new TypeError(
-      'convkit.batchNorm: runningMean and runningVar are required when training is false',
-    );
-  const affine = kernels.batchNorm2dEvalAffine(x, {
-    runningMean: options.runningMean,
-    runningVar: options.runningVar,
-    weight,
-    bias,
-    eps,
-    activation,
-  });
-  return {
-    mean: options.runningMean,
-    invstd: kernels.runningInvstd(options.runningVar, eps),
-    affine,
-  };
-}
 
 export function batchNormExcite(
   x: Tensor,
@@ -59,7 +27,7 @@ export function batchNormExcite(
     );
   const { weight = null, bias = null, activation = 'none' } = options;
   const training = options.training ?? false;
-  const stats = statistics(x, options, training);
+  const stats = normStatistics(x, options, training);
   const pooled = excite.batchNormExcitePool(x, stats.affine, activation);
   const normGrad = needsGrad(x, weight, bias);
   if (normGrad) pooled.requiresGrad = true; // a leaf: the backward reads its gradient

@@ -4,6 +4,8 @@
 import * as dense from '../kernels/conv';
 import * as depthwise from '../kernels/depthwise';
 import type { Tensor } from '../tensor';
+import { batchNormDepthwise } from './batchnorm_depthwise';
+import type { BatchNormOptions } from './batchnorm_options';
 import { record } from './record';
 
 export type Conv2dOptions = dense.Conv2dOptions;
@@ -77,9 +79,16 @@ function isPointwise(weight: Tensor, options: Conv2dOptions): boolean {
   return groups === 1 && stride[0] === 1 && stride[1] === 1 && pad.every((p) => p === 0);
 }
 
-/** Outputs of F.conv2d besides y: see dense.Conv2dFusion's batchStats. */
+/** What F.conv2d fuses besides y. */
 export interface Conv2dOutputs {
+  /** Receives y's batch statistics for a batch norm after it (see dense.Conv2dFusion). */
   batchStats?: Float64Array;
+  /**
+   * Depthwise convolutions only: x is first normalised by this batch norm (F.batchNorm's
+   * options; activation 'none', 'relu' or 'relu6'), conv(act(bn(x))) without storing act(bn(x))
+   * (ops/batchnorm_depthwise.ts).
+   */
+  inputNorm?: BatchNormOptions;
 }
 
 export function conv2d(
@@ -89,6 +98,13 @@ export function conv2d(
   options: Conv2dOptions = {},
   outputs: Conv2dOutputs = {},
 ): Tensor {
+  if (outputs.inputNorm) {
+    if (!isDepthwise(x, weight, options))
+      throw new RangeError(
+        `convkit.conv2d: inputNorm needs a depthwise convolution (groups = ${x.shape[3]} input channels, weight [C, 1, KH, KW]); received groups ${options.groups ?? 1} and weight [${weight.shape.join(', ')}]`,
+      );
+    return batchNormDepthwise(x, outputs.inputNorm, weight, bias, options, outputs.batchStats);
+  }
   if (isDepthwise(x, weight, options))
     return depthwiseConv2d(x, weight, bias, options, outputs.batchStats);
   const y = dense.conv2d(x, weight, bias, options, { batchStats: outputs.batchStats });

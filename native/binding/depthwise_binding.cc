@@ -66,8 +66,20 @@ Activation getActivation(const Napi::CallbackInfo& info, size_t i, const char* o
   return static_cast<Activation>(getIntIn(info, i, op, "activation", 0, 2));
 }
 
-// (geometry, x, weight, bias | null, activation 0 none / 1 relu / 2 relu6, y, stats?): stats,
-// a Float64Array(1 + 2 C*m), receives y's batch statistics (count, mean, m2) for a batch norm.
+// Optional trailing (inputAffine | null, inputActivation 0 none / 1 relu / 2 relu6 / 3 silu)
+// at info[i], info[i + 1]: the input is seen through a batch norm first (DepthwiseInputNorm;
+// inputAffine is its saveAffine, 4 C floats). False when absent.
+bool getInputNorm(const Napi::CallbackInfo& info, size_t i, const char* op, int64_t C,
+                  DepthwiseInputNorm* norm) {
+  if (info.Length() <= i || info[i].IsNull() || info[i].IsUndefined()) return false;
+  norm->affine = getFloats(info, i, op, "inputAffine", checkedMul(info.Env(), op, 4, C)).data;
+  norm->activation = static_cast<int>(getIntIn(info, i + 1, op, "inputActivation", 0, 3));
+  return true;
+}
+
+// (geometry, x, weight, bias | null, activation 0 none / 1 relu / 2 relu6, y, stats?,
+// inputAffine?, inputActivation?): stats, a Float64Array(1 + 2 C*m), receives y's batch
+// statistics (count, mean, m2) for a batch norm.
 template <bool kReference>
 Napi::Value Forward(const Napi::CallbackInfo& info) {
   const char* op = kReference ? "depthwiseConv2dReference" : "depthwiseConv2d";
@@ -82,18 +94,18 @@ Napi::Value Forward(const Napi::CallbackInfo& info) {
   double* statsOut = info.Length() > 20 && !info[20].IsNull() && !info[20].IsUndefined()
                          ? getDoubles(info, 20, op, "stats", 1 + 2 * s.outChannels)
                          : nullptr;
+  DepthwiseInputNorm inputNorm;
+  const bool normed = getInputNorm(info, 21, op, g.C, &inputNorm);
   if (kReference) {
     if (statsOut) throwRangeError(info.Env(), op, "the reference does not sum batch statistics");
+    if (normed) throwRangeError(info.Env(), op, "the reference does not normalise its input");
     ref::depthwiseConv2dForward(g, x, weight, bias, activation, y);
   } else {
     KernelCallScope scope;
-    if (statsOut) {
-      BatchStats stats(s.outChannels, kernelThreads());
-      depthwiseConv2dForward(g, x, weight, bias, activation, y, &stats);
-      stats.merge(statsOut);
-    } else {
-      depthwiseConv2dForward(g, x, weight, bias, activation, y);
-    }
+    BatchStats stats(statsOut ? s.outChannels : 0, kernelThreads());
+    depthwiseConv2dForward(g, x, weight, bias, activation, y, statsOut ? &stats : nullptr,
+                           normed ? &inputNorm : nullptr);
+    if (statsOut) stats.merge(statsOut);
   }
   return info.Env().Undefined();
 }
@@ -118,7 +130,7 @@ Napi::Value BackwardData(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// (geometry, x, dy, dweight, dbias | null)
+// (geometry, x, dy, dweight, dbias | null, inputAffine?, inputActivation?)
 template <bool kReference>
 Napi::Value BackwardWeights(const Napi::CallbackInfo& info) {
   const char* op =
@@ -130,11 +142,14 @@ Napi::Value BackwardWeights(const Napi::CallbackInfo& info) {
   const float* dy = getFloats(info, 16, op, "dy", s.output).data;
   float* dweight = getFloats(info, 17, op, "dweight", s.weight).data;
   float* dbias = const_cast<float*>(optionalFloats(info, 18, op, "dbias", s.outChannels));
+  DepthwiseInputNorm inputNorm;
+  const bool normed = getInputNorm(info, 19, op, g.C, &inputNorm);
   if (kReference) {
+    if (normed) throwRangeError(info.Env(), op, "the reference does not normalise its input");
     ref::depthwiseConv2dBackwardWeights(g, x, dy, dweight, dbias);
   } else {
     KernelCallScope scope;
-    depthwiseConv2dBackwardWeights(g, x, dy, dweight, dbias);
+    depthwiseConv2dBackwardWeights(g, x, dy, dweight, dbias, normed ? &inputNorm : nullptr);
   }
   return info.Env().Undefined();
 }

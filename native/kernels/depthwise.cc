@@ -22,6 +22,7 @@
 #include "../runtime/memory.h"
 #include "../runtime/threads.h"
 #include "batchnorm.h"
+#include "batchnorm_driver.h"
 
 namespace convkit {
 
@@ -112,13 +113,72 @@ void expandChannels(const DepthwiseGeometry& g, const float* x, float* expanded)
   });
 }
 
+// Normalised input rows per chunk: about this many bytes, in L2 while the kernel reads them.
+constexpr int64_t kNormRowsBytes = 384 * 1024;
+
+// Chunks work when every output row's window overlaps a real input row (padding narrower than
+// the dilated kernel) and channels are not repeated; otherwise the whole input is normalised.
+bool normInChunks(const DepthwiseGeometry& g) {
+  const int64_t extent = g.dilationH * (g.KH - 1) + 1;
+  return g.multiplier == 1 && g.padTop < extent && g.padBottom < extent;
+}
+
+// x' = the normalised x, written whole (the fallback of normInChunks).
+void normalizeAll(const DepthwiseGeometry& g, const float* x, const DepthwiseInputNorm& norm,
+                  float* out) {
+  const bn_driver::BnKernels k = bn_driver::kernelsFor(activeIsa());
+  const float* affine = norm.affine;
+  const int64_t C = g.C;
+  parallelRows(g.N * g.H, [&](int64_t begin, int64_t end) {
+    k.apply(x + begin * g.W * C, out + begin * g.W * C, (end - begin) * g.W, C, C, affine,
+            affine + C, affine + 2 * C, affine + 3 * C, nullptr, norm.activation, false);
+  });
+}
+
+// For output rows [begin, end) of the N*OH: runs of rows within one image, each with the input
+// rows its windows read normalised into buf, as a one-image problem over those rows:
+// body(args, firstOutputRow, rows) with args.H = the normalised rows and padTop shifted to them.
+template <typename Body>
+void forEachNormalizedRun(const DepthwiseGeometry& g, const isa::DepthwiseArgs& a, const float* x,
+                          const DepthwiseInputNorm& norm, int64_t begin, int64_t end, float* buf,
+                          int64_t bufRows, Body&& body) {
+  const bn_driver::BnKernels k = bn_driver::kernelsFor(activeIsa());
+  const float* affine = norm.affine;
+  const int64_t C = g.C, rowFloats = g.W * C, OH = a.OH;
+  const int64_t extent = g.dilationH * (g.KH - 1) + 1;
+  const int64_t outRows = std::max<int64_t>(1, (bufRows - extent) / g.strideH + 1);
+  for (int64_t r = begin; r < end;) {
+    const int64_t n = r / OH, o0 = r % OH, o1 = std::min({OH, o0 + outRows, end - n * OH});
+    // The windows of rows o0 .. o1-1 read input rows lo .. hi, clipped to the image (normInChunks
+    // keeps the clipped range non-empty).
+    const int64_t lo = o0 * g.strideH - g.padTop, hi = (o1 - 1) * g.strideH - g.padTop + extent - 1;
+    const int64_t first = std::max<int64_t>(lo, 0), last = std::min(hi, g.H - 1);
+    k.apply(x + (n * g.H + first) * rowFloats, buf, (last - first + 1) * g.W, C, C, affine,
+            affine + C, affine + 2 * C, affine + 3 * C, nullptr, norm.activation, false);
+    isa::DepthwiseArgs s = a;
+    s.N = 1;
+    s.H = last - first + 1;
+    s.OH = o1 - o0;
+    s.padTop = g.padTop + first - o0 * g.strideH;
+    body(s, n * OH + o0, o1 - o0);
+    r = n * OH + o1;
+  }
+}
+
+// Rows of buf: the kernel's extent at least, else about kNormRowsBytes.
+int64_t normBufferRows(const DepthwiseGeometry& g) {
+  const int64_t extent = g.dilationH * (g.KH - 1) + 1;
+  const int64_t rows = kNormRowsBytes / std::max<int64_t>(1, g.W * g.C * int64_t(sizeof(float)));
+  return std::min(g.H, std::max(rows, extent));
+}
+
 }  // namespace
 
 const char* depthwiseKernelName() { return selectPath().name; }
 
 void depthwiseConv2dForward(const DepthwiseGeometry& g, const float* x, const float* weight,
                             const float* bias, Activation activation, float* y,
-                            BatchStats* stats) {
+                            BatchStats* stats, const DepthwiseInputNorm* norm) {
   const int64_t Cout = g.outChannels(), Cp = paddedChannels(Cout), OH = g.OH();
   if (g.N == 0 || Cout == 0 || OH == 0 || g.OW() == 0) return;
   const DepthwisePath& path = selectPath();
@@ -131,18 +191,37 @@ void depthwiseConv2dForward(const DepthwiseGeometry& g, const float* x, const fl
     std::memset(b, 0, sizeof(float) * Cp);
     std::memcpy(b, bias, sizeof(float) * Cout);
   }
+  const bool chunks = norm && normInChunks(g);
+  Scratch normalized(norm && !chunks ? sizeof(float) * g.N * g.H * g.W * g.C : 0);
+  if (norm && !chunks) {
+    normalizeAll(g, x, *norm, normalized.as<float>());
+    x = normalized.as<float>();
+  }
   Scratch expanded(g.multiplier > 1 ? sizeof(float) * g.N * g.H * g.W * Cout : 0);
   if (g.multiplier > 1) {
     expandChannels(g, x, expanded.as<float>());
     x = expanded.as<float>();
   }
   const isa::DepthwiseArgs a = makeArgs(g, w, b, activation);
+  const int64_t rowFloats = g.OW() * Cout;
+  if (chunks) {
+    const int64_t bufRows = normBufferRows(g);
+    parallelRows(g.N * OH, [&](int64_t begin, int64_t end) {
+      Scratch buf(sizeof(float) * bufRows * g.W * g.C);
+      forEachNormalizedRun(g, a, x, *norm, begin, end, buf.as<float>(), bufRows,
+                           [&](const isa::DepthwiseArgs& s, int64_t row, int64_t rows) {
+                             float* out = y + row * rowFloats;
+                             path.forward(&s, buf.as<float>(), out, 0, rows);
+                             if (stats) stats->add(threadIndex(), out, rows * g.OW());
+                           });
+    });
+    return;
+  }
   if (!stats) {
     parallelRows(g.N * OH, [&](int64_t begin, int64_t end) { path.forward(&a, x, y, begin, end); });
     return;
   }
   // Output rows in runs of ~256 KiB, each run's statistics summed right after it is written.
-  const int64_t rowFloats = g.OW() * Cout;
   const int64_t run =
       std::max<int64_t>(1, BatchStats::kChunkFloats / std::max<int64_t>(rowFloats, 1));
   parallelRows(g.N * OH, [&](int64_t begin, int64_t end) {
@@ -194,11 +273,17 @@ void depthwiseConv2dBackwardData(const DepthwiseGeometry& g, const float* dy,
 }
 
 void depthwiseConv2dBackwardWeights(const DepthwiseGeometry& g, const float* x, const float* dy,
-                                    float* dweight, float* dbias) {
+                                    float* dweight, float* dbias, const DepthwiseInputNorm* norm) {
   const int64_t Cout = g.outChannels(), Cp = paddedChannels(Cout), taps = g.KH * g.KW;
   const int64_t rows = g.N * g.OH();
   if (Cout == 0) return;
   const DepthwisePath& path = selectPath();
+  const bool chunks = norm && rows > 0 && normInChunks(g);
+  Scratch normalized(norm && !chunks && rows > 0 ? sizeof(float) * g.N * g.H * g.W * g.C : 0);
+  if (norm && !chunks && rows > 0) {
+    normalizeAll(g, x, *norm, normalized.as<float>());
+    x = normalized.as<float>();
+  }
   Scratch expanded(g.multiplier > 1 && rows > 0 ? sizeof(float) * g.N * g.H * g.W * Cout : 0);
   if (g.multiplier > 1 && rows > 0) {
     expandChannels(g, x, expanded.as<float>());
@@ -214,8 +299,18 @@ void depthwiseConv2dBackwardWeights(const DepthwiseGeometry& g, const float* x, 
   {
     const int64_t t = threadIndex(), n = threadCount();
     float* mine = part + t * partialSize;
-    path.backwardWeights(&a, x, dy, mine, dbias ? mine + taps * Cp : nullptr, rows * t / n,
-                         rows * (t + 1) / n);
+    float* mineBias = dbias ? mine + taps * Cp : nullptr;
+    if (chunks) {
+      const int64_t bufRows = normBufferRows(g);
+      Scratch buf(sizeof(float) * bufRows * g.W * g.C);
+      forEachNormalizedRun(g, a, x, *norm, rows * t / n, rows * (t + 1) / n, buf.as<float>(),
+                           bufRows, [&](const isa::DepthwiseArgs& s, int64_t row, int64_t count) {
+                             path.backwardWeights(&s, buf.as<float>(), dy + row * g.OW() * Cout,
+                                                  mine, mineBias, 0, count);
+                           });
+    } else {
+      path.backwardWeights(&a, x, dy, mine, mineBias, rows * t / n, rows * (t + 1) / n);
+    }
   }
   // Reduce the partial sums (thread order fixed: results do not depend on timing).
   for (int64_t co = 0; co < Cout; ++co) {

@@ -28,18 +28,29 @@ struct DepthwiseGeometry {
   int64_t OW() const { return (W + padLeft + padRight - dilationW * (KW - 1) - 1) / strideW + 1; }
 };
 
+// The input seen through a batch norm and its activation first (the norm that precedes the
+// depthwise conv in MobileNet / EfficientNet blocks): x' = act(((x - meanHi) - meanLo) * scale
+// + shift), computed a few rows at a time into a cache-sized buffer, so x' is never stored.
+// affine is the norm's saveAffine, [meanHi | meanLo | scale | shift] of C floats each; the
+// rows are made by the batch-norm apply kernel, bit for bit what the norm would have written.
+struct DepthwiseInputNorm {
+  const float* affine;
+  int activation;  // BnActivation
+};
+
 // y = act(conv(x, weight) + bias). bias may be nullptr. Arguments are trusted (the binding
 // validates them); uses the active ISA path and kernelThreads() threads. stats (may be null):
 // also sums y's batch statistics, a few output rows at a time while they are in cache.
 void depthwiseConv2dForward(const DepthwiseGeometry& g, const float* x, const float* weight,
                             const float* bias, Activation activation, float* y,
-                            BatchStats* stats = nullptr);
+                            BatchStats* stats = nullptr, const DepthwiseInputNorm* norm = nullptr);
 // dx = gradient of the loss with respect to x, given dy [N, OH, OW, C*m]. Overwrites dx.
 void depthwiseConv2dBackwardData(const DepthwiseGeometry& g, const float* dy,
                                  const float* weight, float* dx);
 // dweight [C*m, 1, KH, KW] and (when not nullptr) dbias [C*m]. Overwrites both.
 void depthwiseConv2dBackwardWeights(const DepthwiseGeometry& g, const float* x, const float* dy,
-                                    float* dweight, float* dbias);
+                                    float* dweight, float* dbias,
+                                    const DepthwiseInputNorm* norm = nullptr);
 
 namespace ref {
 // Naive loops straight from the definition, double accumulation; obviously right, slow.

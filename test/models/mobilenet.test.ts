@@ -156,7 +156,9 @@ describe('block gradients (BN in training mode)', () => {
   });
 
   test('the skip added inside the last batch norm equals x + conv(x), bit for bit', () => {
-    const block = new models.InvertedResidual(8, 8, 1, 6);
+    // Expand ratio 1: no expansion norm inside the depthwise conv (its batch statistics are
+    // summed over other runs of rows than the plain blocks', which moves the last bits).
+    const block = new models.InvertedResidual(8, 8, 1, 1);
     for (const training of [false, true]) {
       block.train(training);
       const x = randomInput([2, 5, 5, 8], 12);
@@ -165,6 +167,43 @@ describe('block gradients (BN in training mode)', () => {
       expect(Array.from(fused.data)).toEqual(Array.from(plain.data));
     }
   });
+
+  test.each([
+    [8, 8, 1],
+    [8, 6, 2],
+  ])(
+    'training %i -> %i stride %i: the expansion norm inside the depthwise conv gives the blocks-one-by-one output, gradients and running statistics',
+    (inp, oup, stride) => {
+      const fused = new models.InvertedResidual(inp, oup, stride, 6).train();
+      const plain = new models.InvertedResidual(inp, oup, stride, 6).train();
+      plain.loadStateDict(fused.stateDict());
+      const expandNorm = (fused.conv.children()[0] as nn.Conv2dNormActivation).children()[1];
+      const skipped = jest.spyOn(expandNorm, 'forward');
+      const x = randomInput([2, 7, 5, inp], 21);
+      const xPlain = randomInput([2, 7, 5, inp], 21);
+      const yFused = fused.forward(x);
+      expect(skipped).not.toHaveBeenCalled(); // the fused path ran
+      const convOut = plain.conv.forward(xPlain);
+      const yPlain = fused.useResConnect ? F.add(xPlain, convOut) : convOut;
+      const dy = randomInput([...yFused.shape], 22, { requiresGrad: false });
+      F.sum(F.mul(yFused, dy)).backward();
+      F.sum(F.mul(yPlain, dy)).backward();
+      const close = (a: F.Tensor, b: F.Tensor, what: string): void => {
+        let worst = 0;
+        for (let i = 0; i < a.size; i++)
+          worst = Math.max(worst, Math.abs(a.data[i] - b.data[i]) / (1 + Math.abs(b.data[i])));
+        if (!(worst < 1e-5)) throw new Error(`${what}: relative difference ${worst}`);
+      };
+      close(yFused, yPlain, 'y');
+      close(x.grad!, xPlain.grad!, 'x.grad');
+      const plainParams = new Map(plain.namedParameters());
+      for (const [name, p] of fused.namedParameters())
+        close(p.grad!, plainParams.get(name)!.grad!, name);
+      const plainBuffers = new Map(plain.namedBuffers());
+      for (const [name, b] of fused.namedBuffers()) close(b, plainBuffers.get(name)!, name);
+      skipped.mockRestore();
+    },
+  );
 
   test.each([
     [

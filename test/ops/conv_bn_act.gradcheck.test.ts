@@ -136,6 +136,52 @@ describe('batchNorm with excite (a squeeze-and-excitation fused into the norm)',
       });
 });
 
+describe('depthwise conv2d of a batch norm (inputNorm: conv(act(bn(x))) in one op)', () => {
+  const cases: Array<[string, boolean, 'none' | 'relu' | 'relu6', F.Conv2dOptions, boolean]> = [
+    ['3x3 pad 1', true, 'relu6', { padding: 1 }, true],
+    ['3x3 stride 2', true, 'relu', { stride: 2, padding: 1 }, false],
+    ['5x5 pad [2,1,0,2]', true, 'none', { padding: [2, 1, 0, 2] }, true],
+    ['eval, 3x3 pad 1', false, 'relu6', { padding: 1 }, false],
+  ];
+  test.each(cases)(
+    '%s training=%s activation=%s',
+    (_name, training, activation, opts, withBias) => {
+      const C = 3;
+      const x = randomInput([2, 5, 4, C], 34, { scale: 2 });
+      const gamma = randomInput([C], 35, { avoid: [0], margin: 0.3 });
+      const beta = randomInput([C], 36);
+      const K = opts.padding && Array.isArray(opts.padding) ? 5 : 3;
+      const w = randomInput([C, 1, K, K], 37, { scale: 0.5 });
+      const b = randomInput([C], 38);
+      const runningMean = randomInput([C], 39, { requiresGrad: false });
+      const runningVar = randomInput([C], 40, { requiresGrad: false });
+      runningVar.data.forEach((v, i) => (runningVar.data[i] = Math.abs(v) + 0.5));
+      const inputs = withBias ? [x, gamma, beta, w, b] : [x, gamma, beta, w];
+      assertGradcheck(
+        (xi, gi, bi, wi, cbi) =>
+          F.conv2d(
+            xi,
+            wi,
+            cbi ?? null,
+            { ...opts, groups: C },
+            {
+              inputNorm: {
+                weight: gi,
+                bias: bi,
+                training,
+                runningMean: runningMean.clone(),
+                runningVar: runningVar.clone(),
+                activation,
+              },
+            },
+          ),
+        inputs,
+        { name: `conv2d inputNorm ${_name}` },
+      );
+    },
+  );
+});
+
 describe('activations', () => {
   const cases: Array<[string, (x: F.Tensor) => F.Tensor, number[]]> = [
     ['relu', F.relu, [0]],

@@ -4,6 +4,7 @@
 // training, a 1x1 or depthwise convolution hands the batch norm its output's batch statistics
 // (summed while each chunk of the output is in cache: one pass over memory less).
 import { checkInt } from '../../check';
+import type * as F from '../../ops';
 import { sumsStatsInCache } from '../../ops/conv';
 import type { Tensor } from '../../tensor';
 import { ActivationLayer, ReLU } from '../layers/activation';
@@ -81,6 +82,33 @@ export class Conv2dNormActivation extends Sequential {
     const { y, batchStats } = convForNorm(conv, norm, x);
     return norm.forwardWith(y, { batchStats, excite });
   }
+
+  /**
+   * depthwise(this(x)) when this is a 1x1 expansion whose output only the depthwise block
+   * reads (MobileNetV2's inverted residual): in training, this block's norm and activation
+   * (ReLU, ReLU6 or none) run inside the depthwise kernels, so its output is never stored
+   * (F.conv2d's inputNorm; this block's norm module is then not called itself). Null where
+   * that does not apply: the caller runs the two blocks.
+   */
+  forwardIntoDepthwise(depthwise: Conv2dNormActivation, x: Tensor): Tensor | null {
+    const [conv1, norm1, act1] = this.children();
+    const [conv2, norm2, act2] = depthwise.children();
+    const fused1 = fusableActivation(act1);
+    const fused2 = fusableActivation(act2);
+    if (!(conv1 instanceof Conv2d) || !(norm1 instanceof BatchNorm2d) || !norm1.training)
+      return null;
+    if (act1 && fused1 !== 'relu' && fused1 !== 'relu6') return null;
+    if (!(conv2 instanceof Conv2d) || !(norm2 instanceof BatchNorm2d) || (act2 && !fused2))
+      return null;
+    const channels = conv1.outChannels;
+    if (conv2.options.groups !== channels || conv2.outChannels !== channels) return null;
+    norm1.activation = fused1 ?? 'none';
+    norm2.activation = fused2 ?? 'none';
+    const expanded = convForNorm(conv1, norm1, x);
+    const inputNorm = { ...norm1.callOptions(), batchStats: expanded.batchStats };
+    const { y, batchStats } = convForNorm(conv2, norm2, expanded.y, inputNorm);
+    return batchStats ? norm2.forwardWith(y, { batchStats }) : norm2.forward(y);
+  }
 }
 
 // One statistics buffer per convolution, reused every step: the norm reads it before the conv
@@ -98,15 +126,16 @@ export function convForNorm(
   conv: Conv2d,
   norm: BatchNorm2d,
   x: Tensor,
+  inputNorm?: F.BatchNormOptions,
 ): { y: Tensor; batchStats?: Float64Array } {
   if (!norm.training || !sumsStatsInCache(x, conv.weight, conv.options))
-    return { y: conv.forward(x) };
+    return { y: conv.forwardWith(x, { inputNorm }) };
   let batchStats = statsBuffers.get(conv);
   if (batchStats?.length !== 1 + 2 * conv.outChannels) {
     batchStats = new Float64Array(1 + 2 * conv.outChannels);
     statsBuffers.set(conv, batchStats);
   }
-  return { y: conv.forwardWith(x, { batchStats }), batchStats };
+  return { y: conv.forwardWith(x, { batchStats, inputNorm }), batchStats };
 }
 
 /** norm(conv(x)) with convForNorm's statistics. */

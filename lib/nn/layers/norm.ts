@@ -50,10 +50,27 @@ export class BatchNorm2d extends Module {
   forward(x: Tensor, residual?: Tensor): Tensor {
     const input = this.pendingInput ?? {};
     this.pendingInput = null;
+    const options = this.callOptions();
+    return F.batchNorm(x, {
+      ...options,
+      residual,
+      channels: input.channels,
+      accumulateGradInto: input.accumulateGradInto,
+      batchStats: options.training ? input.batchStats : undefined,
+      excite: input.excite,
+    });
+  }
+
+  /**
+   * F.batchNorm's options for one call of this norm, as forward makes them: counts the batch
+   * in training (call it once per call). For ops that apply the norm inside another kernel
+   * (F.conv2d's inputNorm).
+   */
+  callOptions(): F.BatchNormOptions {
     // Batch statistics in training, and in eval when no running statistics are tracked.
     const useBatchStats = this.training || this.running_mean === null;
     if (this.training && this.num_batches_tracked) this.num_batches_tracked.data[0] += 1;
-    return F.batchNorm(x, {
+    return {
       runningMean: this.running_mean,
       runningVar: this.running_var,
       weight: this.weight,
@@ -63,12 +80,7 @@ export class BatchNorm2d extends Module {
       numBatchesTracked: this.num_batches_tracked ? this.num_batches_tracked.data[0] : undefined,
       eps: this.eps,
       activation: this.activation,
-      residual,
-      channels: input.channels,
-      accumulateGradInto: input.accumulateGradInto,
-      batchStats: useBatchStats ? input.batchStats : undefined,
-      excite: input.excite,
-    });
+    };
   }
 
   /** forwardWith's input options, read (and cleared) by the forward call it makes. */

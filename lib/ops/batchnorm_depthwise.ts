@@ -1,0 +1,103 @@
+// A depthwise convolution of a batch norm's output, conv(act(bn(x))), as one op that never
+// stores act(bn(x)): the depthwise kernels normalise the input rows they read a few at a time
+// in cache (kernels/depthwise.ts, `inputNorm`). MobileNetV2's expansion norm and its depthwise
+// conv: the norm's apply pass (read x, write its output) and the conv's read of that output
+// become one read of x; the output's memory is never taken.
+//
+// Backward: the conv's data gradient (the norm's output gradient), then the norm's backward
+// from x with the saved affine (its activation mask recomputed from x, as F.batchNorm does), and
+// the conv's weight gradient reading x through the norm again.
+//
+// With ReLU / ReLU6 / no activation only: a SiLU costs more to recompute in the weight
+// gradient (16x112x112x96: +2.2 ms) than the stored tensor's passes save (-0.4 ms forward).
+import { resolveConv2dOptions } from '../kernels/conv';
+import type { Conv2dOptions } from '../kernels/conv';
+import * as norm from '../kernels/batchnorm';
+import * as depthwise from '../kernels/depthwise';
+import type { Tensor } from '../tensor';
+import type { BatchNormOptions } from './batchnorm_options';
+import { normStatistics } from './batchnorm_statistics';
+import { needsGrad, record } from './record';
+
+/** The activations batchNormDepthwise takes (see the head of this file). */
+export type NormDepthwiseActivation = 'none' | 'relu' | 'relu6';
+
+/**
+ * depthwiseConv(act(bn(x)), weight, bias): `normOptions` as F.batchNorm's (not residual,
+ * channels, excite or accumulateGradInto), `convOptions` as F.conv2d's with groups = the
+ * channels of x and a weight of [C, 1, KH, KW]; `batchStats` receives the conv output's batch
+ * statistics (for a norm after it).
+ */
+export function batchNormDepthwise(
+  x: Tensor,
+  normOptions: BatchNormOptions,
+  weight: Tensor,
+  bias: Tensor | null,
+  convOptions: Conv2dOptions,
+  batchStats?: Float64Array,
+): Tensor {
+  const op = 'batchNormDepthwise';
+  const activation = normOptions.activation ?? 'none';
+  if (activation !== 'none' && activation !== 'relu' && activation !== 'relu6')
+    throw new RangeError(
+      `convkit.${op}: expected the norm's activation 'none', 'relu' or 'relu6' but received '${activation}'`,
+    );
+  if (
+    normOptions.residual ||
+    normOptions.excite ||
+    normOptions.accumulateGradInto ||
+    normOptions.channels !== undefined
+  )
+    throw new RangeError(
+      `convkit.${op}: the norm cannot have residual, excite, channels or accumulateGradInto`,
+    );
+  const { weight: gamma = null, bias: beta = null } = normOptions;
+  const training = normOptions.training ?? false;
+  const stats = normStatistics(x, normOptions, training);
+  const { stride, pad, dilation } = resolveConv2dOptions(
+    op,
+    convOptions,
+    weight.shape[2],
+    weight.shape[3],
+  );
+  const dwOptions = { stride, padding: pad, dilation };
+  const inputNorm = { affine: stats.affine, activation };
+  const y = depthwise.depthwiseConv2d(x, weight, bias, { ...dwOptions, batchStats, inputNorm });
+  return record(y, op, [x, gamma, beta, weight, bias], (dy) => {
+    let dx: Tensor | null = null;
+    let dGamma: Tensor | null = null;
+    let dBeta: Tensor | null = null;
+    if (needsGrad(x, gamma, beta)) {
+      const dNormed = depthwise.depthwiseConv2dBackwardData(dy, weight, x.shape, dwOptions);
+      const grads = norm.batchNorm2dBackward(x, dNormed, {
+        weight: gamma,
+        mean: stats.mean,
+        invstd: stats.invstd,
+        training,
+        activation,
+        y: null,
+        affine: stats.affine,
+        parameterGradients: gamma?.requiresGrad === true || beta?.requiresGrad === true,
+      });
+      dNormed.dispose();
+      dx = x.requiresGrad ? grads.dx : null;
+      if (!x.requiresGrad) grads.dx.dispose();
+      dGamma = grads.dweight;
+      dBeta = grads.dbias;
+    }
+    let dWeight: Tensor | null = null;
+    let dBias: Tensor | null = null;
+    if (weight.requiresGrad || bias?.requiresGrad) {
+      const grads = depthwise.depthwiseConv2dBackwardWeights(
+        x,
+        dy,
+        weight.shape,
+        { ...dwOptions, inputNorm },
+        bias !== null,
+      );
+      dWeight = grads.dWeight;
+      dBias = grads.dBias;
+    }
+    return [dx, dGamma, dBeta, dWeight, dBias];
+  });
+}
