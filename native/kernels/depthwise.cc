@@ -12,6 +12,10 @@
 //   other strides gather per input pixel.
 // - Threads split the N*OH output rows (N*H input rows for the data gradient) evenly; the
 //   weight gradient keeps per-thread partial sums reduced at the end.
+// - An input seen through a batch norm (DepthwiseInputNorm): each thread normalises the input
+//   rows of a run of its output rows into a buffer in L2 (the batch-norm apply kernel) and runs
+//   the kernels on that run as a one-image problem. Measured (batch 16, relu6, 2 threads):
+//   112x112x96 stride 2, norm + conv forward 5.1 -> 2.6 ms, weight gradient 2.4 -> 2.8 ms.
 #include "depthwise.h"
 
 #include <algorithm>
