@@ -65,6 +65,7 @@ export interface BatchNormNative {
     ldx?: number,
     accumulate?: boolean,
     gOut?: Float32Array | null,
+    sums?: Float64Array | null,
   ): void;
   batchNormBackwardReference: BatchNormNative['batchNormBackward'];
 }
@@ -140,6 +141,12 @@ export interface BatchNormBackwardOptions {
    * the gradient of a residual added before the activation. Needs an activation.
    */
   maskedGradient?: boolean;
+  /**
+   * The first pass's sums, [sum g (C), sum g (x - mean) (C)], taken by dy's producer, which
+   * also replaced dy by g (dy masked by the activation): only the second pass runs
+   * (depthwiseConv2dBackwardData's normGradient). Not with maskedGradient.
+   */
+  sums?: Float64Array | null;
 }
 
 /**
@@ -415,6 +422,12 @@ export function batchNorm2dBackward(
   if (options.maskedGradient && activation === 'none')
     throw invalidRange(op, 'maskedGradient', 'used with a fused activation', "activation 'none'");
   const g = options.maskedGradient ? empty(yShape) : null;
+  const sums = options.sums ?? null;
+  if (sums !== null) {
+    if (!(sums instanceof Float64Array) || sums.length !== 2 * C)
+      throw invalidRange(op, 'sums', `a Float64Array of ${2 * C} (2 x ${C} channels)`, sums);
+    if (g) throw invalidRange(op, 'sums', 'not given with maskedGradient', 'both');
+  }
   const dweight = grads ? empty([C]) : null;
   const dbias = grads ? empty([C]) : null;
   batchNormNative.batchNormBackward(
@@ -435,6 +448,7 @@ export function batchNorm2dBackward(
     ldx,
     accumulate,
     g ? g.data : null,
+    sums,
   );
   return { dx, dweight, dbias, g };
 }

@@ -38,7 +38,19 @@ type ForwardFn = (
     number?,
   ]
 ) => void;
-type BackwardDataFn = (...args: [...Geometry, Float32Array, Float32Array, Float32Array]) => void;
+type BackwardDataFn = (
+  ...args: [
+    ...Geometry,
+    Float32Array,
+    Float32Array,
+    Float32Array,
+    (Float32Array | null)?,
+    Float32Array?,
+    Float32Array?,
+    number?,
+    Float64Array?,
+  ]
+) => void;
 type BackwardWeightsFn = (
   ...args: [
     ...Geometry,
@@ -91,6 +103,18 @@ export interface DepthwiseConv2dOptions {
 export interface DepthwiseInputNorm {
   affine: Tensor;
   activation: 'none' | 'relu' | 'relu6' | 'silu';
+}
+
+/**
+ * For depthwiseConv2dBackwardData: the input x is act(bn(h)); the norm's first backward pass
+ * runs on each run of dx while it is in cache: `sums` (Float64Array(2 C), added to) receives
+ * sum g and sum g (h - mean) with g = dx masked by the activation, and dx holds g on return
+ * (batchNorm2dBackward's `sums` runs the rest).
+ */
+export interface DepthwiseNormGradient extends DepthwiseInputNorm {
+  h: Tensor;
+  mean: Tensor;
+  sums: Float64Array;
 }
 
 const activationCodes: Record<DepthwiseActivation, number> = { none: 0, relu: 1, relu6: 2 };
@@ -287,6 +311,7 @@ export function depthwiseConv2dBackwardData(
   weight: Tensor,
   inputShape: Shape,
   options: DepthwiseConv2dOptions = {},
+  normGradient?: DepthwiseNormGradient,
 ): Tensor {
   const op = 'depthwiseConv2dBackwardData';
   requireTensor(op, 'dy', dy);
@@ -297,7 +322,37 @@ export function depthwiseConv2dBackwardData(
   if (!sameShape(dy.shape, r.outShape))
     throw invalidRange(op, 'dy', `shape [${r.outShape.join(', ')}]`, shapeText(dy.shape));
   const dx = empty(inputShape);
-  depthwiseNative.depthwiseConv2dBackwardData(...r.geometry, dy.data, weight.data, dx.data);
+  if (normGradient === undefined) {
+    depthwiseNative.depthwiseConv2dBackwardData(...r.geometry, dy.data, weight.data, dx.data);
+    return dx;
+  }
+  const C = inputShape[3];
+  const [affine, activation] = inputNormArgs(op, { inputNorm: normGradient }, C);
+  requireTensor(op, 'normGradient.h', normGradient.h);
+  if (!sameShape(normGradient.h.shape, inputShape))
+    throw invalidRange(
+      op,
+      'normGradient.h',
+      `shape [${inputShape.join(', ')}]`,
+      shapeText(normGradient.h.shape),
+    );
+  requireTensor(op, 'normGradient.mean', normGradient.mean);
+  if (normGradient.mean.size !== C)
+    throw invalidRange(op, 'normGradient.mean', `${C} floats`, shapeText(normGradient.mean.shape));
+  const sums = normGradient.sums;
+  if (!(sums instanceof Float64Array) || sums.length !== 2 * C)
+    throw invalidRange(op, 'normGradient.sums', `a Float64Array of ${2 * C}`, sums);
+  depthwiseNative.depthwiseConv2dBackwardData(
+    ...r.geometry,
+    dy.data,
+    weight.data,
+    dx.data,
+    normGradient.h.data,
+    normGradient.mean.data,
+    affine!,
+    activation,
+    sums,
+  );
   return dx;
 }
 

@@ -19,6 +19,19 @@ import type { BatchNormOptions } from './batchnorm_options';
 import { normStatistics } from './batchnorm_statistics';
 import { needsGrad, record } from './record';
 
+// The norm's first-pass sums, one zeroed buffer per channel count reused by every backward
+// (a fresh typed array per call would start a young-generation GC, as in
+// nn/blocks/conv_norm_activation.ts); a backward uses it only until it returns.
+const sumsBuffers = new Map<number, Float64Array>();
+function sumsBuffer(channels: number): Float64Array {
+  let sums = sumsBuffers.get(channels);
+  if (!sums) {
+    sums = new Float64Array(2 * channels);
+    sumsBuffers.set(channels, sums);
+  }
+  return sums.fill(0);
+}
+
 /** The activations batchNormDepthwise takes (see the head of this file). */
 export type NormDepthwiseActivation = 'none' | 'relu' | 'relu6';
 
@@ -68,8 +81,17 @@ export function batchNormDepthwise(
     let dGamma: Tensor | null = null;
     let dBeta: Tensor | null = null;
     if (needsGrad(x, gamma, beta)) {
-      const dNormed = depthwise.depthwiseConv2dBackwardData(dy, weight, x.shape, dwOptions);
-      const grads = norm.batchNorm2dBackward(x, dNormed, {
+      // The norm's first pass (its sums, and g in place of the data gradient) runs inside the
+      // conv's data gradient, while each run of it is in cache.
+      const sums = sumsBuffer(x.shape[3]);
+      const g = depthwise.depthwiseConv2dBackwardData(dy, weight, x.shape, dwOptions, {
+        h: x,
+        mean: stats.mean,
+        affine: stats.affine,
+        activation,
+        sums,
+      });
+      const grads = norm.batchNorm2dBackward(x, g, {
         weight: gamma,
         mean: stats.mean,
         invstd: stats.invstd,
@@ -78,8 +100,9 @@ export function batchNormDepthwise(
         y: null,
         affine: stats.affine,
         parameterGradients: gamma?.requiresGrad === true || beta?.requiresGrad === true,
+        sums,
       });
-      dNormed.dispose();
+      g.dispose();
       dx = x.requiresGrad ? grads.dx : null;
       if (!x.requiresGrad) grads.dx.dispose();
       dGamma = grads.dweight;

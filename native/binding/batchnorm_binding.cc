@@ -208,13 +208,20 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
   if (gOut && (kReference || activation == BnActivation::none))
     throwRangeError(info.Env(), op,
                     "gOut needs a fused activation (and is not in the reference)");
+  // sums: the first pass's, taken by dy's producer, which stored g in dy (batchnorm.h).
+  const double* givenSums =
+      info.Length() > 17 && !info[17].IsNull() && !info[17].IsUndefined()
+          ? getDoubles(info, 17, op, "sums", checkedMul(info.Env(), op, 2, s.C))
+          : nullptr;
+  if (givenSums && (kReference || gOut))
+    throwRangeError(info.Env(), op, "sums cannot be given with gOut or to the reference");
   if (kReference) {
     ref::batchNormBackward(s.rows, s.C, x, dy, y, gamma, mean, invstd, training, activation, dx,
                            dgamma, dbeta, affine);
   } else {
     KernelCallScope scope;
     batchNormBackward(s.rows, s.C, x, dy, y, gamma, mean, invstd, training, activation, dx,
-                      dgamma, dbeta, affine, s.ldx, accumulate, gOut);
+                      dgamma, dbeta, affine, s.ldx, accumulate, gOut, givenSums);
   }
   return info.Env().Undefined();
 }

@@ -110,7 +110,9 @@ Napi::Value Forward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// (geometry, dy, weight, dx)
+// (geometry, dy, weight, dx, h?, mean?, affine?, activation?, sums?): with h, the first pass
+// of the backward of the norm that made x = act(bn(h)) (DepthwiseNormGradient; activation
+// 0 none / 1 relu / 2 relu6 / 3 silu, sums a Float64Array(2 C) added to).
 template <bool kReference>
 Napi::Value BackwardData(const Napi::CallbackInfo& info) {
   const char* op =
@@ -121,11 +123,22 @@ Napi::Value BackwardData(const Napi::CallbackInfo& info) {
   const float* dy = getFloats(info, 15, op, "dy", s.output).data;
   const float* weight = getFloats(info, 16, op, "weight", s.weight).data;
   float* dx = getFloats(info, 17, op, "dx", s.input).data;
+  DepthwiseNormGradient normGradient;
+  const bool normed = info.Length() > 18 && !info[18].IsNull() && !info[18].IsUndefined();
+  if (normed) {
+    requireArgs(info, op, kGeometryArgs + 8);
+    normGradient.h = getFloats(info, 18, op, "h", s.input).data;
+    normGradient.mean = getFloats(info, 19, op, "mean", g.C).data;
+    normGradient.affine = getFloats(info, 20, op, "affine", checkedMul(info.Env(), op, 4, g.C)).data;
+    normGradient.activation = static_cast<int>(getIntIn(info, 21, op, "activation", 0, 3));
+    normGradient.sums = getDoubles(info, 22, op, "sums", checkedMul(info.Env(), op, 2, g.C));
+  }
   if (kReference) {
+    if (normed) throwRangeError(info.Env(), op, "the reference does not take the norm's sums");
     ref::depthwiseConv2dBackwardData(g, dy, weight, dx);
   } else {
     KernelCallScope scope;
-    depthwiseConv2dBackwardData(g, dy, weight, dx);
+    depthwiseConv2dBackwardData(g, dy, weight, dx, normed ? &normGradient : nullptr);
   }
   return info.Env().Undefined();
 }

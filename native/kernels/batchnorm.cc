@@ -175,7 +175,7 @@ void batchNormBackward(int64_t rows, int64_t C, const float* x, const float* dy,
                        const float* gamma, const float* mean, const float* invstd,
                        bool training, BnActivation activation, float* dx, float* dgamma,
                        float* dbeta, const float* affine, int64_t ldx, bool accumulate,
-                       float* gOut) {
+                       float* gOut, const double* givenSums) {
   if (C == 0) return;
   if (ldx <= 0) ldx = C;
   const BnKernels k = kernelsFor(activeIsa());
@@ -200,6 +200,8 @@ void batchNormBackward(int64_t rows, int64_t C, const float* x, const float* dy,
   // Where g goes in pass 1 (and pass 2 reads it): the caller's gOut (a residual's gradient,
   // which is g itself), else dx for the SiLU, else nowhere.
   float* gStore = activation == BnActivation::none ? nullptr : gOut ? gOut : saveG ? dx : nullptr;
+  // Where the second pass reads g, when it does not compute it again.
+  const float* gRead = givenSums ? dy : gStore;
 #pragma omp parallel num_threads(threads) if (threads > 1)
   {
     const int t = threadIndex();
@@ -207,14 +209,15 @@ void batchNormBackward(int64_t rows, int64_t C, const float* x, const float* dy,
     double* sums = part + t * 2 * C;
     std::fill(sums, sums + 2 * C, 0.0);
     const int64_t first = range.begin * C;
-    k.backwardSums(x + range.begin * ldx, dy + first, y ? y + first : nullptr,
-                   range.end - range.begin, C, ldx, mean, affine, act, sums, sums + C,
-                   threadScratch + t * 2 * C, gStore ? gStore + first : nullptr);
+    if (!givenSums)
+      k.backwardSums(x + range.begin * ldx, dy + first, y ? y + first : nullptr,
+                     range.end - range.begin, C, ldx, mean, affine, act, sums, sums + C,
+                     threadScratch + t * 2 * C, gStore ? gStore + first : nullptr);
 #pragma omp barrier
     if (t == 0) {
-      const int count = threadCount();
+      const int count = givenSums ? 0 : threadCount();
       for (int64_t c = 0; c < C; ++c) {
-        double sumG = 0, sumGX = 0;
+        double sumG = givenSums ? givenSums[c] : 0, sumGX = givenSums ? givenSums[C + c] : 0;
         for (int i = 0; i < count; ++i) {
           sumG += part[i * 2 * C + c];
           sumGX += part[i * 2 * C + C + c];
@@ -226,8 +229,8 @@ void batchNormBackward(int64_t rows, int64_t C, const float* x, const float* dy,
 #pragma omp barrier
     forEachBlockBackwards(range, C, [&](int64_t row, int64_t n) {
       const int64_t offset = row * C;
-      if (gStore)  // g is stored: no activation left to apply
-        k.backwardApply(x + row * ldx, gStore + offset, nullptr, dx + row * ldx, n, C, ldx, mean,
+      if (gRead)  // g is stored: no activation left to apply
+        k.backwardApply(x + row * ldx, gRead + offset, nullptr, dx + row * ldx, n, C, ldx, mean,
                         nullptr, a, b, d, 0, stream, accumulate);
       else
         k.backwardApply(x + row * ldx, dy + offset, y ? y + offset : nullptr, dx + row * ldx, n,

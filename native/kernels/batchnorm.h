@@ -83,11 +83,15 @@ void batchNormForwardEval(int64_t rows, int64_t C, const float* x, const float* 
 // per-channel sums of g and g*(x - mean), then dx.
 // gOut (rows x C, may be null; with an activation): also receives g, dy masked by the
 // activation (the gradient a fused residual gets), in the first pass; the second reads it.
+// givenSums (may be null): the first pass's sums, sum g [C] then sum g * (x - mean) [C], taken
+// by whoever produced dy (depthwise.h's DepthwiseNormGradient), which then also replaced dy by
+// g: only the second pass runs, reading g from dy (gOut must be null).
 void batchNormBackward(int64_t rows, int64_t C, const float* x, const float* dy, const float* y,
                        const float* gamma, const float* mean, const float* invstd,
                        bool training, BnActivation activation, float* dx, float* dgamma,
                        float* dbeta, const float* affine = nullptr, int64_t ldx = 0,
-                       bool accumulate = false, float* gOut = nullptr);
+                       bool accumulate = false, float* gOut = nullptr,
+                       const double* givenSums = nullptr);
 
 namespace ref {
 // Naive loops in double: two-pass mean / variance, the textbook backward.

@@ -20,6 +20,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "../isa/depthwise_ukernels.h"
 #include "../runtime/dispatch.h"
@@ -237,8 +238,42 @@ void depthwiseConv2dForward(const DepthwiseGeometry& g, const float* x, const fl
   });
 }
 
+namespace {
+
+// Per-thread sums of DepthwiseNormGradient over runs of dx rows, merged into its sums at the end.
+class NormGradientSums {
+ public:
+  NormGradientSums(const DepthwiseGeometry& g, const DepthwiseNormGradient* ng, int threads)
+      : g_(g), ng_(ng), k_(bn_driver::kernelsFor(activeIsa())),
+        parts_(ng ? size_t(2 * g.C * threads) : 0, 0.0),
+        scratch_(ng ? size_t(2 * g.C * threads) : 0) {}
+  bool on() const { return ng_ != nullptr; }
+  // Input rows [r0, r1) of dx (rows of W pixels) on thread t.
+  void add(int t, float* dx, int64_t r0, int64_t r1) {
+    const int64_t C = g_.C, offset = r0 * g_.W * C;
+    double* mine = parts_.data() + 2 * C * t;
+    k_.backwardSums(ng_->h + offset, dx + offset, nullptr, (r1 - r0) * g_.W, C, C, ng_->mean,
+                    ng_->affine, ng_->activation, mine, mine + C, scratch_.data() + 2 * C * t,
+                    ng_->activation ? dx + offset : nullptr);
+  }
+  void merge(int threads) {
+    for (int t = 0; t < threads; ++t)
+      for (int64_t c = 0; c < 2 * g_.C; ++c) ng_->sums[c] += parts_[2 * g_.C * t + c];
+  }
+
+ private:
+  const DepthwiseGeometry& g_;
+  const DepthwiseNormGradient* ng_;
+  bn_driver::BnKernels k_;
+  std::vector<double> parts_;
+  std::vector<float> scratch_;
+};
+
+}  // namespace
+
 void depthwiseConv2dBackwardData(const DepthwiseGeometry& g, const float* dy,
-                                 const float* weight, float* dx) {
+                                 const float* weight, float* dx,
+                                 const DepthwiseNormGradient* normGradient) {
   const int64_t Cout = g.outChannels(), Cp = paddedChannels(Cout);
   const int64_t inputSize = g.N * g.H * g.W * g.C;
   if (inputSize == 0) return;
@@ -249,21 +284,35 @@ void depthwiseConv2dBackwardData(const DepthwiseGeometry& g, const float* dy,
   Scratch packed(sizeof(float) * g.KH * g.KW * Cp);
   packWeights(g, weight, unitStride, packed.as<float>());
   isa::DepthwiseArgs a = makeArgs(g, packed.as<float>(), nullptr, Activation::none);
-  if (unitStride) {
-    // Forward over dy (OH x OW) producing dx (H x W) with the flipped kernel.
-    isa::DepthwiseArgs t = a;
-    t.H = a.OH;
-    t.W = a.OW;
-    t.OH = g.H;
-    t.OW = g.W;
-    t.padTop = g.dilationH * (g.KH - 1) - g.padTop;
-    t.padLeft = g.dilationW * (g.KW - 1) - g.padLeft;
-    parallelRows(g.N * g.H,
-                 [&](int64_t begin, int64_t end) { path.forward(&t, dy, dxe, begin, end); });
-  } else {
-    parallelRows(g.N * g.H,
-                 [&](int64_t begin, int64_t end) { path.backwardData(&a, dy, dxe, begin, end); });
-  }
+  // Forward over dy (OH x OW) producing dx (H x W) with the flipped kernel at stride 1.
+  isa::DepthwiseArgs t = a;
+  t.H = a.OH;
+  t.W = a.OW;
+  t.OH = g.H;
+  t.OW = g.W;
+  t.padTop = g.dilationH * (g.KH - 1) - g.padTop;
+  t.padLeft = g.dilationW * (g.KW - 1) - g.padLeft;
+  auto rowsOfDx = [&](int64_t begin, int64_t end) {
+    if (unitStride)
+      path.forward(&t, dy, dxe, begin, end);
+    else
+      path.backwardData(&a, dy, dxe, begin, end);
+  };
+  // The norm's sums over runs of ~256 KiB of dx rows, right after each is written (with a
+  // channel multiplier, after the groups are summed below).
+  const int threads = static_cast<int>(std::min<int64_t>(kernelThreads(), std::max<int64_t>(g.N * g.H, 1)));
+  NormGradientSums sums(g, normGradient, threads);
+  const bool sumRuns = sums.on() && g.multiplier == 1;
+  const int64_t run =
+      std::max<int64_t>(1, BatchStats::kChunkFloats / std::max<int64_t>(g.W * g.C, 1));
+  parallelRows(g.N * g.H, [&](int64_t begin, int64_t end) {
+    if (!sumRuns) return rowsOfDx(begin, end);
+    for (int64_t r0 = begin; r0 < end; r0 += run) {
+      const int64_t r1 = std::min(end, r0 + run);
+      rowsOfDx(r0, r1);
+      sums.add(threadIndex(), dxe, r0, r1);
+    }
+  });
   if (g.multiplier > 1) {
     const int64_t m = g.multiplier;
     parallelRows(g.N * g.H, [&](int64_t begin, int64_t end) {
@@ -274,6 +323,9 @@ void depthwiseConv2dBackwardData(const DepthwiseGeometry& g, const float* dy,
       }
     });
   }
+  if (sums.on() && !sumRuns)
+    parallelRows(g.N * g.H, [&](int64_t begin, int64_t end) { sums.add(threadIndex(), dx, begin, end); });
+  if (sums.on()) sums.merge(threads);
 }
 
 void depthwiseConv2dBackwardWeights(const DepthwiseGeometry& g, const float* x, const float* dy,

@@ -44,9 +44,22 @@ struct DepthwiseInputNorm {
 void depthwiseConv2dForward(const DepthwiseGeometry& g, const float* x, const float* weight,
                             const float* bias, Activation activation, float* y,
                             BatchStats* stats = nullptr, const DepthwiseInputNorm* norm = nullptr);
+// The first pass of the backward of the batch norm that made the conv's input, x = act(bn(h)),
+// taken while each run of dx is in cache: sums[0, C) += sum of g, sums[C, 2C) += sum of g *
+// (h - mean), where g = dx masked by the activation's derivative (recomputed from h with the
+// norm's affine); g replaces dx in place. batchNormBackward's givenSums then runs the rest.
+struct DepthwiseNormGradient {
+  const float* h;       // [N, H, W, C]
+  const float* mean;    // the norm's saveMean [C]
+  const float* affine;  // its saveAffine [4C]
+  int activation;       // BnActivation
+  double* sums;         // [2C], added to
+};
+
 // dx = gradient of the loss with respect to x, given dy [N, OH, OW, C*m]. Overwrites dx.
 void depthwiseConv2dBackwardData(const DepthwiseGeometry& g, const float* dy,
-                                 const float* weight, float* dx);
+                                 const float* weight, float* dx,
+                                 const DepthwiseNormGradient* normGradient = nullptr);
 // dweight [C*m, 1, KH, KW] and (when not nullptr) dbias [C*m]. Overwrites both.
 void depthwiseConv2dBackwardWeights(const DepthwiseGeometry& g, const float* x, const float* dy,
                                     float* dweight, float* dbias,

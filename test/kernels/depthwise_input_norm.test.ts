@@ -1,12 +1,15 @@
 // Depthwise convolution reading its input through a batch norm (`inputNorm`: the input rows
 // normalised a few at a time in cache) against the scalar reference run on the normalised
-// input made in JS, forward (+ batch statistics) and backward-weights, on every ISA path:
+// input made in JS, forward (+ batch statistics) and backward-weights, and its data gradient
+// with the norm's first backward pass inside (`normGradient`), on every ISA path:
 // odd channel counts, batch 1, non-square images, strides 1 and 2, asymmetric padding,
 // dilation, images tall enough for several row runs per thread, the whole-input fallback
 // (padding as wide as the kernel, channel multiplier 2), every activation; then bad arguments.
 import { runtime, tensor, Tensor } from '../../lib';
+import { batchNorm2dBackward, batchNorm2dTrainingAffine } from '../../lib/kernels/batchnorm';
 import {
   depthwiseConv2d,
+  depthwiseConv2dBackwardData,
   depthwiseConv2dBackwardWeights,
   depthwiseNative,
 } from '../../lib/kernels/depthwise';
@@ -138,7 +141,109 @@ const cases: Case[] = [
   { ...base, C: 7, m: 2, activation: 'relu' },
 ];
 
+/**
+ * The data gradient with the norm's first backward pass inside (normGradient) against the plain
+ * data gradient, masked and summed in JS; then batchNorm2dBackward from those sums against
+ * batchNorm2dBackward on the plain data gradient.
+ */
+function runNormGradient(c: Case, seed: number): void {
+  const g = new Generator(seed);
+  const [KH, KW] = c.K;
+  const { outShape } = resolveShapes(c);
+  const h = tensor(randomArray(c.N * c.H * c.W * c.C, g, 2), [c.N, c.H, c.W, c.C]);
+  const w = tensor(randomArray(c.C * c.m * KH * KW, g), [c.C * c.m, 1, KH, KW]);
+  const dy = tensor(
+    randomArray(
+      outShape.reduce((a, b) => a * b, 1),
+      g,
+    ),
+    outShape,
+  );
+  const gamma = tensor(randomArray(c.C, g), [c.C]);
+  const stats = batchNorm2dTrainingAffine(h, { weight: gamma, activation: c.activation });
+  const options = { stride: c.stride, padding: c.pad, dilation: c.dilation };
+  const plain = depthwiseConv2dBackwardData(dy, w, h.shape, options);
+  const sums = new Float64Array(2 * c.C);
+  const masked = depthwiseConv2dBackwardData(dy, w, h.shape, options, {
+    h,
+    mean: stats.saveMean,
+    affine: stats.saveAffine,
+    activation: c.activation,
+    sums,
+  });
+  // g = plain masked by the activation's derivative at the recomputed pre-activation.
+  const affine = stats.saveAffine.data;
+  const C = c.C;
+  const want = new Float32Array(plain.size);
+  const wantSums = new Float64Array(2 * C);
+  for (let i = 0; i < plain.size; i++) {
+    const ch = i % C;
+    const z = f(
+      f(f(f(h.data[i] - affine[ch]) - affine[C + ch]) * affine[2 * C + ch]) + affine[3 * C + ch],
+    );
+    const s = 1 / (1 + Math.exp(-z));
+    const d =
+      c.activation === 'relu'
+        ? Number(z > 0)
+        : c.activation === 'relu6'
+          ? Number(z > 0 && z < 6)
+          : c.activation === 'silu'
+            ? s * (1 + z * (1 - s))
+            : 1;
+    want[i] = plain.data[i] * d;
+    wantSums[ch] += want[i];
+    wantSums[C + ch] += want[i] * (h.data[i] - stats.saveMean.data[ch]);
+  }
+  const scale = Math.max(1, ...Array.from(wantSums, Math.abs));
+  const checks: Array<[string, { error: number; index: number }, number]> = [
+    ['g', maxRelativeError(masked.data, want), 1e-5],
+    [
+      'sums',
+      maxRelativeError(
+        Array.from(sums, (v) => v / scale),
+        Array.from(wantSums, (v) => v / scale),
+      ),
+      1e-5,
+    ],
+  ];
+  const common = {
+    weight: gamma,
+    mean: stats.saveMean,
+    invstd: stats.saveInvstd,
+    activation: c.activation,
+    affine: stats.saveAffine,
+  };
+  const fromSums = batchNorm2dBackward(h, masked, { ...common, sums });
+  const twoPasses = batchNorm2dBackward(h, plain, common);
+  checks.push(['norm dx', maxRelativeError(fromSums.dx.data, twoPasses.dx.data), 1e-4]);
+  checks.push([
+    'norm dgamma',
+    maxRelativeError(fromSums.dweight!.data, twoPasses.dweight!.data),
+    1e-4,
+  ]);
+  checks.push(['norm dbeta', maxRelativeError(fromSums.dbias!.data, twoPasses.dbias!.data), 1e-4]);
+  for (const [pass, r, tolerance] of checks)
+    if (!(r.error <= tolerance))
+      throw new Error(
+        `normGradient ${pass} ${JSON.stringify(c)}: error ${r.error} at ${r.index} > ${tolerance}`,
+      );
+}
+
+function resolveShapes(c: Case): { outShape: number[] } {
+  const [KH, KW] = c.K;
+  const OH =
+    Math.floor((c.H + c.pad[0] + c.pad[1] - c.dilation[0] * (KH - 1) - 1) / c.stride[0]) + 1;
+  const OW =
+    Math.floor((c.W + c.pad[2] + c.pad[3] - c.dilation[1] * (KW - 1) - 1) / c.stride[1]) + 1;
+  return { outShape: [c.N, OH, OW, c.C * c.m] };
+}
+
 describeEachIsa('depthwise with inputNorm', () => {
+  test("data gradient with the norm's first backward pass inside, and the norm from its sums", () => {
+    // (A norm in training needs more than one value per channel.)
+    cases.filter((c) => c.N * c.H * c.W > 1).forEach((c, i) => runNormGradient(c, 200 + i));
+  });
+
   test('forward, statistics and backward-weights match the reference on the normalised input', () => {
     cases.forEach((c, i) => run(c, 100 + i));
   });
@@ -150,6 +255,8 @@ describeEachIsa('depthwise with inputNorm', () => {
         runtime.setNumThreads(threads);
         run(cases[8], 7);
         run(cases[9], 8);
+        runNormGradient(cases[8], 9);
+        runNormGradient(cases[9], 10);
       }
     } finally {
       runtime.setNumThreads(saved);
