@@ -126,9 +126,23 @@ export class MBConv extends Module {
     let out = x;
     for (let i = 0; i < layers.length; i++) {
       const layer = layers[i];
-      const se = layers[i + 1];
-      if (layer instanceof nn.Conv2dNormActivation && se instanceof nn.SqueezeExcitation) {
-        const excited = layer.forwardExcited(out, (pooled) => se.scaleOfPooled(pooled));
+      const [next, se] = [layers[i + 1], layers[i + 2]];
+      // The expansion's norm joins the depthwise conv (forwardIntoDepthwise), with the
+      // excitation on the depthwise norm as below.
+      if (
+        layer instanceof nn.Conv2dNormActivation &&
+        next instanceof nn.Conv2dNormActivation &&
+        se instanceof nn.SqueezeExcitation
+      ) {
+        const joined = layer.forwardIntoDepthwise(next, out, (pooled) => se.scaleOfPooled(pooled));
+        if (joined) {
+          out = joined;
+          i += 2;
+          continue;
+        }
+      }
+      if (layer instanceof nn.Conv2dNormActivation && next instanceof nn.SqueezeExcitation) {
+        const excited = layer.forwardExcited(out, (pooled) => next.scaleOfPooled(pooled));
         if (excited) {
           out = excited;
           i++;

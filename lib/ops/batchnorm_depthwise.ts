@@ -1,22 +1,23 @@
-// A depthwise convolution of a batch norm's output, conv(act(bn(x))), as one op that never
-// stores act(bn(x)): the depthwise kernels normalise the input rows they read a few at a time
-// in cache (kernels/depthwise.ts, `inputNorm`). MobileNetV2's expansion norm and its depthwise
-// conv: the norm's apply pass (read x, write its output) and the conv's read of that output
-// become one read of x; the output's memory is never taken.
+// A depthwise convolution of a batch norm's output, conv(act(bn(x))), as one op.
 //
-// Backward: the conv's data gradient (the norm's output gradient), then the norm's backward
-// from x with the saved affine (its activation mask recomputed from x, as F.batchNorm does), and
-// the conv's weight gradient reading x through the norm again.
+// ReLU / ReLU6 / no activation: act(bn(x)) is never stored; the depthwise kernels normalise
+// the input rows they read a few at a time in cache (kernels/depthwise.ts, `inputNorm`), and
+// the weight gradient reads x through the norm again. MobileNetV2's expansion norm and its
+// depthwise conv: the norm's apply pass (read x, write its output) and the conv's read of that
+// output become one read of x, and the output's memory is never taken.
+// SiLU: act(bn(x)) is stored as usual (recomputing the SiLU in the weight gradient cost more,
+// 16x112x112x96: +2.2 ms, than the stored tensor's passes save, -0.4 ms forward).
 //
-// With ReLU / ReLU6 / no activation only: a SiLU costs more to recompute in the weight
-// gradient (16x112x112x96: +2.2 ms) than the stored tensor's passes save (-0.4 ms forward).
+// Backward, either way: the conv's data gradient with the norm's first pass inside (its sums
+// and the masked gradient g, taken while each run of rows is in cache), then the norm's second
+// pass from those sums (kernels/batchnorm.ts, `sums`), and the conv's weight gradient.
 import { resolveConv2dOptions } from '../kernels/conv';
 import type { Conv2dOptions } from '../kernels/conv';
 import * as norm from '../kernels/batchnorm';
 import * as depthwise from '../kernels/depthwise';
 import type { Tensor } from '../tensor';
 import type { BatchNormOptions } from './batchnorm_options';
-import { normStatistics } from './batchnorm_statistics';
+import { NormStatistics, normStatistics } from './batchnorm_statistics';
 import { needsGrad, record } from './record';
 
 // The norm's first-pass sums, one zeroed buffer per channel count reused by every backward
@@ -31,9 +32,6 @@ function sumsBuffer(channels: number): Float64Array {
   }
   return sums.fill(0);
 }
-
-/** The activations batchNormDepthwise takes (see the head of this file). */
-export type NormDepthwiseActivation = 'none' | 'relu' | 'relu6';
 
 /**
  * depthwiseConv(act(bn(x)), weight, bias): `normOptions` as F.batchNorm's (not residual,
@@ -51,10 +49,6 @@ export function batchNormDepthwise(
 ): Tensor {
   const op = 'batchNormDepthwise';
   const activation = normOptions.activation ?? 'none';
-  if (activation !== 'none' && activation !== 'relu' && activation !== 'relu6')
-    throw new RangeError(
-      `convkit.${op}: expected the norm's activation 'none', 'relu' or 'relu6' but received '${activation}'`,
-    );
   if (
     normOptions.residual ||
     normOptions.excite ||
@@ -66,7 +60,25 @@ export function batchNormDepthwise(
     );
   const { weight: gamma = null, bias: beta = null } = normOptions;
   const training = normOptions.training ?? false;
-  const stats = normStatistics(x, normOptions, training);
+  // SiLU: the norm's output is stored (see the head of this file).
+  let normed: Tensor | null = null;
+  let stats: NormStatistics;
+  if (activation === 'silu' && training) {
+    const out = norm.batchNorm2dForwardTraining(x, { ...normOptions, weight: gamma, bias: beta });
+    normed = out.y;
+    stats = { mean: out.saveMean, invstd: out.saveInvstd, affine: out.saveAffine! };
+  } else {
+    stats = normStatistics(x, normOptions, training);
+    if (activation === 'silu')
+      normed = norm.batchNorm2dForwardEval(x, {
+        runningMean: normOptions.runningMean as Tensor, // normStatistics checked them
+        runningVar: normOptions.runningVar as Tensor,
+        weight: gamma,
+        bias: beta,
+        eps: normOptions.eps,
+        activation,
+      });
+  }
   const { stride, pad, dilation } = resolveConv2dOptions(
     op,
     convOptions,
@@ -74,8 +86,12 @@ export function batchNormDepthwise(
     weight.shape[3],
   );
   const dwOptions = { stride, padding: pad, dilation };
-  const inputNorm = { affine: stats.affine, activation };
-  const y = depthwise.depthwiseConv2d(x, weight, bias, { ...dwOptions, batchStats, inputNorm });
+  const inputNorm = normed ? undefined : { affine: stats.affine, activation };
+  const y = depthwise.depthwiseConv2d(normed ?? x, weight, bias, {
+    ...dwOptions,
+    batchStats,
+    inputNorm,
+  });
   return record(y, op, [x, gamma, beta, weight, bias], (dy) => {
     let dx: Tensor | null = null;
     let dGamma: Tensor | null = null;
@@ -112,7 +128,7 @@ export function batchNormDepthwise(
     let dBias: Tensor | null = null;
     if (weight.requiresGrad || bias?.requiresGrad) {
       const grads = depthwise.depthwiseConv2dBackwardWeights(
-        x,
+        normed ?? x,
         dy,
         weight.shape,
         { ...dwOptions, inputNorm },

@@ -85,8 +85,9 @@ export interface Conv2dOutputs {
   batchStats?: Float64Array;
   /**
    * Depthwise convolutions only: x is first normalised by this batch norm (F.batchNorm's
-   * options; activation 'none', 'relu' or 'relu6'), conv(act(bn(x))) without storing act(bn(x))
-   * (ops/batchnorm_depthwise.ts).
+   * options, not residual, channels, excite or accumulateGradInto): conv(act(bn(x))) as one op,
+   * without storing act(bn(x)) except with 'silu', and the norm's first backward pass inside
+   * the conv's data gradient (ops/batchnorm_depthwise.ts).
    */
   inputNorm?: BatchNormOptions;
 }

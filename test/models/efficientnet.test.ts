@@ -204,6 +204,45 @@ describe('MBConv gradients (BN in training mode, stochastic depth off)', () => {
   });
 });
 
+test('MBConv in training: the expansion norm joined to the depthwise conv gives the layers-one-by-one output, gradients and running statistics', () => {
+  const cnf = {
+    expandRatio: 6,
+    kernel: 5,
+    stride: 1,
+    inputChannels: 8,
+    outChannels: 8,
+    numLayers: 1,
+  };
+  manualSeed(13);
+  const joined = new models.MBConv(cnf, 0).train();
+  const plain = new models.MBConv(cnf, 0).train();
+  plain.loadStateDict(joined.stateDict());
+  const expandNorm = (joined.block.children()[0] as nn.Conv2dNormActivation).children()[1];
+  const skipped = jest.spyOn(expandNorm, 'forward');
+  const x = randomInput([2, 7, 6, 8], 14);
+  const xPlain = randomInput([2, 7, 6, 8], 14);
+  const y = joined.forward(x);
+  expect(skipped).not.toHaveBeenCalled(); // the joined path ran
+  skipped.mockRestore();
+  const yPlain = F.add(plain.block.forward(xPlain), xPlain);
+  const dy = randomInput([...y.shape], 15, { requiresGrad: false });
+  F.sum(F.mul(y, dy)).backward();
+  F.sum(F.mul(yPlain, dy)).backward();
+  const close = (a: F.Tensor, b: F.Tensor, what: string): void => {
+    let worst = 0;
+    for (let i = 0; i < a.size; i++)
+      worst = Math.max(worst, Math.abs(a.data[i] - b.data[i]) / (1 + Math.abs(b.data[i])));
+    if (!(worst < 1e-5)) throw new Error(`${what}: relative difference ${worst}`);
+  };
+  close(y, yPlain, 'y');
+  close(x.grad!, xPlain.grad!, 'x.grad');
+  const plainParams = new Map(plain.namedParameters());
+  for (const [name, p] of joined.namedParameters())
+    close(p.grad!, plainParams.get(name)!.grad!, name);
+  const plainBuffers = new Map(plain.namedBuffers());
+  for (const [name, b] of joined.namedBuffers()) close(b, plainBuffers.get(name)!, name);
+});
+
 test('MBConv runs the depthwise norm and the excitation as one op, and frees what it made', () => {
   manualSeed(11);
   const block = new models.MBConv(

@@ -84,20 +84,25 @@ export class Conv2dNormActivation extends Sequential {
   }
 
   /**
-   * depthwise(this(x)) when this is a 1x1 expansion whose output only the depthwise block
-   * reads (MobileNetV2's inverted residual): in training, this block's norm and activation
-   * (ReLU, ReLU6 or none) run inside the depthwise kernels, so its output is never stored
-   * (F.conv2d's inputNorm; this block's norm module is then not called itself). Null where
-   * that does not apply: the caller runs the two blocks.
+   * depthwise(this(x)) when this is an expansion block whose output only the depthwise block
+   * reads (MobileNetV2's inverted residual, EfficientNet's MBConv): in training, this block's
+   * norm joins the depthwise conv (F.conv2d's inputNorm: with ReLU, ReLU6 or none its output is
+   * never stored; the norm's first backward pass runs inside the conv's data gradient; this
+   * block's norm module is then not called itself). `excite` as forwardExcited's, on the
+   * depthwise block. Null where that does not apply: the caller runs the two blocks.
    */
-  forwardIntoDepthwise(depthwise: Conv2dNormActivation, x: Tensor): Tensor | null {
+  forwardIntoDepthwise(
+    depthwise: Conv2dNormActivation,
+    x: Tensor,
+    excite?: (pooled: Tensor) => Tensor,
+  ): Tensor | null {
     const [conv1, norm1, act1] = this.children();
     const [conv2, norm2, act2] = depthwise.children();
     const fused1 = fusableActivation(act1);
     const fused2 = fusableActivation(act2);
     if (!(conv1 instanceof Conv2d) || !(norm1 instanceof BatchNorm2d) || !norm1.training)
       return null;
-    if (act1 && fused1 !== 'relu' && fused1 !== 'relu6') return null;
+    if (act1 && !fused1) return null;
     if (!(conv2 instanceof Conv2d) || !(norm2 instanceof BatchNorm2d) || (act2 && !fused2))
       return null;
     const channels = conv1.outChannels;
@@ -107,7 +112,7 @@ export class Conv2dNormActivation extends Sequential {
     const expanded = convForNorm(conv1, norm1, x);
     const inputNorm = { ...norm1.callOptions(), batchStats: expanded.batchStats };
     const { y, batchStats } = convForNorm(conv2, norm2, expanded.y, inputNorm);
-    return batchStats ? norm2.forwardWith(y, { batchStats }) : norm2.forward(y);
+    return norm2.forwardWith(y, { batchStats, excite });
   }
 }
 
