@@ -30,6 +30,7 @@
 #include "conv_common.h"
 #include "conv_grouped.h"
 #include "conv_implicit.h"
+#include "conv_pointwise.h"
 #include "conv_stem.h"
 #include "conv_winograd.h"
 
@@ -174,65 +175,11 @@ int64_t forwardChunkRows(const Geometry& g, int threads, int mr) {
 // 1x1 stride-1 backward-weights on the in-place microkernel, unless im2col is forced or
 // (automatic) dW is 8 MB or more: that kernel sweeps all of dW every 128 rows, and the
 // cache-blocked GEMM measured 1.4-1.5x faster there (ResNeXt-50's 2048 <-> 1024 at 7x7,
-// batch 16: 210-230 vs 320-330 GF/s). Automatic calls try useWeightsGemm (below) first.
+// batch 16: 210-230 vs 320-330 GF/s). Automatic calls try conv_pointwise.h's paths first.
 bool usePointwiseWeights(const Conv2dParams& p, ConvAlgorithm algorithm) {
   if (!pointwiseWeightsApplies(p) || algorithm == ConvAlgorithm::gemm) return false;
   return algorithm != ConvAlgorithm::automatic || p.Cout * p.Cin < (int64_t(1) << 21);
 }
-// 1x1 stride-1 backward-weights as one GEMM, dW = dY^T X with threads splitting dW's rows,
-// for few rows (batch 16 at 7x7: M = 784) or a dW of 8 MB or more. The other paths split the
-// rows between threads and sweep a partial dW per thread (cleared, added to per chunk,
-// reduced): at M = 784 that traffic outweighed the FMAs. Measured (batch 16, 2 threads,
-// AVX-512, GF/s, before -> after): 7x7 1024 <-> 2048 330-354 -> 450-476, 2048 -> 512 381 ->
-// 449, 1152 -> 192 341 -> 411; 14x14 1024 <-> 2048 355 -> 442. At 14x14 and up with a smaller
-// dW the microkernel stays ahead (512 -> 1024: 451 vs 436; 56x56 64 -> 256: 391 vs 226).
-bool useWeightsGemm(const Conv2dParams& p, ConvAlgorithm algorithm) {
-  if (algorithm != ConvAlgorithm::automatic || !isPointwise(p) || p.groups != 1) return false;
-  return p.N * p.H * p.W <= 1024 || p.Cout * p.Cin >= (int64_t(1) << 21);
-}
-void weightsGemmBackwardWeights(const Conv2dParams& p, const float* x, const float* dy, float* dw,
-                                float* dbias) {
-  const int64_t rows = p.N * p.H * p.W;
-  sgemm(true, false, p.Cout, p.Cin, rows, 1.0f, dy, p.Cout, x, p.Cin, 0.0f, dw, p.Cin);
-  if (dbias) columnSums(dy, rows, p.Cout, dbias);
-}
-
-// A strided 1x1 (ResNet's downsampling shortcut) is the stride-1 1x1 of x's sampled pixels.
-Conv2dParams sampledPointwise(const Conv2dParams& p) {
-  Conv2dParams q = p;
-  q.H = p.outH();
-  q.W = p.outW();
-  q.strideH = q.strideW = 1;
-  return q;
-}
-// Its backward-weights gathers those pixels (a quarter of x at stride 2) and runs the stride-1
-// paths, when one of the fast ones applies: the im2col GEMM reached 336-351 GF/s on ResNeXt-50's
-// three (batch 16), the gathered pixels 420-450.
-bool useSampledWeights(const Conv2dParams& p, ConvAlgorithm algorithm) {
-  if (algorithm != ConvAlgorithm::automatic || p.KH != 1 || p.KW != 1 || p.groups != 1) return false;
-  if (p.padTop || p.padBottom || p.padLeft || p.padRight || (p.strideH == 1 && p.strideW == 1))
-    return false;
-  const Conv2dParams q = sampledPointwise(p);
-  return useWeightsGemm(q, algorithm) || pointwiseWeightsApplies(q);
-}
-void sampledBackwardWeights(const Conv2dParams& p, const float* x, const float* dy, float* dw,
-                            float* dbias) {
-  const Conv2dParams q = sampledPointwise(p);
-  Scratch sampledBuf(sizeof(float) * q.N * q.H * q.W * p.Cin);
-  float* sampled = sampledBuf.as<float>();
-  const int64_t rows = q.N * q.H;
-  const int threads = rows * q.W * p.Cin >= (int64_t(1) << 16) ? kernelThreads() : 1;
-#pragma omp parallel for num_threads(threads) if (threads > 1) schedule(static)
-  for (int64_t r = 0; r < rows; ++r) {
-    const int64_t n = r / q.H, oh = r % q.H;
-    const float* src = x + ((n * p.H + oh * p.strideH) * p.W) * p.Cin;
-    float* dst = sampled + r * q.W * p.Cin;
-    for (int64_t ow = 0; ow < q.W; ++ow)
-      std::memcpy(dst + ow * p.Cin, src + ow * p.strideW * p.Cin, sizeof(float) * p.Cin);
-  }
-  conv2dBackwardWeights(q, sampled, dy, dw, dbias, ConvAlgorithm::automatic);
-}
-
 bool useImplicit(const Conv2dParams& p, ConvAlgorithm algorithm) {
   return implicitApplies(p) && (algorithm == ConvAlgorithm::implicit ||
                                 (algorithm == ConvAlgorithm::automatic && implicitPreferred(p)));
@@ -685,9 +632,9 @@ void conv2dBackwardWeights(const Conv2dParams& p, const float* x, const float* d
                            float* dbias, ConvAlgorithm algorithm) {
   if (useGroupedDirect(p, algorithm))
     groupedBackwardWeights(p, x, dy, dw, dbias);
-  else if (useWeightsGemm(p, algorithm))
+  else if (algorithm == ConvAlgorithm::automatic && weightsGemmApplies(p))
     weightsGemmBackwardWeights(p, x, dy, dw, dbias);
-  else if (useSampledWeights(p, algorithm))
+  else if (algorithm == ConvAlgorithm::automatic && sampledWeightsApplies(p))
     sampledBackwardWeights(p, x, dy, dw, dbias);
   else if (useWinograd(p, algorithm, false))
     winogradBackwardWeights(p, x, dy, dw, dbias);
