@@ -1,5 +1,6 @@
 // Shared test helpers: run a suite on every ISA path the CPU has, seeded data, comparisons.
-import { runtime } from '../lib';
+import { runtime, Tensor } from '../lib';
+import type { Module } from '../lib/nn/module';
 import { Generator } from '../lib/random';
 
 export const isaPaths: string[] = runtime.info().isasAvailable;
@@ -56,4 +57,26 @@ export function expectThrows(call: () => unknown, type: string, message: RegExp)
   const { name, message: text } = thrown as Error;
   if (name !== type || !message.test(text))
     throw new Error(`expected a ${type} matching ${message}, got ${name}: ${text}`);
+}
+
+/**
+ * Two copies of a module after the same forward and backward (one through a fused path, one
+ * layer by layer): outputs, input gradients, every parameter's gradient and every buffer
+ * (running statistics) agree to `tolerance` relative (float sums in other orders).
+ */
+export function expectSameStep(
+  a: { module: Module; y: Tensor; x: Tensor },
+  b: { module: Module; y: Tensor; x: Tensor },
+  tolerance = 1e-5,
+): void {
+  const close = (u: Tensor, v: Tensor, what: string): void => {
+    const { error, index } = maxRelativeError(u.data, v.data);
+    if (!(error < tolerance)) throw new Error(`${what}: relative difference ${error} at ${index}`);
+  };
+  close(a.y, b.y, 'y');
+  close(a.x.grad!, b.x.grad!, 'x.grad');
+  const params = new Map(b.module.namedParameters());
+  for (const [name, p] of a.module.namedParameters()) close(p.grad!, params.get(name)!.grad!, name);
+  const buffers = new Map(b.module.namedBuffers());
+  for (const [name, t] of a.module.namedBuffers()) close(t, buffers.get(name)!, name);
 }

@@ -5,6 +5,7 @@ import * as kernels from '../kernels/batchnorm';
 import { empty, Tensor } from '../tensor';
 import type { BatchNormOptions } from './batchnorm_options';
 import { batchNormExcite } from './batchnorm_excite';
+import { runningStatistics } from './batchnorm_statistics';
 import { record } from './record';
 
 export type { BatchNormOptions } from './batchnorm_options';
@@ -31,16 +32,13 @@ export function batchNorm(x: Tensor, options: BatchNormOptions = {}): Tensor {
     invstd = out.saveInvstd;
     affine = out.saveAffine;
   } else {
-    if (!options.runningMean || !options.runningVar)
-      throw new TypeError(
-        'convkit.batchNorm: runningMean and runningVar are required when training is false',
-      );
+    const { runningMean, runningVar } = runningStatistics(options);
     const C = options.channels ?? x.shape[3];
     affine = activation === 'none' || residual ? null : empty([4 * C]);
     y = kernels.batchNorm2dForwardEval(x, {
       channels: options.channels,
-      runningMean: options.runningMean,
-      runningVar: options.runningVar,
+      runningMean,
+      runningVar,
       weight,
       bias,
       eps,
@@ -48,9 +46,9 @@ export function batchNorm(x: Tensor, options: BatchNormOptions = {}): Tensor {
       saveAffine: affine,
       residual,
     });
-    mean = options.runningMean;
+    mean = runningMean;
     // The backward needs 1/sqrt(var + eps) of the statistics the forward used.
-    invstd = kernels.runningInvstd(options.runningVar, eps);
+    invstd = kernels.runningInvstd(runningVar, eps);
   }
   return record(y, 'batchNorm', [x, weight, bias, residual], (dy) => {
     // With a residual: the gradient of the sum, g (dy masked by the activation of y), goes to

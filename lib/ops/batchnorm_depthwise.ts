@@ -17,7 +17,7 @@ import * as norm from '../kernels/batchnorm';
 import * as depthwise from '../kernels/depthwise';
 import type { Tensor } from '../tensor';
 import type { BatchNormOptions } from './batchnorm_options';
-import { NormStatistics, normStatistics } from './batchnorm_statistics';
+import { NormStatistics, normStatistics, runningStatistics } from './batchnorm_statistics';
 import { needsGrad, record } from './record';
 
 // The norm's first-pass sums, one zeroed buffer per channel count reused by every backward
@@ -71,8 +71,7 @@ export function batchNormDepthwise(
     stats = normStatistics(x, normOptions, training);
     if (activation === 'silu')
       normed = norm.batchNorm2dForwardEval(x, {
-        runningMean: normOptions.runningMean as Tensor, // normStatistics checked them
-        runningVar: normOptions.runningVar as Tensor,
+        ...runningStatistics(normOptions),
         weight: gamma,
         bias: beta,
         eps: normOptions.eps,

@@ -23,21 +23,26 @@ export function normStatistics(
     const out = kernels.batchNorm2dTrainingAffine(x, { ...options, weight, bias, eps, activation });
     return { mean: out.saveMean, invstd: out.saveInvstd, affine: out.saveAffine };
   }
-  if (!options.runningMean || !options.runningVar)
-    throw new TypeError(
-      'convkit.batchNorm: runningMean and runningVar are required when training is false',
-    );
+  const { runningMean, runningVar } = runningStatistics(options);
   const affine = kernels.batchNorm2dEvalAffine(x, {
-    runningMean: options.runningMean,
-    runningVar: options.runningVar,
+    runningMean,
+    runningVar,
     weight,
     bias,
     eps,
     activation,
   });
-  return {
-    mean: options.runningMean,
-    invstd: kernels.runningInvstd(options.runningVar, eps),
-    affine,
-  };
+  return { mean: runningMean, invstd: kernels.runningInvstd(runningVar, eps), affine };
+}
+
+/** The running statistics an eval-mode norm uses; a TypeError names them when missing. */
+export function runningStatistics(options: BatchNormOptions): {
+  runningMean: Tensor;
+  runningVar: Tensor;
+} {
+  if (!options.runningMean || !options.runningVar)
+    throw new TypeError(
+      'convkit.batchNorm: runningMean and runningVar are required when training is false',
+    );
+  return { runningMean: options.runningMean, runningVar: options.runningVar };
 }

@@ -55,10 +55,7 @@ function run(c: Case, seed: number): void {
   const g = new Generator(seed);
   const Cout = c.C * c.m;
   const [KH, KW] = c.K;
-  const OH =
-    Math.floor((c.H + c.pad[0] + c.pad[1] - c.dilation[0] * (KH - 1) - 1) / c.stride[0]) + 1;
-  const OW =
-    Math.floor((c.W + c.pad[2] + c.pad[3] - c.dilation[1] * (KW - 1) - 1) / c.stride[1]) + 1;
+  const [, OH, OW] = resolveShapes(c).outShape;
   const geometry = [
     c.N, c.H, c.W, c.C, c.m, KH, KW, c.stride[0], c.stride[1],
     c.pad[0], c.pad[1], c.pad[2], c.pad[3], c.dilation[0], c.dilation[1],

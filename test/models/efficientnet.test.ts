@@ -14,7 +14,7 @@ import {
   tidy,
 } from '../../lib';
 import { native } from '../../lib/native';
-import { maxRelativeError } from '../helpers';
+import { expectSameStep, maxRelativeError } from '../helpers';
 import { randomInput } from '../ops/inputs';
 
 const count = (m: nn.Module): number => m.parameters().reduce((n, p) => n + p.size, 0);
@@ -228,19 +228,7 @@ test('MBConv in training: the expansion norm joined to the depthwise conv gives 
   const dy = randomInput([...y.shape], 15, { requiresGrad: false });
   F.sum(F.mul(y, dy)).backward();
   F.sum(F.mul(yPlain, dy)).backward();
-  const close = (a: F.Tensor, b: F.Tensor, what: string): void => {
-    let worst = 0;
-    for (let i = 0; i < a.size; i++)
-      worst = Math.max(worst, Math.abs(a.data[i] - b.data[i]) / (1 + Math.abs(b.data[i])));
-    if (!(worst < 1e-5)) throw new Error(`${what}: relative difference ${worst}`);
-  };
-  close(y, yPlain, 'y');
-  close(x.grad!, xPlain.grad!, 'x.grad');
-  const plainParams = new Map(plain.namedParameters());
-  for (const [name, p] of joined.namedParameters())
-    close(p.grad!, plainParams.get(name)!.grad!, name);
-  const plainBuffers = new Map(plain.namedBuffers());
-  for (const [name, b] of joined.namedBuffers()) close(b, plainBuffers.get(name)!, name);
+  expectSameStep({ module: joined, y, x }, { module: plain, y: yPlain, x: xPlain });
 });
 
 test('MBConv runs the depthwise norm and the excitation as one op, and frees what it made', () => {

@@ -2,6 +2,7 @@
 // shapes and counts): V1's count, option variants against torchvision 0.14's counts, forward
 // shapes, train/eval behaviour, gradient checks of every block, and a few training steps.
 import { assertGradcheck, F, manualSeed, models, nn, noGrad, optim, randn, tidy } from '../../lib';
+import { expectSameStep } from '../helpers';
 import { randomInput } from '../ops/inputs';
 
 const count = (m: nn.Module): number => m.parameters().reduce((n, p) => n + p.size, 0);
@@ -188,19 +189,7 @@ describe('block gradients (BN in training mode)', () => {
       const dy = randomInput([...yFused.shape], 22, { requiresGrad: false });
       F.sum(F.mul(yFused, dy)).backward();
       F.sum(F.mul(yPlain, dy)).backward();
-      const close = (a: F.Tensor, b: F.Tensor, what: string): void => {
-        let worst = 0;
-        for (let i = 0; i < a.size; i++)
-          worst = Math.max(worst, Math.abs(a.data[i] - b.data[i]) / (1 + Math.abs(b.data[i])));
-        if (!(worst < 1e-5)) throw new Error(`${what}: relative difference ${worst}`);
-      };
-      close(yFused, yPlain, 'y');
-      close(x.grad!, xPlain.grad!, 'x.grad');
-      const plainParams = new Map(plain.namedParameters());
-      for (const [name, p] of fused.namedParameters())
-        close(p.grad!, plainParams.get(name)!.grad!, name);
-      const plainBuffers = new Map(plain.namedBuffers());
-      for (const [name, b] of fused.namedBuffers()) close(b, plainBuffers.get(name)!, name);
+      expectSameStep({ module: fused, y: yFused, x }, { module: plain, y: yPlain, x: xPlain });
       skipped.mockRestore();
     },
   );
