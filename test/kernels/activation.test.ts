@@ -77,6 +77,47 @@ describeEachIsa('activations', () => {
       check(kind, 70001, 99); // crosses the two-thread split
     });
 
+  test('sigmoid and silu far out in the tails: accurate to -87, tiny and finite beyond, NaN kept', () => {
+    // Repeated so that every value lands in whole vectors and in the scalar tail.
+    const accurate = [-87, -80, -60, -40, -20, 20, 40, 60, 80, 87, 88, 90, 100, 1e4];
+    const beyond = [-88.5, -90, -100, -1e4];
+    const all = [...accurate, ...beyond, NaN];
+    const x = new Float32Array(all.length * 5).map((_, i) => all[i % all.length]);
+    const dy = new Float32Array(x.length).fill(1);
+    for (const kind of ['sigmoid', 'silu']) {
+      const y = new Float32Array(x.length),
+        yRef = new Float32Array(x.length),
+        dx = new Float32Array(x.length),
+        dxRef = new Float32Array(x.length);
+      activationNative.activationForward(kind, 0, x.length, x, y);
+      activationNative.activationForwardReference(kind, 0, x.length, x, yRef);
+      activationNative.activationBackward(kind, 0, x.length, x, dy, dx);
+      activationNative.activationBackwardReference(kind, 0, x.length, x, dy, dxRef);
+      for (let i = 0; i < x.length; i++) {
+        const v = x[i];
+        const where = `${kind}(${v})`;
+        if (Number.isNaN(v)) {
+          expect([where, y[i]]).toEqual([where, NaN]);
+          expect([where, dx[i]]).toEqual([where, NaN]);
+        } else if (accurate.includes(v)) {
+          expect([where, Math.abs(y[i] - yRef[i]) <= 2e-6 * Math.abs(yRef[i])]).toEqual([
+            where,
+            true,
+          ]);
+          const dxOk = Math.abs(dx[i] - dxRef[i]) <= 2e-6 * (Math.abs(dxRef[i]) + 1);
+          expect([where, dxOk]).toEqual([where, true]);
+        } else {
+          // Below sigmoid(-88) the float result stays tiny rather than exact: never NaN or inf.
+          expect([where, Number.isFinite(y[i]) && Math.abs(y[i]) <= 1e-30]).toEqual([where, true]);
+          expect([where, Number.isFinite(dx[i]) && Math.abs(dx[i]) <= 1e-30]).toEqual([
+            where,
+            true,
+          ]);
+        }
+      }
+    }
+  });
+
   test('PyTorch values at the kinks', () => {
     const x = tensor([-3, 0, 3, 6, -1]);
     const ones = tensor([1, 1, 1, 1, 1]);

@@ -132,6 +132,47 @@ static inline V maskGradient(V y, V dy, V zero, V six) {
   return dy;
 }
 
+// maskGradient for U vectors at once: the SiLU's sigmoids interleaved (activation_math.h's
+// sigmoidPairs), dy[u] replaced by the masked gradient.
+template <int A, int U>
+static inline void maskGradients(const vfloat* z, vfloat* dy) {
+  if constexpr (A == 3) {
+    vfloat s[U], c[U];
+    math::sigmoidPairs<U>(z, s, c);
+    for (int u = 0; u < U; ++u) dy[u] = dy[u] * (s[u] * (splat(1.0f) + z[u] * c[u]));
+  } else {
+    const vfloat zero = splat(0.0f), six = splat(6.0f);
+    for (int u = 0; u < U; ++u) dy[u] = maskGradient<A>(z[u], dy[u], zero, six);
+  }
+}
+
+// activate for G vectors in place (the SiLU's sigmoids interleaved, as maskGradients).
+template <int A, int G>
+static inline void activates(vfloat* v) {
+  if constexpr (A == 3) {
+    vfloat s[G], c[G];
+    math::sigmoidPairs<G>(v, s, c);
+    for (int g = 0; g < G; ++g) v[g] *= s[g];
+  } else {
+    const vfloat zero = splat(0.0f), six = splat(6.0f);
+    for (int g = 0; g < G; ++g) v[g] = activate<A>(v[g], zero, six);
+  }
+}
+
+// Rows a row kernel takes per step: with the SiLU, enough for one interleaved batch of
+// sigmoids (a vector of channels of each row); else one.
+template <int A>
+constexpr int kActivationRows = A == 3 ? math::kSigmoidBatch : 1;
+
+// f(r, integral_constant<int, G'>) over rows [0, rows) in groups of G, then one at a time.
+template <int G, typename F>
+static inline void forRowGroups(int64_t rows, F f) {
+  int64_t r = 0;
+  if constexpr (G > 1)
+    for (; r + G <= rows; r += G) f(r, std::integral_constant<int, G>{});
+  for (; r < rows; ++r) f(r, std::integral_constant<int, 1>{});
+}
+
 // The normalised value before the activation. The backward recomputes it from x with the same
 // per-channel floats (the forward's saved affine) and this same expression, so its activation
 // masks equal the forward's bit for bit and it need not read y.
@@ -140,21 +181,25 @@ static inline V preActivation(V x, V meanHi, V meanLo, V scale, V shift) {
   return ((x - meanHi) - meanLo) * scale + shift;
 }
 
-// y for channels [c, c + lanes) of one row (kPartial: lanes < kLanes; else a whole vector).
-template <int A, bool kStream, bool kResidual, bool kPartial>
-static inline void applyVector(const float* xr, const float* rr, float* yr, const float* meanHi,
-                               const float* meanLo, const float* scale, const float* beta,
-                               int64_t c, int64_t lanes) {
-  const vfloat zero = splat(0.0f), six = splat(6.0f);
-  vfloat v = preActivation(ld<kPartial>(xr + c, lanes), ld<kPartial>(meanHi + c, lanes),
-                           ld<kPartial>(meanLo + c, lanes), ld<kPartial>(scale + c, lanes),
-                           ld<kPartial>(beta + c, lanes));
-  if (kResidual) v += ld<kPartial>(rr + c, lanes);
-  v = activate<A>(v, zero, six);
-  if (kStream && !kPartial)
-    streamv(yr + c, v);
-  else
-    st<kPartial>(yr + c, v, lanes);
+// y for channels [c, c + lanes) of G rows (kPartial: lanes < kLanes; else a whole vector).
+template <int A, bool kStream, bool kResidual, bool kPartial, int G>
+static inline void applyVector(const float* xr, const float* rr, float* yr, int64_t ldx,
+                               int64_t C, const float* meanHi, const float* meanLo,
+                               const float* scale, const float* beta, int64_t c, int64_t lanes) {
+  const vfloat hi = ld<kPartial>(meanHi + c, lanes), lo = ld<kPartial>(meanLo + c, lanes),
+               sc = ld<kPartial>(scale + c, lanes), sh = ld<kPartial>(beta + c, lanes);
+  vfloat v[G];
+  for (int g = 0; g < G; ++g) {
+    v[g] = preActivation(ld<kPartial>(xr + g * ldx + c, lanes), hi, lo, sc, sh);
+    if (kResidual) v[g] += ld<kPartial>(rr + g * C + c, lanes);
+  }
+  activates<A, G>(v);
+  for (int g = 0; g < G; ++g) {
+    if (kStream && !kPartial)
+      streamv(yr + g * C + c, v[g]);
+    else
+      st<kPartial>(yr + g * C + c, v[g], lanes);
+  }
 }
 
 // Whole vectors go through streamv when kStream (C is then whole vectors). With kResidual,
@@ -163,17 +208,19 @@ template <int A, bool kStream, bool kResidual>
 static void apply(const float* x, float* y, int64_t rows, int64_t C, int64_t ldx,
                   const float* meanHi, const float* meanLo, const float* scale, const float* beta,
                   const float* residual) {
-  for (int64_t r = 0; r < rows; ++r) {
+  forRowGroups<kActivationRows<A>>(rows, [&](int64_t r, auto rowsConstant) {
+    constexpr int G = decltype(rowsConstant)::value;
     const float* xr = x + r * ldx;
     const float* rr = kResidual ? residual + r * C : nullptr;
     float* yr = y + r * C;
     int64_t c = 0;
     for (; c + int64_t(kLanes) <= C; c += kLanes)
-      applyVector<A, kStream, kResidual, false>(xr, rr, yr, meanHi, meanLo, scale, beta, c,
-                                                kLanes);
+      applyVector<A, kStream, kResidual, false, G>(xr, rr, yr, ldx, C, meanHi, meanLo, scale,
+                                                   beta, c, kLanes);
     if (c < C)
-      applyVector<A, false, kResidual, true>(xr, rr, yr, meanHi, meanLo, scale, beta, c, C - c);
-  }
+      applyVector<A, false, kResidual, true, G>(xr, rr, yr, ldx, C, meanHi, meanLo, scale, beta,
+                                                c, C - c);
+  });
   if (kStream) streamFence();
 }
 
@@ -185,7 +232,6 @@ template <int A, bool R, int V, bool kSave, bool kPartial = false>
 static inline void gradientSums(const float* x, const float* dy, const float* y, int64_t n,
                                 int64_t C, int64_t ldx, const float* mean, const float* affine,
                                 float* sg, float* sgx, float* gOut, int64_t lanes = kLanes) {
-  const vfloat zero = splat(0.0f), six = splat(6.0f);
   vfloat m[V], a[V], b[V], hi[V], lo[V], sc[V], sh[V];
   for (int v = 0; v < V; ++v) {
     m[v] = ld<kPartial>(mean + v * kLanes, lanes);
@@ -198,19 +244,26 @@ static inline void gradientSums(const float* x, const float* dy, const float* y,
       sh[v] = ld<kPartial>(affine + 3 * C + v * kLanes, lanes);
     }
   }
-  for (int64_t r = 0; r < n; ++r)
-    for (int v = 0; v < V; ++v) {
-      const int64_t o = r * C + v * kLanes;
-      const vfloat d = ld<kPartial>(dy + o, lanes), xv = ld<kPartial>(x + r * ldx + v * kLanes, lanes);
-      vfloat g = d;
-      if (A && R)
-        g = maskGradient<A>(preActivation(xv, hi[v], lo[v], sc[v], sh[v]), d, zero, six);
-      else if (A)
-        g = maskGradient<A>(ld<kPartial>(y + o, lanes), d, zero, six);
-      if (kSave) st<kPartial>(gOut + o, g, lanes);
-      a[v] += g;
-      b[v] += g * (xv - m[v]);
+  // G rows per step (SiLU: their G * V sigmoids interleaved, see maskGradients).
+  auto step = [&](int64_t r, auto rowsConstant) {
+    constexpr int G = decltype(rowsConstant)::value;
+    vfloat d[G * V], xv[G * V], z[G * V];
+    for (int i = 0; i < G * V; ++i) {
+      const int64_t row = r + i / V, v = i % V;
+      d[i] = ld<kPartial>(dy + row * C + v * kLanes, lanes);
+      xv[i] = ld<kPartial>(x + row * ldx + v * kLanes, lanes);
+      if (A && R) z[i] = preActivation(xv[i], hi[v], lo[v], sc[v], sh[v]);
+      else if (A) z[i] = ld<kPartial>(y + row * C + v * kLanes, lanes);
     }
+    if (A) maskGradients<A, G * V>(z, d);
+    for (int i = 0; i < G * V; ++i) {
+      const int64_t row = r + i / V, v = i % V;
+      if (kSave) st<kPartial>(gOut + row * C + v * kLanes, d[i], lanes);
+      a[v] += d[i];
+      b[v] += d[i] * (xv[i] - m[v]);
+    }
+  };
+  forRowGroups<(kActivationRows<A> > V ? kActivationRows<A> / V : 1)>(n, step);
   for (int v = 0; v < V; ++v) {
     st<kPartial>(sg + v * kLanes, a[v], lanes);
     st<kPartial>(sgx + v * kLanes, b[v], lanes);
@@ -260,28 +313,34 @@ static void backwardSums(const float* x, const float* dy, const float* y, int64_
   }
 }
 
-// dx for channels [c, c + lanes) of one row (kPartial: lanes < kLanes; else a whole vector).
-template <int A, bool R, bool kStream, bool kAccumulate, bool kPartial>
+// dx for channels [c, c + lanes) of G rows (kPartial: lanes < kLanes; else a whole vector).
+// x and dx rows are ldx floats apart, dy and y rows C.
+template <int A, bool R, bool kStream, bool kAccumulate, bool kPartial, int G>
 static inline void backwardVector(const float* xr, const float* dyr, const float* yr, float* dxr,
-                                  int64_t C, const float* mean, const float* affine,
+                                  int64_t ldx, int64_t C, const float* mean, const float* affine,
                                   const float* a, const float* b, const float* d, int64_t c,
                                   int64_t lanes) {
-  const vfloat zero = splat(0.0f), six = splat(6.0f);
-  const vfloat xv = ld<kPartial>(xr + c, lanes);
-  const vfloat source =
-      R ? preActivation(xv, ld<kPartial>(affine + c, lanes), ld<kPartial>(affine + C + c, lanes),
-                        ld<kPartial>(affine + 2 * C + c, lanes),
-                        ld<kPartial>(affine + 3 * C + c, lanes))
-        : ld<kPartial>(yr + c, lanes);
-  const vfloat g = maskGradient<A>(source, ld<kPartial>(dyr + c, lanes), zero, six);
-  vfloat v = ld<kPartial>(a + c, lanes) * g +
-             ld<kPartial>(b + c, lanes) * (xv - ld<kPartial>(mean + c, lanes)) +
-             ld<kPartial>(d + c, lanes);
-  if (kAccumulate) v += ld<kPartial>(dxr + c, lanes);
-  if (kStream && !kPartial)
-    streamv(dxr + c, v);
-  else
-    st<kPartial>(dxr + c, v, lanes);
+  vfloat xv[G], z[G], g[G];
+  for (int r = 0; r < G; ++r) {
+    xv[r] = ld<kPartial>(xr + r * ldx + c, lanes);
+    z[r] = R ? preActivation(xv[r], ld<kPartial>(affine + c, lanes),
+                             ld<kPartial>(affine + C + c, lanes),
+                             ld<kPartial>(affine + 2 * C + c, lanes),
+                             ld<kPartial>(affine + 3 * C + c, lanes))
+             : ld<kPartial>(yr + r * C + c, lanes);
+    g[r] = ld<kPartial>(dyr + r * C + c, lanes);
+  }
+  maskGradients<A, G>(z, g);
+  for (int r = 0; r < G; ++r) {
+    vfloat v = ld<kPartial>(a + c, lanes) * g[r] +
+               ld<kPartial>(b + c, lanes) * (xv[r] - ld<kPartial>(mean + c, lanes)) +
+               ld<kPartial>(d + c, lanes);
+    if (kAccumulate) v += ld<kPartial>(dxr + r * ldx + c, lanes);
+    if (kStream && !kPartial)
+      streamv(dxr + r * ldx + c, v);
+    else
+      st<kPartial>(dxr + r * ldx + c, v, lanes);
+  }
 }
 
 // dx rows are ldx floats apart like x's; kAccumulate adds into dx instead of writing it.
@@ -289,19 +348,20 @@ template <int A, bool R, bool kStream, bool kAccumulate>
 static void backwardApply(const float* x, const float* dy, const float* y, float* dx,
                           int64_t rows, int64_t C, int64_t ldx, const float* mean,
                           const float* affine, const float* a, const float* b, const float* d) {
-  for (int64_t r = 0; r < rows; ++r) {
+  forRowGroups<kActivationRows<A>>(rows, [&](int64_t r, auto rowsConstant) {
+    constexpr int G = decltype(rowsConstant)::value;
     const float* xr = x + r * ldx;
     const float* dyr = dy + r * C;
     const float* yr = A && !R ? y + r * C : dyr;
     float* dxr = dx + r * ldx;
     int64_t c = 0;
     for (; c + int64_t(kLanes) <= C; c += kLanes)
-      backwardVector<A, R, kStream, kAccumulate, false>(xr, dyr, yr, dxr, C, mean, affine, a, b,
-                                                        d, c, kLanes);
+      backwardVector<A, R, kStream, kAccumulate, false, G>(xr, dyr, yr, dxr, ldx, C, mean, affine,
+                                                           a, b, d, c, kLanes);
     if (c < C)
-      backwardVector<A, R, false, kAccumulate, true>(xr, dyr, yr, dxr, C, mean, affine, a, b, d,
-                                                     c, C - c);
-  }
+      backwardVector<A, R, false, kAccumulate, true, G>(xr, dyr, yr, dxr, ldx, C, mean, affine, a,
+                                                        b, d, c, C - c);
+  });
   if (kStream) streamFence();
 }
 
