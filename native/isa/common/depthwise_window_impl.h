@@ -93,7 +93,6 @@ inline void forwardWindowStep(const DepthwiseArgs& a, const float* xTap0, TapRan
 template <int KH, int KW, int S, bool kGuard>
 inline void forwardWindowColumn(const DepthwiseArgs& a, const float* xTap0, TapRange kh,
                                 int64_t ow0, int pixels, float* yp) {
-  constexpr int P = kWindowPixels;
   if (kh.hi == KH)  // the new pixels of the next step's last S kernel rows (first touched)
     prefetchNextStep<KH, KW, S>(a, xTap0, ow0);
   T w[KH * KW];
