@@ -209,6 +209,19 @@ export class InvertedResidual extends Module {
     return this.useResConnect ? F.add(x, out) : out;
   }
 
+  /**
+   * forward(stem(x)) with the stem's norm inside this block's depthwise conv (MobileNetV2Features),
+   * for a block without expansion (its first layer is the depthwise conv) or skip (the stem's
+   * output is not kept); else null.
+   */
+  forwardFromStem(stem: nn.Conv2dNormActivation, x: Tensor): Tensor | null {
+    const layers = this.conv.children();
+    const first = layers[0];
+    if (this.useResConnect || !(first instanceof nn.Conv2dNormActivation)) return null;
+    const joined = stem.forwardIntoDepthwise(first, x);
+    return joined && this.body(layers.slice(1), joined);
+  }
+
   /** The layers in order, the expansion applied inside the depthwise conv where that fuses. */
   private body(layers: readonly Module[], x: Tensor): Tensor {
     let h = x;
@@ -224,6 +237,30 @@ export class InvertedResidual extends Module {
       }
       h = layer.forward(h);
     }
+    return h;
+  }
+}
+
+/**
+ * MobileNetV2's `features`: an nn.Sequential (same keys, same layers) whose stem runs inside the
+ * first block in training (InvertedResidual.forwardFromStem): the stem's norm joins that block's
+ * depthwise conv (Conv2dNormActivation.forwardIntoDepthwise: the depthwise kernels normalise
+ * the stem's output a few rows at a time in cache, and the norm's first backward pass runs
+ * inside the conv's data gradient), as later blocks' expansion norms do. The stem's output is
+ * 16 x 112 x 112 x 32 at batch 16: a write and two reads of 26 MB less in the forward, a read
+ * less in the backward; the step ~1.5% faster (eight alternating runs: median 188.4 -> 185.4
+ * ms). (EfficientNet's SiLU stem stores its output anyway: no gain measured there.)
+ */
+class MobileNetV2Features extends nn.Sequential {
+  override forward(x: Tensor): Tensor {
+    const [stem, first, ...rest] = this.children();
+    const joined =
+      stem instanceof nn.Conv2dNormActivation && first instanceof InvertedResidual
+        ? first.forwardFromStem(stem, x)
+        : null;
+    if (!joined) return super.forward(x);
+    let h = joined;
+    for (const layer of rest) h = layer.forward(h);
     return h;
   }
 }
@@ -277,7 +314,7 @@ export class MobileNetV2 extends Module {
       }
     }
     features.push(new nn.Conv2dNormActivation(inp, this.lastChannel, 1, relu6));
-    this.features = new nn.Sequential(...features);
+    this.features = new MobileNetV2Features(...features);
     this.classifier = new nn.Sequential(
       new nn.Dropout(dropout),
       new nn.Linear(this.lastChannel, numClasses),

@@ -194,6 +194,37 @@ describe('block gradients (BN in training mode)', () => {
     },
   );
 
+  test("training: the stem's norm inside block 1's depthwise conv gives the layer-by-layer features, gradients and running statistics", () => {
+    // The stem and two blocks in the model's features class (its full depth amplifies float
+    // differences through 17 batch norms over few values).
+    const head = (m: models.MobileNetV2): nn.Sequential => {
+      const Features = m.features.constructor as new (...layers: nn.Module[]) => nn.Sequential;
+      return new Features(...m.features.children().slice(0, 3)).train();
+    };
+    const full = models.mobilenet_v2({ numClasses: 10, widthMult: 0.5 });
+    const copy = models.mobilenet_v2({ numClasses: 10, widthMult: 0.5 });
+    copy.loadStateDict(full.stateDict());
+    const [fused, plain] = [head(full), head(copy)];
+    const stemNorm = (fused.children()[0] as nn.Conv2dNormActivation).children()[1];
+    const skipped = jest.spyOn(stemNorm, 'forward');
+    const x = randomInput([2, 17, 13, 3], 31);
+    const xPlain = randomInput([2, 17, 13, 3], 31);
+    const yFused = fused.forward(x);
+    expect(skipped).not.toHaveBeenCalled(); // the joined path ran
+    const yPlain = nn.Sequential.prototype.forward.call(plain, xPlain);
+    const dy = randomInput([...yFused.shape], 32, { requiresGrad: false });
+    F.sum(F.mul(yFused, dy)).backward();
+    F.sum(F.mul(yPlain, dy)).backward();
+    expectSameStep({ module: fused, y: yFused, x }, { module: plain, y: yPlain, x: xPlain });
+    skipped.mockRestore();
+    // In eval the stem runs on its own (its norm is called).
+    fused.eval();
+    const evalSpy = jest.spyOn(stemNorm, 'forward');
+    fused.forward(x);
+    expect(evalSpy).toHaveBeenCalled();
+    evalSpy.mockRestore();
+  });
+
   test.each([
     [
       'SE + hardswish, 5x5, residual',
