@@ -498,7 +498,7 @@ void im2colBackwardWeights(const Conv2dParams& p, const float* x, const float* d
   {
     // Slack after the last row: the last row tile reads up to rPad - Kg floats past it.
     Scratch col(sizeof(float) * (rows * g.Ktot + 32));
-    if (tiles) zeroFloats(col.as<float>() + rows * g.Ktot, 32);
+    if (tiles) std::memset(col.as<float>() + rows * g.Ktot, 0, 32 * sizeof(float));
     float* part = partials + threadIndex() * partFloats;
     // Static: which chunks land in which partial must not depend on timing (reproducible dW).
 #pragma omp for schedule(static)
