@@ -13,6 +13,9 @@ bool winogradApplies(const Conv2dParams& p);
 // and (WithWeight) the forward and backward-data, which also transform the weight.
 bool winogradPreferred(const Conv2dParams& p);
 bool winogradPreferredWithWeight(const Conv2dParams& p);
+// Backward-weights with few output channels on few tiles, where its 36 GEMMs are too small to
+// run well (conv.cc then takes the implicit GEMM where that applies).
+bool winogradWeightsSmall(const Conv2dParams& p);
 
 void winogradForward(const Conv2dParams& p, const float* x, const float* w,
                      const GemmEpilogue* epilogue, float* y);

@@ -437,6 +437,39 @@ describeEachIsa('conv2d vs reference', (isa) => {
     const pwide = conv2dParams([2, 16, 16, 32], [32, 32, 3, 3], { padding: 3 }).params;
     expect(convNative.conv2dAlgorithm(pwide, 4)).not.toBe('winograd');
   });
+
+  test('automatic backward-weights: few output channels on few tiles skip Winograd on AVX-512', () => {
+    // Under 64 output channels and 512 tiles of 4x4 (DenseNet's 3x3 128 -> 32 at 14x14 and
+    // 7x7) the implicit GEMM computes the weight gradient where it applies, even below 14
+    // wide; otherwise Winograd. Each path is deterministic, so the automatic result equals
+    // the forced path's bit for bit.
+    const weightsBy = (c: Case, algorithm: number): Float32Array => {
+      const { params } = conv2dParams([c.N, c.H, c.W, c.Cin], [c.Cout, c.Cin, 3, 3], c.options);
+      const x = randomArray(c.N * c.H * c.W * c.Cin, new Generator(41));
+      const dy = randomArray(c.N * c.H * c.W * c.Cout, new Generator(42));
+      const dw = new Float32Array(c.Cout * c.Cin * 9);
+      convNative.conv2dBackwardWeights(params, x, dy, dw, null, algorithm);
+      return dw;
+    };
+    // 4 * 3 * 3 = 36 tiles (Winograd's automatic minimum is 32), 11 wide.
+    const narrow: Case = {
+      N: 4,
+      H: 9,
+      W: 11,
+      Cin: 32,
+      Cout: 32,
+      KH: 3,
+      KW: 3,
+      options: { padding: 1 },
+    };
+    const wide: Case = { ...narrow, Cout: 64 };
+    const manyTiles: Case = { ...narrow, N: 2, H: 64, W: 64 }; // 2 * 16 * 16 = 512 tiles
+    const auto = weightsBy(narrow, 0);
+    expect(auto).toEqual(weightsBy(narrow, isa === 'avx512' ? 3 : 4));
+    expect(auto).not.toEqual(weightsBy(narrow, isa === 'avx512' ? 4 : 3));
+    expect(weightsBy(wide, 0)).toEqual(weightsBy(wide, 4));
+    expect(weightsBy(manyTiles, 0)).toEqual(weightsBy(manyTiles, 4));
+  });
 });
 
 describe('conv2d wrapper', () => {
