@@ -298,9 +298,9 @@ bool winogradPreferredWithWeight(const Conv2dParams& p) {
 }
 
 // DenseNet's 3x3 128 -> 32 at batch 16: 256 tiles (14x14) and 64 (7x7) gave the weight
-// gradient's GEMMs (Cin x Cout, K = tiles) 1.2-1.7x and 1.7-1.9x less speed than the implicit
-// GEMM, alone and inside the network (AVX-512); from 64 output channels, or at 784 tiles, Winograd
-// is as fast or faster (14x14 96 -> 208, 28x28 128 -> 32, 7x7 512 -> 512).
+// gradient's GEMMs (Cin x Cout, K = tiles) 1.2-1.7x and 1.7-1.9x less speed than the
+// implicit GEMM, alone and inside the network (AVX-512); from 64 output channels, or at 784
+// tiles, Winograd is as fast or faster (14x14 96 -> 208, 28x28 128 -> 32, 7x7 512 -> 512).
 bool winogradWeightsSmall(const Conv2dParams& p) { return p.Cout < 64 && Tiling(p).count < 512; }
 
 void winogradForward(const Conv2dParams& p, const float* x, const float* w,
