@@ -18,10 +18,16 @@ namespace convkit {
 // reduced): at M = 784 that traffic outweighed the FMAs. Measured (batch 16, 2 threads,
 // AVX-512, GF/s, before -> after): 7x7 1024 <-> 2048 330-354 -> 450-476, 2048 -> 512 381 ->
 // 449, 1152 -> 192 341 -> 411; 14x14 1024 <-> 2048 355 -> 442. At 14x14 and up with a smaller
-// dW the microkernel stays ahead (512 -> 1024: 451 vs 436; 56x56 64 -> 256: 391 vs 226).
+// dW the microkernel stays ahead on Zen 5 (512 -> 1024: 451 vs 436; 56x56 64 -> 256: 391 vs
+// 226). On the Intel Xeon the GEMM is ahead up to 4096 rows once dW has 64K+ floats (14x14
+// batch 16, GF/s: 1024 -> 128 155 -> 195, 256 -> 1024 165 -> 209, 1024 -> 256 152 -> 190;
+// 512 -> 128 even; with smaller dW, 64 -> 384 or 160 -> 128, the microkernel by ~15%; at 28x28,
+// 12544 rows, the microkernel), so the GEMM takes those too (Zen 5's 512 -> 1024 loses 3%).
 bool weightsGemmApplies(const Conv2dParams& p) {
   if (!isPointwise(p) || p.groups != 1) return false;
-  return p.N * p.H * p.W <= 1024 || p.Cout * p.Cin >= (int64_t(1) << 21);
+  const int64_t rows = p.N * p.H * p.W, dwFloats = p.Cout * p.Cin;
+  return rows <= 1024 || dwFloats >= (int64_t(1) << 21) ||
+         (rows <= 4096 && dwFloats >= (int64_t(1) << 16));
 }
 void weightsGemmBackwardWeights(const Conv2dParams& p, const float* x, const float* dy, float* dw,
                                 float* dbias) {

@@ -7,7 +7,8 @@
 
 namespace convkit {
 
-// 1x1 stride 1, one group, and <= 1024 rows or a dW of 2M+ floats (conv_pointwise.cc).
+// 1x1 stride 1, one group, and <= 1024 rows, a dW of 2M+ floats, or <= 4096 rows with a dW of
+// 64K+ floats (conv_pointwise.cc).
 bool weightsGemmApplies(const Conv2dParams& p);
 // dW = dY^T X as one GEMM (+ dbias when not null).
 void weightsGemmBackwardWeights(const Conv2dParams& p, const float* x, const float* dy, float* dw,
