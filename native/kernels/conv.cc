@@ -551,13 +551,6 @@ bool useStem(const Conv2dParams& p, ConvAlgorithm algorithm, const GemmEpilogue*
          (!epi || (!epi->residual && epi->activation == Activation::none));
 }
 
-// Where Winograd's weight gradient is small (winogradWeightsSmall), the implicit GEMM takes it,
-// also on maps narrower than implicitPreferred's 14 (7x7 128 -> 32: 166 vs 89 GFLOP/s im2col).
-bool implicitWeightsFirst(const Conv2dParams& p, ConvAlgorithm algorithm) {
-  return algorithm == ConvAlgorithm::automatic && implicitApplies(p) && winogradApplies(p) &&
-         winogradPreferred(p) && winogradWeightsSmall(p);
-}
-
 bool useWinograd(const Conv2dParams& p, ConvAlgorithm algorithm, bool weights) {
   if (!winogradApplies(p)) return false;
   if (algorithm == ConvAlgorithm::winograd) return true;
@@ -643,9 +636,15 @@ void conv2dBackwardWeights(const Conv2dParams& p, const float* x, const float* d
     weightsGemmBackwardWeights(p, x, dy, dw, dbias);
   else if (algorithm == ConvAlgorithm::automatic && sampledWeightsApplies(p))
     sampledBackwardWeights(p, x, dy, dw, dbias);
-  else if (useWinograd(p, algorithm, false) && !implicitWeightsFirst(p, algorithm))
-    winogradBackwardWeights(p, x, dy, dw, dbias);
-  else if (useImplicit(p, algorithm) || implicitWeightsFirst(p, algorithm))
+  else if (useWinograd(p, algorithm, false)) {
+    // Where Winograd's weight gradient is small (winogradWeightsSmall), the implicit GEMM takes
+    // it, also on maps narrower than implicitPreferred's 14 (7x7 128 -> 32: 166 vs 89 GFLOP/s
+    // on im2col).
+    if (algorithm == ConvAlgorithm::automatic && implicitApplies(p) && winogradWeightsSmall(p))
+      implicitBackwardWeights(p, x, dy, dw, dbias);
+    else
+      winogradBackwardWeights(p, x, dy, dw, dbias);
+  } else if (useImplicit(p, algorithm))
     implicitBackwardWeights(p, x, dy, dw, dbias);
   else if (usePointwiseWeights(p, algorithm))
     pointwiseBackwardWeights(p, x, dy, dw, dbias);
