@@ -202,6 +202,13 @@ describe('copyChannels', () => {
       [1, 3, 7, 3, 0, 4],
       [33, 17, 40, 13, 4, 27],
       [3000, 32, 256, 32, 0, 100], // two threads
+      // 8 MiB destinations: streamed stores (whole 64-byte lines), and where a row's start
+      // is not on a line (offset 40) or the width is not whole lines (24), plain copies
+      [8200, 32, 256, 32, 0, 96],
+      [8200, 256, 256, 256, 0, 0],
+      [8200, 48, 256, 32, 16, 40],
+      [8200, 32, 256, 24, 8, 64],
+      [8200, 256, 32, 32, 224, 0], // out of a wide tensor
     ]) {
       const src = input([1, rows, 1, srcC], rows);
       const dst = input([1, rows, 1, dstC], rows + 1);
