@@ -68,6 +68,7 @@ export interface BatchNormNative {
     sums?: Float64Array | null,
   ): void;
   batchNormBackwardReference: BatchNormNative['batchNormBackward'];
+  batchNormStatistics(rows: number, C: number, x: Float32Array, stats: Float64Array): void;
 }
 
 export const batchNormNative = native as unknown as BatchNormNative;
@@ -467,5 +468,20 @@ export function batchStatsArray(op: string, stats: unknown, C: number): Float64A
     throw invalidType(op, 'batchStats', 'a Float64Array', stats);
   if (stats.length !== 1 + 2 * C)
     throw invalidRange(op, 'batchStats', `length 1 + 2 * ${C} = ${1 + 2 * C}`, stats.length);
+  return stats;
+}
+
+/**
+ * x's per-channel batch statistics ([N, H, W, C], or any shape with channels last) as the
+ * training forward sums them, in its `batchStats` format [count, mean[C], m2[C]]: for a tensor
+ * that norms read later (a DenseNet block's features, read by every later layer's norm1).
+ */
+export function batchStatistics(x: Tensor): Float64Array {
+  const op = 'batchStatistics';
+  requireTensor(op, 'x', x);
+  if (x.ndim < 1) throw invalidRange(op, 'x', 'a tensor with a channel axis', `shape [${x.shape}]`);
+  const C = x.shape[x.ndim - 1];
+  const stats = new Float64Array(1 + 2 * C);
+  batchNormNative.batchNormStatistics(C > 0 ? x.size / C : 0, C, x.data, stats);
   return stats;
 }

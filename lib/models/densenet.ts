@@ -97,7 +97,7 @@ export class DenseBlock extends Module {
   forward(x: Tensor): Tensor {
     const layers = this.children() as DenseLayer[];
     const total = x.shape[3] + layers.reduce((sum, l) => sum + l.conv2.outChannels, 0);
-    const { buffer, view } = FeatureBuffer.start(x, total);
+    const { buffer, view } = FeatureBuffer.start(x, total, this.training);
     let features = view;
     for (const layer of layers)
       features = buffer.append(features, layer.forwardBuffer(buffer, features));

@@ -8,6 +8,8 @@
 //   ... and, trailing: forward (either): ldx?; training forward: ldx?, stats? (Float64Array
 //   [count, mean[C], m2[C]], as conv2dForward's `stats` sums them: x is not read for them);
 //   backward: ldx?, accumulate?, gOut? (rows x C: receives g, dy masked by the activation)
+//   batchNormStatistics(rows, C, x, stats): x's batch statistics alone, into stats (Float64Array
+//   [count, mean[C], m2[C]], the training forward's `stats` format), summed as it sums them.
 //   batchNormExcitePool / Apply / BackwardSums / Backward: a norm whose output a
 //   squeeze-and-excitation scales (kernels/batchnorm_excite.h; signatures below).
 //   The forwards' y may be null when saveAffine is not: the affine for those.
@@ -312,9 +314,25 @@ Napi::Value ExciteBackward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// Statistics of a tensor that norms read later, summed once (a DenseNet block's features: every
+// later layer's norm1 reads them, so their statistics are summed when they are appended).
+Napi::Value Statistics(const Napi::CallbackInfo& info) {
+  const char* op = "batchNormStatistics";
+  requireArgs(info, op, 4);
+  const Sizes s = getSizes(info, op);
+  const float* x = getFloats(info, 2, op, "x", s.elements).data;
+  double* out = getDoubles(info, 3, op, "stats", 1 + 2 * s.C);
+  KernelCallScope scope;
+  BatchStats stats(s.C, kernelThreads());
+  stats.addAll(x, s.rows);
+  stats.merge(out);
+  return info.Env().Undefined();
+}
+
 }  // namespace
 
 void registerBatchNorm(Napi::Env env, Napi::Object exports) {
+  exports.Set("batchNormStatistics", Napi::Function::New(env, Statistics, "batchNormStatistics"));
   exports.Set("batchNormForwardTraining",
               Napi::Function::New(env, ForwardTraining<false>, "batchNormForwardTraining"));
   exports.Set("batchNormForwardTrainingReference",

@@ -2,11 +2,12 @@
 // depthwiseConv2d's `batchStats`, batchNorm2dForwardTraining's `batchStats`), on every ISA
 // path: the counts, means and squared deviations equal the batch norm's own (float rounding
 // apart), 1x1 outputs of several chunks per thread, the other paths' separate pass, odd channel
-// counts, batch 1; a batch norm given them gives the same output and running statistics; bad
-// statistics are refused.
+// counts, batch 1; batchStatistics (a tensor's statistics alone) likewise; a batch norm given
+// them gives the same output and running statistics; bad statistics are refused.
 import { tensor, zeros } from '../../lib';
 import {
   batchNorm2dForwardTraining,
+  batchStatistics,
   type BatchNormTrainingOptions,
 } from '../../lib/kernels/batchnorm';
 import { conv2d, type Conv2dOptions } from '../../lib/kernels/conv';
@@ -90,6 +91,28 @@ describeEachIsa('batch statistics summed by convolutions', () => {
       const y = depthwiseConv2d(x, w, null, { ...options, batchStats: stats });
       expect(maxRelativeError(y.data, depthwiseConv2d(x, w, null, options).data).error).toBe(0);
       expectSameNorm(`depthwise ${C}`, y, stats);
+    });
+  for (const shape of [
+    [2, 40, 40, 32], // two threads, several blocks of rows each
+    [1, 9, 7, 17],
+    [3, 5, 5, 1],
+  ])
+    test(`batchStatistics of [${shape}]`, () => {
+      const x = input(shape, 5, 30);
+      const stats = batchStatistics(x);
+      expectSameNorm(`batchStatistics [${shape}]`, x, stats);
+      // Against a plain two-pass sum in double.
+      const C = shape[3];
+      const rows = x.size / C;
+      for (let c = 0; c < C; c++) {
+        let sum = 0;
+        for (let r = 0; r < rows; r++) sum += x.data[r * C + c];
+        const mean = sum / rows;
+        let m2 = 0;
+        for (let r = 0; r < rows; r++) m2 += (x.data[r * C + c] - mean) ** 2;
+        expect(Math.abs(stats[1 + c] - mean)).toBeLessThan(1e-5 * Math.abs(mean));
+        expect(Math.abs(stats[1 + C + c] - m2)).toBeLessThan(1e-4 * m2);
+      }
     });
 });
 

@@ -15,6 +15,8 @@ import {
   tidy,
   type Tensor,
 } from '../../lib';
+import { batchNormNative } from '../../lib/kernels/batchnorm';
+import { maxRelativeError } from '../helpers';
 import { randomInput } from '../ops/inputs';
 import { quickFill } from './quick_fill';
 
@@ -84,6 +86,54 @@ describe('gradients of the blocks (train mode: batch statistics)', () => {
     const twice = run(true, 2);
     expect(twice[0]).toEqual(once[0]);
     expect(twice.slice(1)).toEqual(once.slice(1).map((g) => g.map((v) => 2 * v)));
+  });
+
+  test("in training each channel's batch statistics are summed once, when it enters the buffer: norm1 gets them, results as concatenating (two threads, dropout)", () => {
+    // 40x40 rows x 13+ channels: the statistics run on two threads and in several blocks of
+    // rows, whose boundaries differ between the buffer's prefix and the appended pieces (float
+    // rounding apart, not bit for bit); dropout on the new features (their statistics are of
+    // the dropped values).
+    const block = new models.DenseBlock(3, 13, 2, 8, 0.2);
+    const x = randomInput([2, 40, 40, 13], 9, { scale: 2 });
+    const weights = randomInput([2, 40, 40, 37], 10);
+    const given: boolean[] = [];
+    const forward = batchNormNative.batchNormForwardTraining;
+    const run = (useBuffer: boolean) => {
+      for (const p of block.parameters()) p.grad = null;
+      x.grad = null;
+      for (const layer of block.children() as models.DenseLayer[]) {
+        layer.norm1.running_mean!.data.fill(0);
+        layer.norm1.running_var!.data.fill(1);
+      }
+      manualSeed(3); // the same dropout masks
+      let y = x;
+      if (useBuffer) y = block.forward(x);
+      else for (const layer of block.children()) y = F.cat([y, layer.forward(y)], -1);
+      F.sum(F.mul(y, weights)).backward();
+      const norms = (block.children() as models.DenseLayer[]).flatMap((l) => [
+        l.norm1.running_mean!,
+        l.norm1.running_var!,
+      ]);
+      return [y, x.grad!, ...block.parameters().map((p) => p.grad!), ...norms];
+    };
+    const spy = jest
+      .spyOn(batchNormNative, 'batchNormForwardTraining')
+      .mockImplementation((...a) => {
+        if (a[15] && a[15] !== a[1]) given.push(a[16] instanceof Float64Array); // norm1 on the buffer
+        return forward(...a);
+      });
+    let viaBuffer: Tensor[];
+    try {
+      viaBuffer = run(true);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(given).toEqual([true, true, true]);
+    const concatenated = run(false);
+    viaBuffer.forEach((t, i) => {
+      const e = maxRelativeError(t.data, concatenated[i].data);
+      if (!(e.error < 1e-4)) throw new Error(`tensor ${i} differs by ${e.error}`);
+    });
   });
 
   test('Transition', () => {

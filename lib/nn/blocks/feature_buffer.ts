@@ -10,6 +10,12 @@
 // view before, and each layer's batch norm adds its input's gradient into it in place
 // (accumulateGradInto). That is sound because the engine runs every reader of view_{i-1} (layer
 // i's batch norm, append_i) before view_{i-1}'s producer, which reads the gradient on.
+//
+// Batch statistics: a channel's batch mean and variance are the same for every layer whose
+// norm1 reads it, so in training they are summed once, when the channels enter the buffer
+// (the block's input, then each layer's new features), and every norm1 gets its prefix's
+// (F.batchNorm's `batchStats`): it reads its input once instead of twice.
+import { batchStatistics } from '../../kernels/batchnorm';
 import { copyChannels } from '../../kernels/shape';
 import { record } from '../../ops/record';
 import { empty, type Tensor } from '../../tensor';
@@ -22,13 +28,35 @@ export class FeatureBuffer {
   /** Channels filled when each view was made. */
   private readonly channels = new WeakMap<Tensor, number>();
 
-  private constructor(private readonly memory: Tensor) {}
+  /** Batch statistics of channels [0, statsChannels), when summed (training): per channel. */
+  private readonly mean: Float64Array;
+  private readonly m2: Float64Array;
+  private statsChannels = 0;
+  private rows = 0;
 
-  /** A buffer of `total` channels that starts with x's; returns it and its first view. */
-  static start(x: Tensor, total: number): { buffer: FeatureBuffer; view: Tensor } {
+  private constructor(
+    private readonly memory: Tensor,
+    /** Whether appended channels get their batch statistics summed (training). */
+    private readonly summing: boolean,
+  ) {
+    const total = memory.shape[3];
+    this.mean = new Float64Array(summing ? total : 0);
+    this.m2 = new Float64Array(summing ? total : 0);
+  }
+
+  /**
+   * A buffer of `total` channels that starts with x's; returns it and its first view.
+   * `training`: sum each appended tensor's batch statistics for the norms that read the buffer.
+   */
+  static start(
+    x: Tensor,
+    total: number,
+    training = false,
+  ): { buffer: FeatureBuffer; view: Tensor } {
     const [N, H, W, C] = x.shape;
-    const buffer = new FeatureBuffer(empty([N, H, W, total]));
+    const buffer = new FeatureBuffer(empty([N, H, W, total]), training);
     copyChannels(x, 0, buffer.memory, 0, C);
+    buffer.addStatistics(x, 0);
     const view = record(buffer.view(C), 'featureBuffer', [x], (g) => {
       const dx = empty(x.shape);
       copyChannels(g, 0, dx, 0, C);
@@ -40,8 +68,10 @@ export class FeatureBuffer {
 
   /** norm over the view's channels, with a fused ReLU: the layer's input, normalised. */
   normalizeRelu(norm: BatchNorm2d, view: Tensor): Tensor {
+    const channels = this.channelsOf(view);
     return batchNormRelu(norm, view, 'relu', {
-      channels: this.channelsOf(view),
+      channels,
+      batchStats: this.statisticsOf(channels),
       accumulateGradInto: () => {
         if (!this.grad) throw new Error('convkit.FeatureBuffer: no gradient to add into');
         return this.grad;
@@ -55,6 +85,7 @@ export class FeatureBuffer {
     const width = features.shape[3];
     const total = this.memory.shape[3];
     copyChannels(features, 0, this.memory, offset, width);
+    this.addStatistics(features, offset);
     return record(this.view(offset + width), 'featureAppend', [view, features], (g) => {
       if (offset + width === total) {
         // The block's output: its gradient becomes the buffer's, which the layers add into.
@@ -67,6 +98,27 @@ export class FeatureBuffer {
       copyChannels(this.grad, offset, dFeatures, 0, width);
       return [this.grad, dFeatures];
     });
+  }
+
+  /** Sums the batch statistics of x, the buffer's channels from `offset` on (training). */
+  private addStatistics(x: Tensor, offset: number): void {
+    if (!this.summing || offset !== this.statsChannels) return;
+    const C = x.shape[3];
+    const stats = batchStatistics(x);
+    this.rows = stats[0];
+    this.mean.set(stats.subarray(1, 1 + C), offset);
+    this.m2.set(stats.subarray(1 + C), offset);
+    this.statsChannels = offset + C;
+  }
+
+  /** [count, mean[C], m2[C]] of the buffer's first C channels, when summed (else undefined). */
+  private statisticsOf(C: number): Float64Array | undefined {
+    if (C > this.statsChannels) return undefined;
+    const stats = new Float64Array(1 + 2 * C);
+    stats[0] = this.rows;
+    stats.set(this.mean.subarray(0, C), 1);
+    stats.set(this.m2.subarray(0, C), 1 + C);
+    return stats;
   }
 
   private view(channels: number): Tensor {
