@@ -29,6 +29,12 @@ export interface ConvNative {
     dx: Float32Array,
     algorithm?: number,
     accumulate?: boolean,
+    h?: Float32Array | null,
+    ldh?: number,
+    mean?: Float32Array,
+    affine?: Float32Array,
+    activation?: number,
+    sums?: Float64Array,
   ): void;
   conv2dBackwardDataReference: ConvNative['conv2dBackwardData'];
   conv2dBackwardWeights(
@@ -323,6 +329,82 @@ export function conv2dBackwardData(
     dx.data,
     algorithmCode(op, algorithm),
     accumulateInto !== null,
+  );
+  return dx;
+}
+
+/**
+ * For conv2dBackwardDataNormGradient: the conv's input is x = act(bn(h)), h being [N, H, W, C]
+ * with C >= x's channels (the norm read h's first channels: a DenseNet block's buffer); mean
+ * and affine are the norm's saveMean and saveAffine.
+ */
+export interface ConvNormGradient {
+  h: Tensor;
+  mean: Tensor;
+  affine: Tensor;
+  activation: 'none' | 'relu' | 'relu6' | 'silu';
+  /** Float64Array(2 Cin), added to: sum g and sum g (h - mean). */
+  sums: Float64Array;
+}
+
+const normActivationCodes: Record<ConvNormGradient['activation'], number> = {
+  none: 0,
+  relu: 1,
+  relu6: 2,
+  silu: 3,
+};
+
+/**
+ * conv2dBackwardData of a 1x1 stride-1 convolution (one group) whose input is act(bn(h)), with
+ * the norm's first backward pass on each run of dx rows while it is in cache: `norm.sums`
+ * receives sum g and sum g (h - mean), g = dx masked by the activation, and the returned
+ * tensor holds g (batchNorm2dBackward's `sums` runs the rest).
+ */
+export function conv2dBackwardDataNormGradient(
+  dy: Tensor,
+  weight: Tensor,
+  inputShape: Shape,
+  norm: ConvNormGradient,
+): Tensor {
+  const op = 'conv2dBackwardDataNormGradient';
+  requireTensor(op, 'dy', dy);
+  requireTensor(op, 'weight', weight);
+  requireRank(op, 'weight', weight, 4, '[Cout, Cin, 1, 1]');
+  if (weight.shape[2] !== 1 || weight.shape[3] !== 1)
+    throw invalidRange(op, 'weight', 'a 1x1 kernel [Cout, Cin, 1, 1]', `[${weight.shape}]`);
+  const { params, outShape } = conv2dGeometry(op, inputShape, weight.shape, {});
+  sameShape(op, 'dy', dy, outShape);
+  const C = inputShape[3];
+  requireTensor(op, 'norm.h', norm.h);
+  const [N, H, W] = inputShape;
+  if (
+    norm.h.ndim !== 4 ||
+    norm.h.shape[0] !== N ||
+    norm.h.shape[1] !== H ||
+    norm.h.shape[2] !== W ||
+    norm.h.shape[3] < C
+  )
+    throw invalidRange(op, 'norm.h', `shape [${N}, ${H}, ${W}, >= ${C}]`, `[${norm.h.shape}]`);
+  requireTensor(op, 'norm.mean', norm.mean);
+  requireTensor(op, 'norm.affine', norm.affine);
+  if (!Object.prototype.hasOwnProperty.call(normActivationCodes, norm.activation))
+    throw invalidRange(op, 'norm.activation', "'none', 'relu', 'relu6' or 'silu'", norm.activation);
+  if (!(norm.sums instanceof Float64Array) || norm.sums.length !== 2 * C)
+    throw invalidRange(op, 'norm.sums', `a Float64Array of ${2 * C}`, describeValue(norm.sums));
+  const dx = empty(inputShape);
+  addon.conv2dBackwardData(
+    params,
+    dy.data,
+    weight.data,
+    dx.data,
+    algorithmCode(op, 'auto'),
+    false,
+    norm.h.data,
+    norm.h.shape[3],
+    norm.mean.data,
+    norm.affine.data,
+    normActivationCodes[norm.activation],
+    norm.sums,
   );
   return dx;
 }

@@ -45,6 +45,12 @@ export class DenseLayer extends Module {
   forward(...features: Tensor[]): Tensor {
     const buffer = this.pendingBuffer;
     this.pendingBuffer = null;
+    if (buffer && this.norm1.training) {
+      // norm1-relu1 and conv1 as one op (F.conv2d's inputNorm): norm1's first backward pass
+      // runs inside conv1's data gradient; conv1 sums its output's statistics for norm2.
+      const inputNorm = buffer.normReluOptions(this.norm1, features[0]);
+      return this.fromBottleneck(convForNorm(this.conv1, this.norm2, features[0], inputNorm));
+    }
     if (buffer) return this.newFeatures(buffer.normalizeRelu(this.norm1, features[0]));
     const x = features.length === 1 ? features[0] : F.cat(features, -1);
     return this.newFeatures(batchNormRelu(this.norm1, x));
@@ -69,7 +75,17 @@ export class DenseLayer extends Module {
   /** conv1, norm2-relu2, conv2 (and dropout) on the normalised input. */
   private newFeatures(normalized: Tensor): Tensor {
     // conv1 (1x1) sums its output's batch statistics while in cache (convForNorm).
-    const { y: bottleneck, batchStats } = convForNorm(this.conv1, this.norm2, normalized);
+    return this.fromBottleneck(convForNorm(this.conv1, this.norm2, normalized));
+  }
+
+  /** norm2-relu2, conv2 (and dropout) on conv1's output. */
+  private fromBottleneck({
+    y: bottleneck,
+    batchStats,
+  }: {
+    y: Tensor;
+    batchStats?: Float64Array;
+  }): Tensor {
     const out = this.conv2.forward(batchNormRelu(this.norm2, bottleneck, 'relu', { batchStats }));
     return this.dropRate > 0 ? F.dropout(out, this.dropRate, { training: this.training }) : out;
   }

@@ -4,8 +4,10 @@
 import * as dense from '../kernels/conv';
 import * as depthwise from '../kernels/depthwise';
 import type { Tensor } from '../tensor';
+import { batchNorm } from './batchnorm';
 import { batchNormDepthwise } from './batchnorm_depthwise';
 import type { BatchNormOptions } from './batchnorm_options';
+import { batchNormPointwise } from './batchnorm_pointwise';
 import { record } from './record';
 
 export type Conv2dOptions = dense.Conv2dOptions;
@@ -84,10 +86,13 @@ export interface Conv2dOutputs {
   /** Receives y's batch statistics for a batch norm after it (see dense.Conv2dFusion). */
   batchStats?: Float64Array;
   /**
-   * Depthwise convolutions only: x is first normalised by this batch norm (F.batchNorm's
-   * options, not residual, channels, excite or accumulateGradInto): conv(act(bn(x))) as one op,
-   * without storing act(bn(x)) except with 'silu', and the norm's first backward pass inside
-   * the conv's data gradient (ops/batchnorm_depthwise.ts).
+   * x is first normalised by this batch norm (F.batchNorm's options): conv(act(bn(x))) as one
+   * op. Depthwise convolutions (not residual, channels, excite or accumulateGradInto): without
+   * storing act(bn(x)) except with 'silu', and the norm's first backward pass inside the conv's
+   * data gradient (ops/batchnorm_depthwise.ts). 1x1 stride-1 convolutions of one group (not
+   * residual or excite; `channels` and `accumulateGradInto` allowed): in training with an
+   * activation, the norm's first backward pass inside the conv's data gradient
+   * (ops/batchnorm_pointwise.ts); otherwise the norm, then the conv.
    */
   inputNorm?: BatchNormOptions;
 }
@@ -99,12 +104,21 @@ export function conv2d(
   options: Conv2dOptions = {},
   outputs: Conv2dOutputs = {},
 ): Tensor {
-  if (outputs.inputNorm) {
+  const inputNorm = outputs.inputNorm;
+  if (inputNorm && isPointwise(weight, options) && !isDepthwise(x, weight, options)) {
+    const { activation = 'none', training = false } = inputNorm;
+    if (training && activation !== 'none' && !inputNorm.residual && !inputNorm.excite)
+      return batchNormPointwise(x, inputNorm, weight, bias, options, outputs.batchStats);
+    return conv2d(batchNorm(x, inputNorm), weight, bias, options, {
+      batchStats: outputs.batchStats,
+    });
+  }
+  if (inputNorm) {
     if (!isDepthwise(x, weight, options))
       throw new RangeError(
-        `convkit.conv2d: inputNorm needs a depthwise convolution (groups = ${x.shape[3]} input channels, weight [C, 1, KH, KW]); received groups ${options.groups ?? 1} and weight [${weight.shape.join(', ')}]`,
+        `convkit.conv2d: inputNorm needs a depthwise or a 1x1 stride-1 convolution (groups = ${x.shape[3]} input channels, weight [C, 1, KH, KW], or weight [Cout, Cin, 1, 1]); received groups ${options.groups ?? 1} and weight [${weight.shape.join(', ')}]`,
       );
-    return batchNormDepthwise(x, outputs.inputNorm, weight, bias, options, outputs.batchStats);
+    return batchNormDepthwise(x, inputNorm, weight, bias, options, outputs.batchStats);
   }
   if (isDepthwise(x, weight, options))
     return depthwiseConv2d(x, weight, bias, options, outputs.batchStats);

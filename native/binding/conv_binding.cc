@@ -8,6 +8,7 @@
 
 #include "../kernels/batchnorm.h"
 #include "../kernels/conv.h"
+#include "../kernels/conv_pointwise.h"
 #include "../runtime/threads.h"
 #include "args.h"
 #include "registry.h"
@@ -113,9 +114,33 @@ Napi::Value BackwardData(const Napi::CallbackInfo& info) {
   const FloatView dx = getFloats(info, 3, op, "dx", inputSize(p));
   const ConvAlgorithm algorithm = getAlgorithm(info, 4, op);
   const bool accumulate = !isAbsent(info, 5) && getBool(info, 5, op, "accumulate");
+  // (..., h?, ldh, mean, affine, activation, sums): the first pass of the backward of the norm
+  // that made x = act(bn(h)), on each run of dx rows (PointwiseNormGradient; 1x1 only).
+  PointwiseNormGradient norm;
+  const bool normed = !isAbsent(info, 6);
+  if (normed) {
+    requireArgs(info, op, 12);
+    if (Reference || accumulate || !pointwiseNormGradientApplies(p))
+      throwRangeError(info.Env(), op,
+                      "the norm's gradient sums need a 1x1 stride-1 convolution of one group, "
+                      "not accumulating, not the reference");
+    const int64_t rows = p.N * p.H * p.W;
+    norm.ldh = getIndex(info, 7, op, "ldh");
+    if (norm.ldh < p.Cin)
+      throwRangeError(info.Env(), op,
+                      "ldh must be >= Cin (" + std::to_string(p.Cin) + "), got " + std::to_string(norm.ldh));
+    norm.h = getFloats(info, 6, op, "h", checkedMul(info.Env(), op, rows, norm.ldh)).data;
+    norm.mean = getFloats(info, 8, op, "mean", p.Cin).data;
+    norm.affine = getFloats(info, 9, op, "affine", checkedMul(info.Env(), op, 4, p.Cin)).data;
+    norm.activation = static_cast<int>(getIntIn(info, 10, op, "activation", 0, 3));
+    norm.sums = getDoubles(info, 11, op, "sums", checkedMul(info.Env(), op, 2, p.Cin));
+  }
   if (Reference) {
     if (accumulate) throwRangeError(info.Env(), op, "the reference does not accumulate");
     ref::conv2dBackwardData(p, dy.data, w.data, dx.data);
+  } else if (normed) {
+    KernelCallScope scope;
+    pointwiseBackwardDataNormGradient(p, dy.data, w.data, dx.data, norm);
   } else {
     KernelCallScope scope;
     conv2dBackwardData(p, dy.data, w.data, dx.data, algorithm, accumulate);

@@ -1,10 +1,15 @@
 // The 1x1 backward-weights paths of conv_pointwise.h.
 #include "conv_pointwise.h"
 
+#include <algorithm>
 #include <cstring>
+#include <vector>
 
+#include "../runtime/dispatch.h"
 #include "../runtime/memory.h"
 #include "../runtime/threads.h"
+#include "batchnorm.h"
+#include "batchnorm_driver.h"
 #include "conv_common.h"
 #include "conv_grouped.h"  // columnSums
 #include "conv_implicit.h"
@@ -73,6 +78,43 @@ void sampledBackwardWeights(const Conv2dParams& p, const float* x, const float* 
       std::memcpy(dst + ow * p.Cin, src + ow * p.strideW * p.Cin, sizeof(float) * p.Cin);
   }
   conv2dBackwardWeights(q, sampled, dy, dw, dbias, ConvAlgorithm::automatic);
+}
+
+bool pointwiseNormGradientApplies(const Conv2dParams& p) {
+  return isPointwise(p) && p.groups == 1;
+}
+
+// Each thread takes chunks of ~256 KiB of dx rows (statically: the sums do not depend on
+// timing), runs a one-thread GEMM on the packed weight and the norm's row kernel right after,
+// so the norm's first pass reads only h from memory, not dx again.
+void pointwiseBackwardDataNormGradient(const Conv2dParams& p, const float* dy, const float* w,
+                                       float* dx, const PointwiseNormGradient& norm) {
+  const int64_t rows = p.N * p.H * p.W, C = p.Cin;
+  // op(B) = W as [Cout x Cin]: K = Cout, N = Cin.
+  Scratch packed(sizeof(float) * sgemmPackedBFloats(C, p.Cout));
+  const PackedB b = sgemmPackB(false, C, p.Cout, 1.0f, w, C, packed.as<float>());
+  int64_t chunkRows = std::max<int64_t>(b.mr, BatchStats::kChunkFloats / std::max<int64_t>(C, 1));
+  chunkRows = std::max<int64_t>(chunkRows / b.mr * b.mr, b.mr);
+  const int64_t chunks = (rows + chunkRows - 1) / chunkRows;
+  const int threads = static_cast<int>(std::min<int64_t>(kernelThreads(), chunks));
+  const bn_driver::BnKernels k = bn_driver::kernelsFor(activeIsa());
+  std::vector<double> parts(static_cast<size_t>(2 * C * threads), 0.0);
+  std::vector<float> scratch(static_cast<size_t>(2 * C * threads));
+#pragma omp parallel num_threads(threads) if (threads > 1)
+  {
+    const int t = threadIndex(), nt = threadCount();
+    double* mine = parts.data() + 2 * C * t;
+    for (int64_t c = chunks * t / nt; c < chunks * (t + 1) / nt; ++c) {
+      const int64_t r0 = c * chunkRows, n = std::min(rows, r0 + chunkRows) - r0;
+      float* out = dx + r0 * C;
+      sgemmPackedB(1, false, n, dy + r0 * p.Cout, p.Cout, b, 0.0f, out, C);
+      k.backwardSums(norm.h + r0 * norm.ldh, out, nullptr, n, C, norm.ldh, norm.mean, norm.affine,
+                     norm.activation, mine, mine + C, scratch.data() + 2 * C * t,
+                     norm.activation ? out : nullptr);
+    }
+  }
+  for (int t = 0; t < threads; ++t)
+    for (int64_t c = 0; c < 2 * C; ++c) norm.sums[c] += parts[static_cast<size_t>(2 * C * t + c)];
 }
 
 }  // namespace convkit

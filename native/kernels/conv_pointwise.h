@@ -1,6 +1,7 @@
 // Backward-weights of 1x1 convolutions beyond the in-place microkernel (conv_implicit.h):
 // as one GEMM where few rows or a large dW make that faster, and strided 1x1s (ResNet's
 // downsampling shortcuts) on their sampled pixels. conv.cc chooses them for automatic calls.
+// And the 1x1 backward-data with the first pass of the backward of the norm that made x.
 #pragma once
 
 #include "conv.h"
@@ -20,5 +21,24 @@ bool sampledWeightsApplies(const Conv2dParams& p);
 // Gathers the sampled pixels and runs conv2dBackwardWeights on them (automatic).
 void sampledBackwardWeights(const Conv2dParams& p, const float* x, const float* dy, float* dw,
                             float* dbias);
+
+// The conv's input is x = act(bn(h)): the first pass of the norm's backward, taken on each run
+// of dx rows right after the GEMM wrote it (in L2): sums[0, C) += sum of g, sums[C, 2C) += sum
+// of g * (h - mean), g = dx masked by the activation's derivative (recomputed from h with the
+// norm's affine), and g replaces dx. batchNormBackward's `sums` runs the rest. (As the
+// depthwise conv's DepthwiseNormGradient; h's rows may be wider than C: a DenseNet buffer.)
+struct PointwiseNormGradient {
+  const float* h;       // rows x ldh, its first Cin channels normalised
+  int64_t ldh;          // >= Cin
+  const float* mean;    // the norm's saveMean [Cin]
+  const float* affine;  // its saveAffine [4 Cin]
+  int activation;       // BnActivation
+  double* sums;         // [2 Cin], added to
+};
+// 1x1, stride 1, no padding, one group.
+bool pointwiseNormGradientApplies(const Conv2dParams& p);
+// dx = dy W (overwritten), then the norm's sums as above; dx holds g on return.
+void pointwiseBackwardDataNormGradient(const Conv2dParams& p, const float* dy, const float* w,
+                                       float* dx, const PointwiseNormGradient& norm);
 
 }  // namespace convkit

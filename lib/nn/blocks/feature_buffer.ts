@@ -19,6 +19,7 @@ import { batchStatistics } from '../../kernels/batchnorm';
 import { copyChannels } from '../../kernels/shape';
 import { record } from '../../ops/record';
 import { empty, type Tensor } from '../../tensor';
+import type { BatchNormOptions } from '../../ops/batchnorm_options';
 import type { BatchNorm2d } from '../layers/norm';
 import { batchNormRelu } from './fused_sequential';
 
@@ -72,11 +73,24 @@ export class FeatureBuffer {
     return batchNormRelu(norm, view, 'relu', {
       channels,
       batchStats: this.statisticsOf(channels),
-      accumulateGradInto: () => {
-        if (!this.grad) throw new Error('convkit.FeatureBuffer: no gradient to add into');
-        return this.grad;
-      },
+      accumulateGradInto: () => this.gradient(),
     });
+  }
+
+  /**
+   * The norm-relu's options over the view's channels as F.conv2d's `inputNorm` takes them (the
+   * layer's conv1 reading its input through the norm, in training): norm.callOptions() with
+   * ReLU, the channels, the gradient added into the buffer's, and the prefix's statistics.
+   */
+  normReluOptions(norm: BatchNorm2d, view: Tensor): BatchNormOptions {
+    const channels = this.channelsOf(view);
+    return {
+      ...norm.callOptions(),
+      activation: 'relu',
+      channels,
+      batchStats: this.statisticsOf(channels),
+      accumulateGradInto: () => this.gradient(),
+    };
   }
 
   /** The view after appending `features` (the buffer's next channels) to `view`. */
@@ -98,6 +112,12 @@ export class FeatureBuffer {
       copyChannels(this.grad, offset, dFeatures, 0, width);
       return [this.grad, dFeatures];
     });
+  }
+
+  /** The buffer's gradient while a backward runs through the block (the norms add into it). */
+  private gradient(): Tensor {
+    if (!this.grad) throw new Error('convkit.FeatureBuffer: no gradient to add into');
+    return this.grad;
   }
 
   /** Sums the batch statistics of x, the buffer's channels from `offset` on (training). */
