@@ -135,6 +135,14 @@ export class Transition extends NamedSequential {
     this.conv = new Conv2d(numInputFeatures, numOutputFeatures, 1, { bias: false });
     this.pool = new AvgPool2d(2, { stride: 2 });
   }
+
+  override forward(x: Tensor): Tensor {
+    if (!this.norm.training) return super.forward(x);
+    // In training norm-relu and conv as one op (F.conv2d's inputNorm): the norm's first
+    // backward pass runs inside the conv's data gradient.
+    const inputNorm = { ...this.norm.callOptions(), activation: 'relu' as const };
+    return this.pool.forward(this.conv.forwardWith(x, { inputNorm }));
+  }
 }
 
 export interface DenseNetOptions extends ModelOptions {
