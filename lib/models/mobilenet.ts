@@ -9,6 +9,8 @@
 // The MobileNetV3 family lives in mobilenet_v3.ts and shares makeDivisible and the init below.
 import { checkInt, checkNumber, invalidRange } from '../check';
 import * as nn from '../nn';
+import { convForNorm } from '../nn/blocks/conv_norm_activation';
+import { fusableActivation } from '../nn/blocks/fused_sequential';
 import { Module } from '../nn/module';
 import * as F from '../ops';
 import type { Tensor } from '../tensor';
@@ -199,6 +201,8 @@ export class InvertedResidual extends Module {
   }
 
   forward(x: Tensor): Tensor {
+    const projected = this.projected(x, null);
+    if (projected) return projected;
     const layers = this.conv.children();
     const norm = layers[layers.length - 1];
     if (this.useResConnect && norm instanceof nn.BatchNorm2d && norm.activation === 'none') {
@@ -218,8 +222,43 @@ export class InvertedResidual extends Module {
     const layers = this.conv.children();
     const first = layers[0];
     if (this.useResConnect || !(first instanceof nn.Conv2dNormActivation)) return null;
+    const projected = this.projected(x, stem);
+    if (projected) return projected;
     const joined = stem.forwardIntoDepthwise(first, x);
     return joined && this.body(layers.slice(1), joined);
+  }
+
+  /**
+   * In training, the depthwise block's norm (ReLU6) inside the projection conv (F.conv2d's
+   * inputNorm: its first backward pass runs inside the projection's data gradient) and the
+   * projection's output statistics handed to the last norm (which adds the skip). The
+   * expansion's norm, or `stem`'s (a block before this one without expansion: forwardFromStem),
+   * joins the depthwise conv as in body(). Null unless the layers are [expansion?, depthwise,
+   * Conv2d, BatchNorm2d] with fusable norms.
+   */
+  private projected(x: Tensor, stem: nn.Conv2dNormActivation | null): Tensor | null {
+    const layers = this.conv.children();
+    const n = layers.length;
+    if (stem && n !== 3) return null;
+    const [expansion, depthwise, projection, norm] = n === 4 ? layers : [stem, ...layers];
+    if (
+      !(depthwise instanceof nn.Conv2dNormActivation) ||
+      !(projection instanceof nn.Conv2d) ||
+      !(norm instanceof nn.BatchNorm2d) ||
+      norm.activation !== 'none' ||
+      !norm.training ||
+      (n !== 3 && n !== 4) ||
+      (expansion !== null && !(expansion instanceof nn.Conv2dNormActivation)) ||
+      !fusableActivation(depthwise.children()[2])
+    )
+      return null;
+    const before = expansion
+      ? expansion.depthwiseConvOutput(depthwise, x)
+      : depthwise.convOutput(x);
+    if (!before) return null;
+    const inputNorm = { ...before.norm.callOptions(), batchStats: before.batchStats };
+    const { y, batchStats } = convForNorm(projection, norm, before.y, inputNorm);
+    return norm.forwardWith(y, { residual: this.useResConnect ? x : undefined, batchStats });
   }
 
   /** The layers in order, the expansion applied inside the depthwise conv where that fuses. */

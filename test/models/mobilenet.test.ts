@@ -173,17 +173,21 @@ describe('block gradients (BN in training mode)', () => {
     [8, 8, 1],
     [8, 6, 2],
   ])(
-    'training %i -> %i stride %i: the expansion norm inside the depthwise conv gives the blocks-one-by-one output, gradients and running statistics',
+    "training %i -> %i stride %i: the expansion norm inside the depthwise conv and the depthwise block's norm inside the projection give the blocks-one-by-one output, gradients and running statistics",
     (inp, oup, stride) => {
       const fused = new models.InvertedResidual(inp, oup, stride, 6).train();
       const plain = new models.InvertedResidual(inp, oup, stride, 6).train();
       plain.loadStateDict(fused.stateDict());
       const expandNorm = (fused.conv.children()[0] as nn.Conv2dNormActivation).children()[1];
+      const depthwiseNorm = (fused.conv.children()[1] as nn.Conv2dNormActivation).children()[1];
       const skipped = jest.spyOn(expandNorm, 'forward');
+      const skippedToo = jest.spyOn(depthwiseNorm, 'forward');
       const x = randomInput([2, 7, 5, inp], 21);
       const xPlain = randomInput([2, 7, 5, inp], 21);
       const yFused = fused.forward(x);
-      expect(skipped).not.toHaveBeenCalled(); // the fused path ran
+      expect(skipped).not.toHaveBeenCalled(); // the fused paths ran
+      expect(skippedToo).not.toHaveBeenCalled();
+      skippedToo.mockRestore();
       const convOut = plain.conv.forward(xPlain);
       const yPlain = fused.useResConnect ? F.add(xPlain, convOut) : convOut;
       const dy = randomInput([...yFused.shape], 22, { requiresGrad: false });

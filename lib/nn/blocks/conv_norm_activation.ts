@@ -96,6 +96,17 @@ export class Conv2dNormActivation extends Sequential {
     x: Tensor,
     excite?: (pooled: Tensor) => Tensor,
   ): Tensor | null {
+    const joined = this.depthwiseConvOutput(depthwise, x);
+    return joined && joined.norm.forwardWith(joined.y, { batchStats: joined.batchStats, excite });
+  }
+
+  /**
+   * forwardIntoDepthwise without the depthwise block's norm: the depthwise conv's output, its
+   * batch statistics and that norm (its activation set), for a caller that applies the norm
+   * itself (inside the next 1x1 conv: MobileNetV2's projection). Null where forwardIntoDepthwise
+   * does not apply.
+   */
+  depthwiseConvOutput(depthwise: Conv2dNormActivation, x: Tensor): ConvOutput | null {
     const [conv1, norm1, act1] = this.children();
     const [conv2, norm2, act2] = depthwise.children();
     const fused1 = fusableActivation(act1);
@@ -111,9 +122,28 @@ export class Conv2dNormActivation extends Sequential {
     norm2.activation = fused2 ?? 'none';
     const expanded = convForNorm(conv1, norm1, x);
     const inputNorm = { ...norm1.callOptions(), batchStats: expanded.batchStats };
-    const { y, batchStats } = convForNorm(conv2, norm2, expanded.y, inputNorm);
-    return norm2.forwardWith(y, { batchStats, excite });
+    return { ...convForNorm(conv2, norm2, expanded.y, inputNorm), norm: norm2 };
   }
+
+  /**
+   * This block without its norm: the conv's output, its batch statistics (in training, where
+   * the conv sums them) and the norm (its activation set), for a caller that applies the norm
+   * itself; null unless the norm is BatchNorm2d and the activation fusable.
+   */
+  convOutput(x: Tensor): ConvOutput | null {
+    const [conv, norm, act] = this.children();
+    const fused = fusableActivation(act);
+    if (!(conv instanceof Conv2d) || !(norm instanceof BatchNorm2d) || (act && !fused)) return null;
+    norm.activation = fused ?? 'none';
+    return { ...convForNorm(conv, norm, x), norm };
+  }
+}
+
+/** A conv's output before its norm: what the norm needs to run elsewhere. */
+export interface ConvOutput {
+  y: Tensor;
+  batchStats?: Float64Array;
+  norm: BatchNorm2d;
 }
 
 // One statistics buffer per convolution, reused every step: the norm reads it before the conv
