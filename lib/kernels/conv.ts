@@ -295,6 +295,16 @@ export function conv2d(
   return y;
 }
 
+/** A data gradient's inputShape: [N, H, W, Cin] of positive integers, else a RangeError. */
+function requireInputShape(op: string, inputShape: unknown): asserts inputShape is Shape {
+  if (
+    !Array.isArray(inputShape) ||
+    inputShape.length !== 4 ||
+    !inputShape.every((d) => Number.isInteger(d) && d >= 1)
+  )
+    throw invalidRange(op, 'inputShape', 'a shape [N, H, W, Cin] of positive integers', inputShape);
+}
+
 /** dL/dx [N,H,W,Cin] from dy [N,OH,OW,Cout]; inputShape is x's shape. */
 export function conv2dBackwardData(
   dy: Tensor,
@@ -309,12 +319,7 @@ export function conv2dBackwardData(
   requireTensor(op, 'dy', dy);
   requireTensor(op, 'weight', weight);
   requireRank(op, 'weight', weight, 4, '[Cout, Cin/groups, KH, KW]');
-  if (
-    !Array.isArray(inputShape) ||
-    inputShape.length !== 4 ||
-    !inputShape.every((d) => Number.isInteger(d) && d >= 1)
-  )
-    throw invalidRange(op, 'inputShape', 'a shape [N, H, W, Cin] of positive integers', inputShape);
+  requireInputShape(op, inputShape);
   const { params, outShape } = conv2dGeometry(op, inputShape, weight.shape, options);
   sameShape(op, 'dy', dy, outShape);
   if (accumulateInto !== null) {
@@ -372,6 +377,7 @@ export function conv2dBackwardDataNormGradient(
   requireRank(op, 'weight', weight, 4, '[Cout, Cin, 1, 1]');
   if (weight.shape[2] !== 1 || weight.shape[3] !== 1)
     throw invalidRange(op, 'weight', 'a 1x1 kernel [Cout, Cin, 1, 1]', `[${weight.shape}]`);
+  requireInputShape(op, inputShape);
   const { params, outShape } = conv2dGeometry(op, inputShape, weight.shape, {});
   sameShape(op, 'dy', dy, outShape);
   const C = inputShape[3];

@@ -2,6 +2,9 @@
 // tests). Shapes travel as one array of 16 integers:
 //   [N, H, W, Cin, Cout, KH, KW, strideH, strideW, padTop, padBottom, padLeft, padRight,
 //    dilationH, dilationW, groups]
+// conv2dBackwardData(params, dy, weight, dx, algorithm?, accumulate?, h?, ldh, mean, affine,
+// activation, sums): with h, a 1x1 conv whose input is act(bn(h)) also runs the norm's first
+// backward pass (kernels/conv_pointwise.h, PointwiseNormGradient) and dx holds g.
 // Every size is re-checked here (products that overflow, divisibility, output >= 1, buffer
 // lengths) because native code never trusts a length.
 #include <string>

@@ -1,4 +1,5 @@
-// The 1x1 backward-weights paths of conv_pointwise.h.
+// The 1x1 backward-weights paths of conv_pointwise.h, and the 1x1 backward-data with the norm's
+// first backward pass inside.
 #include "conv_pointwise.h"
 
 #include <algorithm>

@@ -17,7 +17,7 @@ import {
 import { Generator } from '../../lib/random';
 import { describeEachIsa, expectThrows, maxRelativeError, randomArray } from '../helpers';
 
-type Activation = 'relu' | 'relu6' | 'silu';
+type Activation = 'none' | 'relu' | 'relu6' | 'silu';
 
 interface Case {
   N: number;
@@ -39,6 +39,7 @@ const cases: Case[] = [
   // ~64K floats of dx per run: several runs on each thread, partial last run.
   { N: 2, H: 61, W: 37, C: 17, width: 40, Cout: 33, activation: 'relu' },
   { N: 4, H: 40, W: 40, C: 128, width: 256, Cout: 32, activation: 'relu6' },
+  { N: 2, H: 9, W: 7, C: 13, width: 16, Cout: 5, activation: 'none' }, // g is dx itself
 ];
 
 const f = Math.fround;
@@ -86,7 +87,9 @@ function run(c: Case, seed: number): void {
         ? Number(z > 0)
         : c.activation === 'relu6'
           ? Number(z > 0 && z < 6)
-          : s * (1 + z * (1 - s));
+          : c.activation === 'silu'
+            ? s * (1 + z * (1 - s))
+            : 1;
     want[i] = plain.data[i] * d;
     wantSums[ch] += want[i];
     wantSums[C + ch] += want[i] * (h.data[i] - stats.saveMean.data[ch]);
