@@ -475,13 +475,14 @@ export function batchStatsArray(op: string, stats: unknown, C: number): Float64A
  * x's per-channel batch statistics ([N, H, W, C], or any shape with channels last) as the
  * training forward sums them, in its `batchStats` format [count, mean[C], m2[C]]: for a tensor
  * that norms read later (a DenseNet block's features, read by every later layer's norm1).
+ * Into `out` (1 + 2C) when given.
  */
-export function batchStatistics(x: Tensor): Float64Array {
+export function batchStatistics(x: Tensor, out?: Float64Array): Float64Array {
   const op = 'batchStatistics';
   requireTensor(op, 'x', x);
   if (x.ndim < 1) throw invalidRange(op, 'x', 'a tensor with a channel axis', `shape [${x.shape}]`);
   const C = x.shape[x.ndim - 1];
-  const stats = new Float64Array(1 + 2 * C);
+  const stats = out === undefined ? new Float64Array(1 + 2 * C) : batchStatsArray(op, out, C);
   batchNormNative.batchNormStatistics(C > 0 ? x.size / C : 0, C, x.data, stats);
   return stats;
 }

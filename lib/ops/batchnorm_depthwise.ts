@@ -17,21 +17,13 @@ import * as norm from '../kernels/batchnorm';
 import * as depthwise from '../kernels/depthwise';
 import type { Tensor } from '../tensor';
 import type { BatchNormOptions } from './batchnorm_options';
-import { NormStatistics, normStatistics, runningStatistics } from './batchnorm_statistics';
-import { needsGrad, record } from './record';
-
-// The norm's first-pass sums, one zeroed buffer per channel count reused by every backward
-// (a fresh typed array per call would start a young-generation GC, as in
-// nn/blocks/conv_norm_activation.ts); a backward uses it only until it returns.
-const sumsBuffers = new Map<number, Float64Array>();
-function sumsBuffer(channels: number): Float64Array {
-  let sums = sumsBuffers.get(channels);
-  if (!sums) {
-    sums = new Float64Array(2 * channels);
-    sumsBuffers.set(channels, sums);
-  }
-  return sums.fill(0);
-}
+import {
+  NormStatistics,
+  normBackwardInsideConv,
+  normStatistics,
+  runningStatistics,
+} from './batchnorm_statistics';
+import { record } from './record';
 
 /**
  * depthwiseConv(act(bn(x)), weight, bias): `normOptions` as F.batchNorm's (not residual,
@@ -92,37 +84,21 @@ export function batchNormDepthwise(
     inputNorm,
   });
   return record(y, op, [x, gamma, beta, weight, bias], (dy) => {
-    let dx: Tensor | null = null;
-    let dGamma: Tensor | null = null;
-    let dBeta: Tensor | null = null;
-    if (needsGrad(x, gamma, beta)) {
-      // The norm's first pass (its sums, and g in place of the data gradient) runs inside the
-      // conv's data gradient, while each run of it is in cache.
-      const sums = sumsBuffer(x.shape[3]);
-      const g = depthwise.depthwiseConv2dBackwardData(dy, weight, x.shape, dwOptions, {
-        h: x,
-        mean: stats.mean,
-        affine: stats.affine,
-        activation,
-        sums,
-      });
-      const grads = norm.batchNorm2dBackward(x, g, {
-        weight: gamma,
-        mean: stats.mean,
-        invstd: stats.invstd,
-        training,
-        activation,
-        y: null,
-        affine: stats.affine,
-        parameterGradients: gamma?.requiresGrad === true || beta?.requiresGrad === true,
-        sums,
-      });
-      g.dispose();
-      dx = x.requiresGrad ? grads.dx : null;
-      if (!x.requiresGrad) grads.dx.dispose();
-      dGamma = grads.dweight;
-      dBeta = grads.dbias;
-    }
+    // The norm's first pass (its sums, and g in place of the data gradient) runs inside the
+    // conv's data gradient, while each run of it is in cache.
+    const [dx, dGamma, dBeta] = normBackwardInsideConv(
+      x,
+      stats,
+      { gamma, beta, training, activation },
+      (sums) =>
+        depthwise.depthwiseConv2dBackwardData(dy, weight, x.shape, dwOptions, {
+          h: x,
+          mean: stats.mean,
+          affine: stats.affine,
+          activation,
+          sums,
+        }),
+    );
     let dWeight: Tensor | null = null;
     let dBias: Tensor | null = null;
     if (weight.requiresGrad || bias?.requiresGrad) {

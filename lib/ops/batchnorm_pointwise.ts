@@ -11,19 +11,8 @@ import type { Conv2dOptions } from '../kernels/conv';
 import * as norm from '../kernels/batchnorm';
 import type { Tensor } from '../tensor';
 import type { BatchNormOptions } from './batchnorm_options';
-import { needsGrad, record } from './record';
-
-// The norm's first-pass sums, one buffer per channel count reused by every backward (as in
-// ops/batchnorm_depthwise.ts: a fresh typed array per call would start a young-generation GC).
-const sumsBuffers = new Map<number, Float64Array>();
-function sumsBuffer(channels: number): Float64Array {
-  let sums = sumsBuffers.get(channels);
-  if (!sums) {
-    sums = new Float64Array(2 * channels);
-    sumsBuffers.set(channels, sums);
-  }
-  return sums.fill(0);
-}
+import { normBackwardInsideConv } from './batchnorm_statistics';
+import { record } from './record';
 
 /**
  * conv1x1(act(bn(x)), weight, bias) in training: `normOptions` as F.batchNorm's with training
@@ -50,39 +39,27 @@ export function batchNormPointwise(
   const normed = out.y;
   const z = conv.conv2d(normed, weight, bias, convOptions, { batchStats });
   return record(z, op, [x, gamma, beta, weight, bias], (dz) => {
-    let dx: Tensor | null = null;
-    let dGamma: Tensor | null = null;
-    let dBeta: Tensor | null = null;
-    if (needsGrad(x, gamma, beta)) {
-      const sums = sumsBuffer(normed.shape[3]);
-      const g = conv.conv2dBackwardDataNormGradient(dz, weight, normed.shape, {
-        h: x,
-        mean: out.saveMean,
-        affine: out.saveAffine!,
-        activation,
-        sums,
-      });
-      const into =
-        x.requiresGrad && normOptions.accumulateGradInto ? normOptions.accumulateGradInto() : null;
-      const grads = norm.batchNorm2dBackward(x, g, {
-        channels: normOptions.channels,
-        accumulateInto: into,
-        weight: gamma,
-        mean: out.saveMean,
-        invstd: out.saveInvstd,
+    const stats = { mean: out.saveMean, invstd: out.saveInvstd, affine: out.saveAffine! };
+    const [dx, dGamma, dBeta] = normBackwardInsideConv(
+      x,
+      stats,
+      {
+        gamma,
+        beta,
         training: true,
         activation,
-        y: null,
-        affine: out.saveAffine,
-        parameterGradients: gamma?.requiresGrad === true || beta?.requiresGrad === true,
-        sums,
-      });
-      g.dispose();
-      dx = x.requiresGrad && !into ? grads.dx : null;
-      if (!x.requiresGrad) grads.dx.dispose();
-      dGamma = grads.dweight;
-      dBeta = grads.dbias;
-    }
+        channels: normOptions.channels,
+        accumulateGradInto: normOptions.accumulateGradInto,
+      },
+      (sums) =>
+        conv.conv2dBackwardDataNormGradient(dz, weight, normed.shape, {
+          h: x,
+          mean: stats.mean,
+          affine: stats.affine,
+          activation,
+          sums,
+        }),
+    );
     let dWeight: Tensor | null = null;
     let dBias: Tensor | null = null;
     if (weight.requiresGrad || bias?.requiresGrad) {

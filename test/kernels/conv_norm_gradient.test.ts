@@ -8,7 +8,7 @@
 // (output, every gradient, running statistics), a gradient check, and bad arguments.
 import { F, tensor, Tensor } from '../../lib';
 import { assertGradcheck } from '../../lib/autograd';
-import { batchNorm2dBackward, batchNorm2dTrainingAffine } from '../../lib/kernels/batchnorm';
+import { batchNorm2dTrainingAffine } from '../../lib/kernels/batchnorm';
 import {
   conv2dBackwardData,
   conv2dBackwardDataNormGradient,
@@ -16,8 +16,7 @@ import {
 } from '../../lib/kernels/conv';
 import { Generator } from '../../lib/random';
 import { describeEachIsa, expectThrows, maxRelativeError, randomArray } from '../helpers';
-
-type Activation = 'none' | 'relu' | 'relu6' | 'silu';
+import { expectNormGradient, type NormActivation } from './norm_gradient_check';
 
 interface Case {
   N: number;
@@ -28,7 +27,7 @@ interface Case {
   /** h's channels (>= C). */
   width: number;
   Cout: number;
-  activation: Activation;
+  activation: NormActivation;
 }
 
 const cases: Case[] = [
@@ -41,8 +40,6 @@ const cases: Case[] = [
   { N: 4, H: 40, W: 40, C: 128, width: 256, Cout: 32, activation: 'relu6' },
   { N: 2, H: 9, W: 7, C: 13, width: 16, Cout: 5, activation: 'none' }, // g is dx itself
 ];
-
-const f = Math.fround;
 
 /** The tensors, marked as requiring gradients. */
 function leaves(...ts: Tensor[]): Tensor[] {
@@ -72,57 +69,15 @@ function run(c: Case, seed: number): void {
     activation: c.activation,
     sums,
   });
-  const affine = stats.saveAffine.data;
-  const C = c.C;
-  const want = new Float32Array(plain.size);
-  const wantSums = new Float64Array(2 * C);
-  for (let i = 0; i < plain.size; i++) {
-    const ch = i % C;
-    const z = f(
-      f(f(f(h.data[i] - affine[ch]) - affine[C + ch]) * affine[2 * C + ch]) + affine[3 * C + ch],
-    );
-    const s = 1 / (1 + Math.exp(-z));
-    const d =
-      c.activation === 'relu'
-        ? Number(z > 0)
-        : c.activation === 'relu6'
-          ? Number(z > 0 && z < 6)
-          : c.activation === 'silu'
-            ? s * (1 + z * (1 - s))
-            : 1;
-    want[i] = plain.data[i] * d;
-    wantSums[ch] += want[i];
-    wantSums[C + ch] += want[i] * (h.data[i] - stats.saveMean.data[ch]);
-  }
-  const scale = Math.max(1, ...Array.from(wantSums, Math.abs));
-  const common = {
-    weight: gamma,
-    mean: stats.saveMean,
-    invstd: stats.saveInvstd,
+  expectNormGradient(JSON.stringify(c), {
+    h,
+    gamma,
+    stats,
     activation: c.activation,
-    affine: stats.saveAffine,
-  };
-  const fromSums = batchNorm2dBackward(h, masked, { ...common, sums });
-  const twoPasses = batchNorm2dBackward(h, plain, common);
-  const checks: Array<[string, { error: number; index: number }, number]> = [
-    ['g', maxRelativeError(masked.data, want), 1e-5],
-    [
-      'sums',
-      maxRelativeError(
-        Array.from(sums, (v) => v / scale),
-        Array.from(wantSums, (v) => v / scale),
-      ),
-      1e-5,
-    ],
-    ['norm dx', maxRelativeError(fromSums.dx.data, twoPasses.dx.data), 1e-4],
-    ['norm dgamma', maxRelativeError(fromSums.dweight!.data, twoPasses.dweight!.data), 1e-4],
-    ['norm dbeta', maxRelativeError(fromSums.dbias!.data, twoPasses.dbias!.data), 1e-4],
-  ];
-  for (const [pass, r, tolerance] of checks)
-    if (!(r.error <= tolerance))
-      throw new Error(
-        `${pass} ${JSON.stringify(c)}: error ${r.error} at ${r.index} > ${tolerance}`,
-      );
+    plain,
+    masked,
+    sums,
+  });
 }
 
 /** F.conv2d with inputNorm, and the norm then the conv: output, gradients, running stats. */

@@ -6,7 +6,7 @@
 // dilation, images tall enough for several row runs per thread, the whole-input fallback
 // (padding as wide as the kernel, channel multiplier 2), every activation; then bad arguments.
 import { runtime, tensor, Tensor } from '../../lib';
-import { batchNorm2dBackward, batchNorm2dTrainingAffine } from '../../lib/kernels/batchnorm';
+import { batchNorm2dTrainingAffine } from '../../lib/kernels/batchnorm';
 import {
   depthwiseConv2d,
   depthwiseConv2dBackwardData,
@@ -15,6 +15,7 @@ import {
 } from '../../lib/kernels/depthwise';
 import { Generator } from '../../lib/random';
 import { describeEachIsa, maxRelativeError, randomArray } from '../helpers';
+import { expectNormGradient } from './norm_gradient_check';
 
 type Activation = 'none' | 'relu' | 'relu6' | 'silu';
 
@@ -168,62 +169,15 @@ function runNormGradient(c: Case, seed: number): void {
     activation: c.activation,
     sums,
   });
-  // g = plain masked by the activation's derivative at the recomputed pre-activation.
-  const affine = stats.saveAffine.data;
-  const C = c.C;
-  const want = new Float32Array(plain.size);
-  const wantSums = new Float64Array(2 * C);
-  for (let i = 0; i < plain.size; i++) {
-    const ch = i % C;
-    const z = f(
-      f(f(f(h.data[i] - affine[ch]) - affine[C + ch]) * affine[2 * C + ch]) + affine[3 * C + ch],
-    );
-    const s = 1 / (1 + Math.exp(-z));
-    const d =
-      c.activation === 'relu'
-        ? Number(z > 0)
-        : c.activation === 'relu6'
-          ? Number(z > 0 && z < 6)
-          : c.activation === 'silu'
-            ? s * (1 + z * (1 - s))
-            : 1;
-    want[i] = plain.data[i] * d;
-    wantSums[ch] += want[i];
-    wantSums[C + ch] += want[i] * (h.data[i] - stats.saveMean.data[ch]);
-  }
-  const scale = Math.max(1, ...Array.from(wantSums, Math.abs));
-  const checks: Array<[string, { error: number; index: number }, number]> = [
-    ['g', maxRelativeError(masked.data, want), 1e-5],
-    [
-      'sums',
-      maxRelativeError(
-        Array.from(sums, (v) => v / scale),
-        Array.from(wantSums, (v) => v / scale),
-      ),
-      1e-5,
-    ],
-  ];
-  const common = {
-    weight: gamma,
-    mean: stats.saveMean,
-    invstd: stats.saveInvstd,
+  expectNormGradient(`normGradient ${JSON.stringify(c)}`, {
+    h,
+    gamma,
+    stats,
     activation: c.activation,
-    affine: stats.saveAffine,
-  };
-  const fromSums = batchNorm2dBackward(h, masked, { ...common, sums });
-  const twoPasses = batchNorm2dBackward(h, plain, common);
-  checks.push(['norm dx', maxRelativeError(fromSums.dx.data, twoPasses.dx.data), 1e-4]);
-  checks.push([
-    'norm dgamma',
-    maxRelativeError(fromSums.dweight!.data, twoPasses.dweight!.data),
-    1e-4,
-  ]);
-  checks.push(['norm dbeta', maxRelativeError(fromSums.dbias!.data, twoPasses.dbias!.data), 1e-4]);
-  for (const [pass, r, tolerance] of checks)
-    if (!(r.error <= tolerance))
-      throw new Error(
-        `normGradient ${pass} ${JSON.stringify(c)}: error ${r.error} at ${r.index} > ${tolerance}`,
-      );
+    plain,
+    masked,
+    sums,
+  });
 }
 
 function resolveShapes(c: Case): { outShape: number[] } {

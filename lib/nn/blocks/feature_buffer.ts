@@ -23,6 +23,20 @@ import type { BatchNormOptions } from '../../ops/batchnorm_options';
 import type { BatchNorm2d } from '../layers/norm';
 import { batchNormRelu } from './fused_sequential';
 
+// Statistics arrays reused by every forward (a fresh typed array per call would start a
+// young-generation GC, as in conv_norm_activation.ts): each is read before the next call that
+// takes the same length, and a block's per-channel statistics only during its forward.
+const reusedArrays = new Map<string, Float64Array>();
+function reused(use: string, length: number): Float64Array {
+  const key = `${use} ${length}`;
+  let a = reusedArrays.get(key);
+  if (!a) {
+    a = new Float64Array(length);
+    reusedArrays.set(key, a);
+  }
+  return a;
+}
+
 export class FeatureBuffer {
   /** The buffer's gradient while a backward runs through the block. */
   private grad: Tensor | null = null;
@@ -40,9 +54,9 @@ export class FeatureBuffer {
     /** Whether appended channels get their batch statistics summed (training). */
     private readonly summing: boolean,
   ) {
-    const total = memory.shape[3];
-    this.mean = new Float64Array(summing ? total : 0);
-    this.m2 = new Float64Array(summing ? total : 0);
+    const total = summing ? memory.shape[3] : 0;
+    this.mean = reused('mean', total);
+    this.m2 = reused('m2', total);
   }
 
   /**
@@ -124,7 +138,7 @@ export class FeatureBuffer {
   private addStatistics(x: Tensor, offset: number): void {
     if (!this.summing || offset !== this.statsChannels) return;
     const C = x.shape[3];
-    const stats = batchStatistics(x);
+    const stats = batchStatistics(x, reused('appended', 1 + 2 * C));
     this.rows = stats[0];
     this.mean.set(stats.subarray(1, 1 + C), offset);
     this.m2.set(stats.subarray(1 + C), offset);
@@ -134,7 +148,7 @@ export class FeatureBuffer {
   /** [count, mean[C], m2[C]] of the buffer's first C channels, when summed (else undefined). */
   private statisticsOf(C: number): Float64Array | undefined {
     if (C > this.statsChannels) return undefined;
-    const stats = new Float64Array(1 + 2 * C);
+    const stats = reused('prefix', 1 + 2 * C);
     stats[0] = this.rows;
     stats.set(this.mean.subarray(0, C), 1);
     stats.set(this.m2.subarray(0, C), 1 + C);
