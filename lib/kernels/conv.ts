@@ -46,6 +46,23 @@ export interface ConvNative {
     algorithm?: number,
   ): void;
   conv2dBackwardWeightsReference: ConvNative['conv2dBackwardWeights'];
+  conv2dBackwardNormApplied(
+    params: Conv2dParamsArray,
+    x: Float32Array,
+    weight: Float32Array,
+    h: Float32Array,
+    g: Float32Array,
+    mean: Float32Array,
+    invstd: Float32Array,
+    gamma: Float32Array | null,
+    training: boolean,
+    sums: Float64Array,
+    dx: Float32Array | null,
+    accumulate: boolean,
+    dw: Float32Array | null,
+    dgamma: Float32Array | null,
+    dbeta: Float32Array | null,
+  ): void;
   conv2dAlgorithm(params: Conv2dParamsArray, algorithm?: number): string;
 }
 
@@ -413,6 +430,96 @@ export function conv2dBackwardDataNormGradient(
     norm.sums,
   );
   return dx;
+}
+
+/**
+ * For conv2dBackwardNormApplied: the batch norm that read the conv's output h (its saveMean and
+ * saveInvstd, or the running mean and 1 / sqrt(var + eps) in eval; gamma null when it has none),
+ * g its output's gradient masked by its activation, and sums its first-pass sums (sum g, sum
+ * g (h - mean): what a depthwise data gradient with `norm` returns in them).
+ */
+export interface ConvOutputNorm {
+  h: Tensor;
+  g: Tensor;
+  mean: Tensor;
+  invstd: Tensor;
+  gamma: Tensor | null;
+  training: boolean;
+  sums: Float64Array;
+}
+
+/** Which gradients conv2dBackwardNormApplied computes. */
+export interface NormAppliedRequest {
+  dx: boolean;
+  /** Add dL/dx into this tensor (x's shape) instead of a new one (with dx). */
+  accumulateInto?: Tensor | null;
+  dWeight: boolean;
+  /** dL/dgamma and dL/dbeta. */
+  normParameters: boolean;
+}
+
+/**
+ * Both gradients of a 1x1 stride-1 convolution (one group, no bias) whose output h a batch norm
+ * read, and the norm's parameter gradients: the norm's second backward pass (dh from g, h and
+ * the sums) runs on each chunk of rows in cache and the conv's data and weight gradients read dh
+ * there (dh is never stored where that pays). Absent requests come back null.
+ */
+export function conv2dBackwardNormApplied(
+  x: Tensor,
+  weight: Tensor,
+  norm: ConvOutputNorm,
+  request: NormAppliedRequest,
+): { dx: Tensor | null; dWeight: Tensor | null; dGamma: Tensor | null; dBeta: Tensor | null } {
+  const op = 'conv2dBackwardNormApplied';
+  requireTensor(op, 'x', x);
+  requireTensor(op, 'weight', weight);
+  requireRank(op, 'x', x, 4, '[N, H, W, Cin]');
+  requireRank(op, 'weight', weight, 4, '[Cout, Cin, 1, 1]');
+  if (weight.shape[2] !== 1 || weight.shape[3] !== 1)
+    throw invalidRange(op, 'weight', 'a 1x1 kernel [Cout, Cin, 1, 1]', `[${weight.shape}]`);
+  const { params, outShape } = conv2dGeometry(op, x.shape, weight.shape, {});
+  const C = outShape[3];
+  requireTensor(op, 'norm.h', norm.h);
+  sameShape(op, 'norm.h', norm.h, outShape);
+  requireTensor(op, 'norm.g', norm.g);
+  sameShape(op, 'norm.g', norm.g, outShape);
+  for (const name of ['mean', 'invstd'] as const) {
+    requireTensor(op, `norm.${name}`, norm[name]);
+    sameShape(op, `norm.${name}`, norm[name], [C]);
+  }
+  if (norm.gamma !== null) {
+    requireTensor(op, 'norm.gamma', norm.gamma);
+    sameShape(op, 'norm.gamma', norm.gamma, [C]);
+  }
+  if (!(norm.sums instanceof Float64Array) || norm.sums.length !== 2 * C)
+    throw invalidRange(op, 'norm.sums', `a Float64Array of ${2 * C}`, describeValue(norm.sums));
+  const into = request.accumulateInto ?? null;
+  if (into !== null) {
+    requireTensor(op, 'accumulateInto', into);
+    sameShape(op, 'accumulateInto', into, x.shape);
+  }
+  const dx = request.dx ? (into ?? empty(x.shape)) : null;
+  const dWeight = request.dWeight ? empty(weight.shape) : null;
+  const dGamma = request.normParameters ? empty([C]) : null;
+  const dBeta = request.normParameters ? empty([C]) : null;
+  addon.conv2dBackwardNormApplied(
+    params,
+    x.data,
+    weight.data,
+    norm.h.data,
+    norm.g.data,
+    norm.mean.data,
+    norm.invstd.data,
+    norm.gamma ? norm.gamma.data : null,
+    norm.training === true,
+    norm.sums,
+    dx ? dx.data : null,
+    request.dx && into !== null,
+    dWeight ? dWeight.data : null,
+    dGamma ? dGamma.data : null,
+    dBeta ? dBeta.data : null,
+  );
+  return { dx, dWeight, dGamma, dBeta };
 }
 
 /** dL/dweight [Cout,Cin/g,KH,KW] and, with computeBias, dL/dbias [Cout] (column sums of dy). */

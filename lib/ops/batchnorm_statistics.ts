@@ -52,7 +52,7 @@ export function runningStatistics(options: BatchNormOptions): {
 // (a fresh typed array per call would start a young-generation GC, as in
 // nn/blocks/conv_norm_activation.ts); a backward uses it only until it returns.
 const sumsBuffers = new Map<number, Float64Array>();
-function sumsBuffer(channels: number): Float64Array {
+export function sumsBuffer(channels: number): Float64Array {
   let sums = sumsBuffers.get(channels);
   if (!sums) {
     sums = new Float64Array(2 * channels);

@@ -5,6 +5,9 @@
 // conv2dBackwardData(params, dy, weight, dx, algorithm?, accumulate?, h?, ldh, mean, affine,
 // activation, sums): with h, a 1x1 conv whose input is act(bn(h)) also runs the norm's first
 // backward pass (kernels/conv_pointwise.h, PointwiseNormGradient) and dx holds g.
+// conv2dBackwardNormApplied(params, x, w, h, g, mean, invstd, gamma?, training, sums, dx?,
+// accumulate, dw?, dgamma?, dbeta?): both gradients of a 1x1 conv whose output h a batch norm
+// read, from that norm's masked output gradient g and first-pass sums (PointwiseNormApply).
 // Every size is re-checked here (products that overflow, divisibility, output >= 1, buffer
 // lengths) because native code never trusts a length.
 #include <string>
@@ -151,6 +154,34 @@ Napi::Value BackwardData(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// (params, x, w, h, g, mean, invstd, gamma?, training, sums, dx?, accumulate, dw?, dgamma?,
+// dbeta?): the absent outputs are not computed.
+Napi::Value BackwardNormApplied(const Napi::CallbackInfo& info) {
+  const char* op = "conv2dBackwardNormApplied";
+  requireArgs(info, op, 15);
+  const Conv2dParams p = parseParams(info, 0, op);
+  if (!pointwiseNormGradientApplies(p))
+    throwRangeError(info.Env(), op, "needs a 1x1 stride-1 unpadded convolution of one group");
+  const FloatView x = getFloats(info, 1, op, "x", inputSize(p));
+  const FloatView w = getFloats(info, 2, op, "weight", weightSize(p));
+  PointwiseNormApply norm;
+  norm.h = getFloats(info, 3, op, "h", outputSize(p)).data;
+  norm.g = getFloats(info, 4, op, "g", outputSize(p)).data;
+  norm.mean = getFloats(info, 5, op, "mean", p.Cout).data;
+  norm.invstd = getFloats(info, 6, op, "invstd", p.Cout).data;
+  norm.gamma = isAbsent(info, 7) ? nullptr : getFloats(info, 7, op, "gamma", p.Cout).data;
+  norm.training = getBool(info, 8, op, "training");
+  norm.sums = getDoubles(info, 9, op, "sums", 2 * p.Cout);
+  float* dx = isAbsent(info, 10) ? nullptr : getFloats(info, 10, op, "dx", inputSize(p)).data;
+  const bool accumulate = getBool(info, 11, op, "accumulate");
+  float* dw = isAbsent(info, 12) ? nullptr : getFloats(info, 12, op, "dw", weightSize(p)).data;
+  float* dgamma = isAbsent(info, 13) ? nullptr : getFloats(info, 13, op, "dgamma", p.Cout).data;
+  float* dbeta = isAbsent(info, 14) ? nullptr : getFloats(info, 14, op, "dbeta", p.Cout).data;
+  KernelCallScope scope;
+  pointwiseBackwardNormApplied(p, x.data, w.data, norm, dx, accumulate, dw, dgamma, dbeta);
+  return info.Env().Undefined();
+}
+
 // (params, x, dy, dw, dbias | null, algorithm?)
 template <bool Reference>
 Napi::Value BackwardWeights(const Napi::CallbackInfo& info) {
@@ -192,6 +223,8 @@ void registerConv(Napi::Env env, Napi::Object exports) {
               Napi::Function::New(env, BackwardWeights<false>, "conv2dBackwardWeights"));
   exports.Set("conv2dBackwardWeightsReference",
               Napi::Function::New(env, BackwardWeights<true>, "conv2dBackwardWeightsReference"));
+  exports.Set("conv2dBackwardNormApplied",
+              Napi::Function::New(env, BackwardNormApplied, "conv2dBackwardNormApplied"));
   exports.Set("conv2dAlgorithm", Napi::Function::New(env, AlgorithmName, "conv2dAlgorithm"));
 }
 

@@ -118,4 +118,141 @@ void pointwiseBackwardDataNormGradient(const Conv2dParams& p, const float* dy, c
     for (int64_t c = 0; c < 2 * C; ++c) norm.sums[c] += parts[static_cast<size_t>(2 * C * t + c)];
 }
 
+// Where it pays against the norm's backward pass then the conv's two gradients (each reading dh
+// from memory): with the expanded tensor past L2 (rows x Cout >= 1M floats) and a dW that each
+// thread's partial keeps in L2 (<= 64K floats). Below that the separate passes find dh in cache
+// and the one-thread GEMMs on short chunks only lose.
+bool pointwiseNormApplyApplies(const Conv2dParams& p) {
+  return isPointwise(p) && p.groups == 1 && p.N * p.H * p.W * p.Cout >= (int64_t(1) << 20) &&
+         p.Cout * p.Cin <= (int64_t(1) << 16);
+}
+
+namespace {
+// dW = dh^T x over one chunk of rows, added into a per-thread partial: on AVX-512 with the
+// backward-weights microkernel reading dh and x in place (packing dh^T for the GEMM took as long
+// as its FMAs), in whichever orientation pads less (dW or dW^T); elsewhere with a one-thread GEMM.
+class PointwiseWeightsChunks {
+ public:
+  PointwiseWeightsChunks(int64_t Cout, int64_t Cin) : Cout_(Cout), Cin_(Cin) {
+    WeightsGrid plain, flipped;
+    if (weightsGrid(Cout, Cin, &plain) && weightsGrid(Cin, Cout, &flipped)) {
+      transposed_ = flipped.rPad * flipped.cPad < plain.rPad * plain.cPad;
+      grid_ = transposed_ ? flipped : plain;
+      useGrid_ = true;
+    }
+  }
+  // Floats a partial takes, and the slack the microkernel reads past an operand's last row.
+  int64_t partFloats() const { return useGrid_ ? grid_.rPad * grid_.cPad : Cout_ * Cin_; }
+  static constexpr int64_t kSlack = 32;
+  // part += dh^T x over n rows (part cleared first when `first`); dh and x have kSlack floats
+  // readable after their last row.
+  void add(int64_t n, const float* dh, const float* x, float* part, bool first) const {
+    if (!useGrid_) {
+      sgemmThreads(1, true, false, Cout_, Cin_, n, 1.0f, dh, Cout_, x, Cin_, first ? 0.0f : 1.0f,
+                   part, Cin_);
+      return;
+    }
+    if (first) std::fill(part, part + partFloats(), 0.0f);
+    if (transposed_)
+      weightsGridChunk(grid_, n, x, Cin_, dh, Cout_, part);
+    else
+      weightsGridChunk(grid_, n, dh, Cout_, x, Cin_, part);
+  }
+  // dw[co][ci] (+)= the partial's entry.
+  void reduce(const float* part, float* dw, bool add) const {
+    const int64_t ld = useGrid_ ? grid_.cPad : Cin_;
+    for (int64_t co = 0; co < Cout_; ++co)
+      for (int64_t ci = 0; ci < Cin_; ++ci) {
+        const float v = useGrid_ && transposed_ ? part[ci * ld + co] : part[co * ld + ci];
+        dw[co * Cin_ + ci] = add ? dw[co * Cin_ + ci] + v : v;
+      }
+  }
+
+ private:
+  int64_t Cout_, Cin_;
+  bool useGrid_ = false, transposed_ = false;
+  WeightsGrid grid_;
+};
+}  // namespace
+
+// Each thread takes whole chunks of ~256 KiB of dh rows (statically), computes dh there with the
+// norm's apply kernel, runs dx's rows as a one-thread GEMM on the packed weight and adds dh^T x
+// into its own partial dW; the partials are added at the end.
+void pointwiseBackwardNormApplied(const Conv2dParams& p, const float* x, const float* w,
+                                  const PointwiseNormApply& norm, float* dx, bool accumulate,
+                                  float* dw, float* dgamma, float* dbeta) {
+  const int64_t rows = p.N * p.H * p.W, Cin = p.Cin, Cout = p.Cout;
+  Scratch coefficients(sizeof(float) * 3 * Cout);
+  float* a = coefficients.as<float>();
+  float* b = a + Cout;
+  float* d = a + 2 * Cout;
+  for (int64_t c = 0; c < Cout; ++c)
+    bn_driver::backwardCoefficient(c, norm.sums[c], norm.sums[Cout + c], rows, norm.gamma,
+                                   norm.invstd, norm.training, a, b, d, dgamma, dbeta);
+  if (!dx && !dw) return;
+  const bn_driver::BnKernels k = bn_driver::kernelsFor(activeIsa());
+  if (!pointwiseNormApplyApplies(p)) {  // dh stored, then the conv's usual gradients
+    Scratch dhBuf(sizeof(float) * rows * Cout);
+    float* dh = dhBuf.as<float>();
+    const int threads = bn_driver::threadsFor(rows, Cout);
+#pragma omp parallel num_threads(threads) if (threads > 1)
+    {
+      const bn_driver::RowRange r = bn_driver::rowsOfThread(rows);
+      k.backwardApply(norm.h + r.begin * Cout, norm.g + r.begin * Cout, nullptr,
+                      dh + r.begin * Cout, r.end - r.begin, Cout, Cout, norm.mean, nullptr, a, b,
+                      d, 0, false, false);
+    }
+    if (dx) conv2dBackwardData(p, dh, w, dx, ConvAlgorithm::automatic, accumulate);
+    if (dw) conv2dBackwardWeights(p, x, dh, dw, nullptr, ConvAlgorithm::automatic);
+    return;
+  }
+  // op(B) = W as [Cout x Cin]: K = Cout, N = Cin.
+  Scratch packed(dx ? sizeof(float) * sgemmPackedBFloats(Cin, Cout) : 0);
+  const PackedB pw = dx ? sgemmPackB(false, Cin, Cout, 1.0f, w, Cin, packed.as<float>())
+                        : sgemmPackedBLayout(Cin, Cout);
+  int64_t chunkRows = std::max<int64_t>(pw.mr, BatchStats::kChunkFloats / Cout);
+  chunkRows = chunkRows / pw.mr * pw.mr;
+  const int64_t chunks = (rows + chunkRows - 1) / chunkRows;
+  const int threads = static_cast<int>(std::min<int64_t>(kernelThreads(), chunks));
+  const PointwiseWeightsChunks weights(Cout, Cin);
+  constexpr int64_t kSlack = PointwiseWeightsChunks::kSlack;
+  const int64_t dhFloats = chunkRows * Cout + kSlack, partFloats = weights.partFloats();
+  Scratch dhBuf(sizeof(float) * dhFloats * threads);
+  Scratch partBuf(dw ? sizeof(float) * partFloats * threads : 0);
+  // x's last chunk, copied with the slack after it that the weights' microkernel reads.
+  const int64_t lastRows = rows - (chunks - 1) * chunkRows;
+  Scratch tailBuf(dw ? sizeof(float) * (lastRows * Cin + kSlack) : 0);
+  if (dw) {
+    std::memcpy(tailBuf.as<float>(), x + (rows - lastRows) * Cin, sizeof(float) * lastRows * Cin);
+    std::fill(tailBuf.as<float>() + lastRows * Cin, tailBuf.as<float>() + lastRows * Cin + kSlack,
+              0.0f);
+  }
+  std::vector<char> touched(static_cast<size_t>(threads), 0);
+#pragma omp parallel num_threads(threads) if (threads > 1)
+  {
+    const int t = threadIndex(), nt = threadCount();
+    float* dh = dhBuf.as<float>() + dhFloats * t;
+    std::fill(dh + chunkRows * Cout, dh + dhFloats, 0.0f);
+    float* part = dw ? partBuf.as<float>() + partFloats * t : nullptr;
+    for (int64_t c = chunks * t / nt; c < chunks * (t + 1) / nt; ++c) {
+      const int64_t r0 = c * chunkRows, n = std::min(rows, r0 + chunkRows) - r0;
+      k.backwardApply(norm.h + r0 * Cout, norm.g + r0 * Cout, nullptr, dh, n, Cout, Cout,
+                      norm.mean, nullptr, a, b, d, 0, false, false);
+      if (n < chunkRows) std::fill(dh + n * Cout, dh + n * Cout + kSlack, 0.0f);
+      if (dx)
+        sgemmPackedB(1, false, n, dh, Cout, pw, accumulate ? 1.0f : 0.0f, dx + r0 * Cin, Cin);
+      if (dw) weights.add(n, dh, c == chunks - 1 ? tailBuf.as<float>() : x + r0 * Cin, part, !touched[t]);
+      touched[t] = 1;
+    }
+  }
+  if (!dw) return;
+  bool written = false;
+  for (int t = 0; t < threads; ++t) {
+    if (!touched[t]) continue;
+    weights.reduce(partBuf.as<float>() + partFloats * t, dw, written);
+    written = true;
+  }
+  if (!written) std::fill(dw, dw + Cout * Cin, 0.0f);
+}
+
 }  // namespace convkit

@@ -41,4 +41,28 @@ bool pointwiseNormGradientApplies(const Conv2dParams& p);
 void pointwiseBackwardDataNormGradient(const Conv2dParams& p, const float* dy, const float* w,
                                        float* dx, const PointwiseNormGradient& norm);
 
+// The other way round: the conv made h = conv(x) and a batch norm (with its activation) read h;
+// g is that norm's masked output gradient and `sums` its first-pass sums (taken by the next
+// conv's data gradient: DepthwiseNormGradient). The norm's second pass, dh = a g + b (h - mean)
+// + d, runs on each chunk of rows into a cache-sized buffer, and both of the conv's gradients
+// read dh there: it is never stored (MobileNetV2's expansion: a write and two reads of the
+// expanded tensor less than the norm's backward, then the conv's).
+struct PointwiseNormApply {
+  const float* h;       // rows x Cout, the conv's output
+  const float* g;       // rows x Cout
+  const float* mean;    // the norm's saveMean [Cout]
+  const float* invstd;  // its saveInvstd [Cout]
+  const float* gamma;   // [Cout] or null
+  bool training;
+  const double* sums;  // [2 Cout]: sum of g, sum of g * (h - mean)
+};
+// Where the chunked path pays (conv_pointwise.cc); elsewhere pointwiseBackwardNormApplied stores
+// dh and runs the conv's usual gradients.
+bool pointwiseNormApplyApplies(const Conv2dParams& p);
+// 1x1, stride 1, no padding, one group (pointwiseNormGradientApplies). dx = dh W (added to dx when accumulate; skipped when dx is null), dw = dh^T x (skipped when
+// null), dgamma / dbeta from the sums (each may be null).
+void pointwiseBackwardNormApplied(const Conv2dParams& p, const float* x, const float* w,
+                                  const PointwiseNormApply& norm, float* dx, bool accumulate,
+                                  float* dw, float* dgamma, float* dbeta);
+
 }  // namespace convkit

@@ -2,6 +2,7 @@
 // shapes and counts): V1's count, option variants against torchvision 0.14's counts, forward
 // shapes, train/eval behaviour, gradient checks of every block, and a few training steps.
 import { assertGradcheck, F, manualSeed, models, nn, noGrad, optim, randn, tidy } from '../../lib';
+import * as expansionOp from '../../lib/ops/pointwise_norm_depthwise';
 import { expectSameStep } from '../helpers';
 import { randomInput } from '../ops/inputs';
 
@@ -173,7 +174,7 @@ describe('block gradients (BN in training mode)', () => {
     [8, 8, 1],
     [8, 6, 2],
   ])(
-    "training %i -> %i stride %i: the expansion norm inside the depthwise conv and the depthwise block's norm inside the projection give the blocks-one-by-one output, gradients and running statistics",
+    "training %i -> %i stride %i: the expansion, its norm and the depthwise conv as one op and the depthwise block's norm inside the projection give the blocks-one-by-one output, gradients and running statistics",
     (inp, oup, stride) => {
       const fused = new models.InvertedResidual(inp, oup, stride, 6).train();
       const plain = new models.InvertedResidual(inp, oup, stride, 6).train();
@@ -182,12 +183,15 @@ describe('block gradients (BN in training mode)', () => {
       const depthwiseNorm = (fused.conv.children()[1] as nn.Conv2dNormActivation).children()[1];
       const skipped = jest.spyOn(expandNorm, 'forward');
       const skippedToo = jest.spyOn(depthwiseNorm, 'forward');
+      const joined = jest.spyOn(expansionOp, 'pointwiseNormDepthwise');
       const x = randomInput([2, 7, 5, inp], 21);
       const xPlain = randomInput([2, 7, 5, inp], 21);
       const yFused = fused.forward(x);
       expect(skipped).not.toHaveBeenCalled(); // the fused paths ran
       expect(skippedToo).not.toHaveBeenCalled();
+      expect(joined).toHaveBeenCalledTimes(1);
       skippedToo.mockRestore();
+      joined.mockRestore();
       const convOut = plain.conv.forward(xPlain);
       const yPlain = fused.useResConnect ? F.add(xPlain, convOut) : convOut;
       const dy = randomInput([...yFused.shape], 22, { requiresGrad: false });

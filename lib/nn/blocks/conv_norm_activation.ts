@@ -6,6 +6,7 @@
 import { checkInt } from '../../check';
 import type * as F from '../../ops';
 import { sumsStatsInCache } from '../../ops/conv';
+import { pointwiseNormDepthwise } from '../../ops/pointwise_norm_depthwise';
 import type { Tensor } from '../../tensor';
 import { ActivationLayer, ReLU } from '../layers/activation';
 import { Conv2d, pairOf, Size2 } from '../layers/conv';
@@ -88,7 +89,9 @@ export class Conv2dNormActivation extends Sequential {
    * reads (MobileNetV2's inverted residual, EfficientNet's MBConv): in training, this block's
    * norm joins the depthwise conv (F.conv2d's inputNorm: with ReLU, ReLU6 or none its output is
    * never stored; the norm's first backward pass runs inside the conv's data gradient; this
-   * block's norm module is then not called itself). `excite` as forwardExcited's, on the
+   * block's norm module is then not called itself; a 1x1 expansion without bias whose norm
+   * has ReLU, ReLU6 or none runs with it as one op, ops/pointwise_norm_depthwise.ts, whose
+   * backward also applies the norm inside the 1x1's gradients). `excite` as forwardExcited's, on the
    * depthwise block. Null where that does not apply: the caller runs the two blocks.
    */
   forwardIntoDepthwise(
@@ -120,6 +123,20 @@ export class Conv2dNormActivation extends Sequential {
     if (conv2.options.groups !== channels || conv2.outChannels !== channels) return null;
     norm1.activation = fused1 ?? 'none';
     norm2.activation = fused2 ?? 'none';
+    if (norm1.activation !== 'silu' && conv1.bias === null && isPointwise(conv1)) {
+      // The expansion's gradients with its norm's backward inside (ops/pointwise_norm_depthwise).
+      const batchStats = norm2.training ? statsBuffer(conv2) : undefined;
+      const y = pointwiseNormDepthwise(
+        x,
+        conv1.weight,
+        norm1.callOptions(),
+        conv2.weight,
+        conv2.bias,
+        conv2.options,
+        batchStats,
+      );
+      return { y, batchStats, norm: norm2 };
+    }
     const expanded = convForNorm(conv1, norm1, x);
     const inputNorm = { ...norm1.callOptions(), batchStats: expanded.batchStats };
     return { ...convForNorm(conv2, norm2, expanded.y, inputNorm), norm: norm2 };
@@ -165,12 +182,30 @@ export function convForNorm(
 ): { y: Tensor; batchStats?: Float64Array } {
   if (!norm.training || !sumsStatsInCache(x, conv.weight, conv.options))
     return { y: conv.forwardWith(x, { inputNorm }) };
+  const batchStats = statsBuffer(conv);
+  return { y: conv.forwardWith(x, { batchStats, inputNorm }), batchStats };
+}
+
+function statsBuffer(conv: Conv2d): Float64Array {
   let batchStats = statsBuffers.get(conv);
   if (batchStats?.length !== 1 + 2 * conv.outChannels) {
     batchStats = new Float64Array(1 + 2 * conv.outChannels);
     statsBuffers.set(conv, batchStats);
   }
-  return { y: conv.forwardWith(x, { batchStats, inputNorm }), batchStats };
+  return batchStats;
+}
+
+/** 1x1, stride 1, no padding, one group. */
+function isPointwise(conv: Conv2d): boolean {
+  const { stride, padding, groups = 1 } = conv.options;
+  const [kh, kw] = conv.weight.shape.slice(2);
+  return (
+    kh === 1 &&
+    kw === 1 &&
+    groups === 1 &&
+    [stride ?? 1].flat().every((s) => s === 1) &&
+    [padding ?? 0].flat().every((p) => p === 0)
+  );
 }
 
 /** norm(conv(x)) with convForNorm's statistics. */
