@@ -259,6 +259,25 @@ void weightsGridChunk(const WeightsGrid& grid, int64_t kc, const float* a, int64
                   part + i * grid.cPad + j, static_cast<size_t>(grid.cPad));
 }
 
+void weightsGridChunkFetching(const WeightsGrid& grid, int64_t kc, const float* a, int64_t lda,
+                              const float* b, int64_t ldb, float* part, const void* stream0,
+                              const void* stream1, int64_t lines) {
+  const auto kernel = grid.mr == 16 ? isa::f32_conv_weights_stream_ukernel_16x16__avx512
+                                    : isa::f32_conv_weights_stream_ukernel_14x32__avx512;
+  const char* s0 = static_cast<const char*>(stream0);
+  const char* s1 = static_cast<const char*>(stream1);
+  for (int64_t j = 0; j < grid.cPad; j += grid.nr)
+    for (int64_t i = 0; i < grid.rPad; i += grid.mr) {
+      const int64_t n = std::max<int64_t>(0, std::min(kc, lines));
+      kernel(static_cast<size_t>(kc), a + i, static_cast<size_t>(lda), b + j,
+             static_cast<size_t>(ldb), part + i * grid.cPad + j, static_cast<size_t>(grid.cPad),
+             s0, s1, static_cast<size_t>(n));
+      lines -= n;
+      s0 += 64 * n;
+      s1 += 64 * n;
+    }
+}
+
 // 1x1 stride-1 backward-weights: dW[co][ci] = sum over rows of dy[r][co] * x[r][ci], the
 // backward-weights microkernel reading dy and x in place (no packing). It computes either dW
 // (rows: Cout from dy, columns: Cin from x) or its transpose (rows: Cin, columns: Cout),

@@ -145,8 +145,11 @@ class PointwiseWeightsChunks {
   int64_t partFloats() const { return useGrid_ ? grid_.rPad * grid_.cPad : Cout_ * Cin_; }
   static constexpr int64_t kSlack = 32;
   // part += dh^T x over n rows (part cleared first when `first`); dh and x have kSlack floats
-  // readable after their last row.
-  void add(int64_t n, const float* dh, const float* x, float* part, bool first) const {
+  // readable after their last row. On AVX-512 the microkernel also fetches the first `lines`
+  // 64-byte lines of next0 and next1 into L2 meanwhile (the next chunk's h and g: the norm's
+  // apply then finds them there instead of waiting on memory).
+  void add(int64_t n, const float* dh, const float* x, float* part, bool first,
+           const float* next0, const float* next1, int64_t lines) const {
     if (!useGrid_) {
       sgemmThreads(1, true, false, Cout_, Cin_, n, 1.0f, dh, Cout_, x, Cin_, first ? 0.0f : 1.0f,
                    part, Cin_);
@@ -154,9 +157,9 @@ class PointwiseWeightsChunks {
     }
     if (first) std::fill(part, part + partFloats(), 0.0f);
     if (transposed_)
-      weightsGridChunk(grid_, n, x, Cin_, dh, Cout_, part);
+      weightsGridChunkFetching(grid_, n, x, Cin_, dh, Cout_, part, next0, next1, lines);
     else
-      weightsGridChunk(grid_, n, dh, Cout_, x, Cin_, part);
+      weightsGridChunkFetching(grid_, n, dh, Cout_, x, Cin_, part, next0, next1, lines);
   }
   // dw[co][ci] (+)= the partial's entry.
   void reduce(const float* part, float* dw, bool add) const {
@@ -241,7 +244,12 @@ void pointwiseBackwardNormApplied(const Conv2dParams& p, const float* x, const f
       if (n < chunkRows) std::fill(dh + n * Cout, dh + n * Cout + kSlack, 0.0f);
       if (dx)
         sgemmPackedB(1, false, n, dh, Cout, pw, accumulate ? 1.0f : 0.0f, dx + r0 * Cin, Cin);
-      if (dw) weights.add(n, dh, c == chunks - 1 ? tailBuf.as<float>() : x + r0 * Cin, part, !touched[t]);
+      // This thread's next chunk of h and g, fetched while the weights' FMAs run.
+      const int64_t nextRows = c + 1 < chunks * (t + 1) / nt ? std::min(rows, r0 + n + chunkRows) - r0 - n : 0;
+      const int64_t nextLines = (nextRows * Cout * int64_t(sizeof(float)) + 63) / 64;
+      if (dw)
+        weights.add(n, dh, c == chunks - 1 ? tailBuf.as<float>() : x + r0 * Cin, part,
+                    !touched[t], norm.h + (r0 + n) * Cout, norm.g + (r0 + n) * Cout, nextLines);
       touched[t] = 1;
     }
   }

@@ -56,11 +56,13 @@ inline __attribute__((always_inline)) void tapsKernel(size_t taps, const int64_t
 
 // C[MR x 16*NV] += sum over k of a[k*lda + i] * b[k*ldb + j], except that after every
 // `segment` rows b skips `skipB` more floats (the padding columns between output rows).
-template <int MR, int NV, bool kPrefetch>
+template <int MR, int NV, bool kPrefetch, bool kStream = false>
 inline __attribute__((always_inline)) void weightsKernel(size_t kc, size_t segment, size_t skipB,
                                                          const float* a, size_t lda,
                                                          const float* b, size_t ldb, float* c,
-                                                         size_t ldc) {
+                                                         size_t ldc, const char* stream0 = nullptr,
+                                                         const char* stream1 = nullptr,
+                                                         size_t lines = 0) {
   __m512 acc[MR][NV];
 #pragma GCC unroll 28
   for (int i = 0; i < MR; ++i)
@@ -77,6 +79,13 @@ inline __attribute__((always_inline)) void weightsKernel(size_t kc, size_t segme
   for (size_t k0 = 0; k0 < kc; k0 += segment, b += skipB) {
     const size_t rows = kc - k0 < segment ? kc - k0 : segment;
     for (size_t k = 0; k < rows; ++k) {
+      if (kStream && lines) {  // one line of each stream per row of k
+        __builtin_prefetch(stream0, 0, 2);
+        __builtin_prefetch(stream1, 0, 2);
+        stream0 += 64;
+        stream1 += 64;
+        --lines;
+      }
       if (kPrefetch) {
         __builtin_prefetch(a + aAhead, 0, 2);
         __builtin_prefetch(a + aAhead + MR - 1, 0, 2);
@@ -125,6 +134,22 @@ void f32_conv_weights_prefetch_ukernel_14x32__avx512(size_t kc, size_t segment, 
 void f32_conv_weights_prefetch_ukernel_16x16__avx512(size_t kc, size_t segment, size_t skipB,
     const float* a, size_t lda, const float* b, size_t ldb, float* c, size_t ldc) {
   weightsKernel<16, 1, true>(kc, segment, skipB, a, lda, b, ldb, c, ldc);
+}
+
+void f32_conv_weights_stream_ukernel_14x32__avx512(size_t kc, const float* a, size_t lda,
+    const float* b, size_t ldb, float* c, size_t ldc, const void* stream0, const void* stream1,
+    size_t lines) {
+  weightsKernel<14, 2, false, true>(kc, kc, 0, a, lda, b, ldb, c, ldc,
+                                    static_cast<const char*>(stream0),
+                                    static_cast<const char*>(stream1), lines);
+}
+
+void f32_conv_weights_stream_ukernel_16x16__avx512(size_t kc, const float* a, size_t lda,
+    const float* b, size_t ldb, float* c, size_t ldc, const void* stream0, const void* stream1,
+    size_t lines) {
+  weightsKernel<16, 1, false, true>(kc, kc, 0, a, lda, b, ldb, c, ldc,
+                                    static_cast<const char*>(stream0),
+                                    static_cast<const char*>(stream1), lines);
 }
 
 void f32_conv_taps_ukernel_14x32__avx512(size_t taps, const int64_t* offset, size_t kc,
