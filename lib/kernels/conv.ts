@@ -20,6 +20,9 @@ export interface ConvNative {
     y: Float32Array,
     algorithm?: number,
     stats?: Float64Array | null,
+    inputAffine?: Float32Array | null,
+    inputActivation?: number,
+    ldx?: number,
   ): void;
   conv2dForwardReference: ConvNative['conv2dForward'];
   conv2dBackwardData(
@@ -44,6 +47,9 @@ export interface ConvNative {
     dw: Float32Array,
     dbias: Float32Array | null,
     algorithm?: number,
+    inputAffine?: Float32Array | null,
+    inputActivation?: number,
+    ldx?: number,
   ): void;
   conv2dBackwardWeightsReference: ConvNative['conv2dBackwardWeights'];
   conv2dBackwardNormApplied(
@@ -95,6 +101,68 @@ export interface Conv2dFusion {
    * not read the output one more time.
    */
   batchStats?: Float64Array;
+  /**
+   * x is first normalised by this batch norm, conv(act(bn(x))), without storing the norm's
+   * output (a 1x1 stride-1 convolution of one group; not with residual or activation): each
+   * chunk of x's rows is normalised in cache right before the GEMM reads it. x may have more
+   * channels than the conv's input: the norm and the conv read its first weight.shape[1].
+   */
+  inputNorm?: InputNorm;
+}
+
+/** A batch norm read inside a 1x1 conv: its saveAffine (4 C) and activation. */
+export interface InputNorm {
+  affine: Tensor;
+  activation: 'none' | 'relu' | 'relu6' | 'silu';
+}
+
+/**
+ * x's shape as the conv sees it and the norm's native arguments [affine, activation, ldx]
+ * (nulls without a norm): with one, x may be wider than the weight's input channels.
+ */
+function inputNormArguments(
+  op: string,
+  x: Tensor,
+  weightShape: Shape,
+  inputNorm: InputNorm | undefined,
+): { shape: Shape; args: [Float32Array | null, number, number] } {
+  if (inputNorm === undefined) return { shape: x.shape, args: [null, 0, 0] };
+  if (inputNorm === null || typeof inputNorm !== 'object')
+    throw invalidType(op, 'inputNorm', 'an object { affine, activation }', inputNorm);
+  const Cin = weightShape[1];
+  if (weightShape[2] !== 1 || weightShape[3] !== 1)
+    throw invalidRange(
+      op,
+      'weight',
+      'a 1x1 kernel [Cout, Cin, 1, 1] with inputNorm',
+      `[${weightShape}]`,
+    );
+  if (x.shape[3] < Cin)
+    throw invalidRange(
+      op,
+      'x',
+      `at least ${Cin} channels (the weight's) with inputNorm`,
+      `[${x.shape}]`,
+    );
+  requireTensor(op, 'inputNorm.affine', inputNorm.affine);
+  if (inputNorm.affine.size !== 4 * Cin)
+    throw invalidRange(
+      op,
+      'inputNorm.affine',
+      `${4 * Cin} values (4 x Cin)`,
+      inputNorm.affine.size,
+    );
+  if (!Object.prototype.hasOwnProperty.call(normActivationCodes, inputNorm.activation))
+    throw invalidRange(
+      op,
+      'inputNorm.activation',
+      "'none', 'relu', 'relu6' or 'silu'",
+      inputNorm.activation,
+    );
+  return {
+    shape: [x.shape[0], x.shape[1], x.shape[2], Cin],
+    args: [inputNorm.affine.data, normActivationCodes[inputNorm.activation], x.shape[3]],
+  };
 }
 
 /**
@@ -279,13 +347,23 @@ export function conv2d(
   requireTensor(op, 'weight', weight);
   requireRank(op, 'x', x, 4, '[N, H, W, Cin]');
   requireRank(op, 'weight', weight, 4, '[Cout, Cin/groups, KH, KW]');
-  const { params, outShape } = conv2dGeometry(op, x.shape, weight.shape, options);
+  if (fusion === null || typeof fusion !== 'object')
+    throw invalidType(op, 'fusion', 'an object', fusion);
+  const norm = inputNormArguments(op, x, weight.shape, fusion.inputNorm);
+  const { params, outShape } = conv2dGeometry(op, norm.shape, weight.shape, options);
+  if (fusion.inputNorm !== undefined && !isPointwiseParams(params))
+    throw invalidRange(
+      op,
+      'inputNorm',
+      'a 1x1 stride-1 unpadded convolution of one group',
+      `params [${params}]`,
+    );
   if (bias !== null) {
     requireTensor(op, 'bias', bias);
     sameShape(op, 'bias', bias, [outShape[3]]);
   }
-  if (fusion === null || typeof fusion !== 'object')
-    throw invalidType(op, 'fusion', 'an object', fusion);
+  if (fusion.inputNorm !== undefined && (fusion.residual !== undefined || fusion.activation))
+    throw invalidRange(op, 'fusion', 'no residual or activation with inputNorm', 'both');
   if (fusion.residual !== undefined) {
     requireTensor(op, 'residual', fusion.residual);
     sameShape(op, 'residual', fusion.residual, outShape);
@@ -308,8 +386,15 @@ export function conv2d(
     y.data,
     code,
     stats ?? null,
+    ...norm.args,
   );
   return y;
+}
+
+/** 1x1, stride 1, no padding, one group (a params array). */
+function isPointwiseParams(params: Conv2dParamsArray): boolean {
+  const [, , , , , KH, KW, sH, sW, pt, pb, pl, pr, , , groups] = params;
+  return KH === 1 && KW === 1 && sH === 1 && sW === 1 && pt + pb + pl + pr === 0 && groups === 1;
 }
 
 /** A data gradient's inputShape: [N, H, W, Cin] of positive integers, else a RangeError. */
@@ -530,6 +615,8 @@ export function conv2dBackwardWeights(
   options: Conv2dOptions = {},
   computeBias = false,
   algorithm: Conv2dAlgorithm = 'auto',
+  /** x is normalised by this batch norm first, as conv2d's fusion.inputNorm. */
+  inputNorm?: InputNorm,
 ): { weight: Tensor; bias: Tensor | null } {
   const op = 'conv2dBackwardWeights';
   requireTensor(op, 'x', x);
@@ -546,7 +633,15 @@ export function conv2dBackwardWeights(
       'a shape [Cout, Cin/groups, KH, KW] of positive integers',
       weightShape,
     );
-  const { params, outShape } = conv2dGeometry(op, x.shape, weightShape, options);
+  const norm = inputNormArguments(op, x, weightShape, inputNorm);
+  const { params, outShape } = conv2dGeometry(op, norm.shape, weightShape, options);
+  if (inputNorm !== undefined && !isPointwiseParams(params))
+    throw invalidRange(
+      op,
+      'inputNorm',
+      'a 1x1 stride-1 unpadded convolution of one group',
+      `params [${params}]`,
+    );
   sameShape(op, 'dy', dy, outShape);
   const dw = empty(weightShape);
   const db = computeBias ? empty([weightShape[0]]) : null;
@@ -557,6 +652,7 @@ export function conv2dBackwardWeights(
     dw.data,
     db ? db.data : null,
     algorithmCode(op, algorithm),
+    ...norm.args,
   );
   return { weight: dw, bias: db };
 }

@@ -1,17 +1,17 @@
 // A 1x1 convolution of a batch norm's output, conv(act(bn(x))), as one op in training: the
-// norm's output is stored as usual (the conv reads it, and its weight gradient reads it again),
-// but in the backward the norm's first pass (its sums, and the masked gradient g) runs inside
-// the conv's data gradient, on each run of rows right after the GEMM wrote it, in cache
-// (kernels/conv.ts, conv2dBackwardDataNormGradient): the pass reads only x from memory, not the
-// gradient again. Then the norm's second pass from those sums (kernels/batchnorm.ts, `sums`).
+// norm's output is never stored. The conv's forward and weight gradient normalise each chunk of
+// x's rows in cache right before the GEMM reads it (kernels/conv.ts, `inputNorm`); in the
+// backward the norm's first pass (its sums, and the masked gradient g) runs inside the conv's
+// data gradient, on each run of rows right after the GEMM wrote it (kernels/conv.ts,
+// conv2dBackwardDataNormGradient): the pass reads only x from memory, not the gradient again.
+// Then the norm's second pass from those sums (kernels/batchnorm.ts, `sums`).
 // DenseNet's norm1 -> conv1 (x a prefix of the block's buffer: `channels`, its gradient added
 // into the buffer's: `accumulateGradInto`) and MobileNetV2's projection.
 import * as conv from '../kernels/conv';
 import type { Conv2dOptions } from '../kernels/conv';
-import * as norm from '../kernels/batchnorm';
 import type { Tensor } from '../tensor';
 import type { BatchNormOptions } from './batchnorm_options';
-import { normBackwardInsideConv } from './batchnorm_statistics';
+import { normBackwardInsideConv, normStatistics } from './batchnorm_statistics';
 import { record } from './record';
 
 /**
@@ -35,11 +35,11 @@ export function batchNormPointwise(
       `convkit.${op}: the norm must be training with an activation, without residual or excite`,
     );
   const { weight: gamma = null, bias: beta = null } = normOptions;
-  const out = norm.batchNorm2dForwardTraining(x, { ...normOptions, weight: gamma, bias: beta });
-  const normed = out.y;
-  const z = conv.conv2d(normed, weight, bias, convOptions, { batchStats });
+  const stats = normStatistics(x, normOptions, true);
+  const inputNorm = { affine: stats.affine, activation };
+  const z = conv.conv2d(x, weight, bias, convOptions, { batchStats, inputNorm });
+  const normedShape = [x.shape[0], x.shape[1], x.shape[2], weight.shape[1]];
   return record(z, op, [x, gamma, beta, weight, bias], (dz) => {
-    const stats = { mean: out.saveMean, invstd: out.saveInvstd, affine: out.saveAffine! };
     const [dx, dGamma, dBeta] = normBackwardInsideConv(
       x,
       stats,
@@ -52,7 +52,7 @@ export function batchNormPointwise(
         accumulateGradInto: normOptions.accumulateGradInto,
       },
       (sums) =>
-        conv.conv2dBackwardDataNormGradient(dz, weight, normed.shape, {
+        conv.conv2dBackwardDataNormGradient(dz, weight, normedShape, {
           h: x,
           mean: stats.mean,
           affine: stats.affine,
@@ -64,11 +64,13 @@ export function batchNormPointwise(
     let dBias: Tensor | null = null;
     if (weight.requiresGrad || bias?.requiresGrad) {
       const grads = conv.conv2dBackwardWeights(
-        normed,
+        x,
         dz,
         weight.shape,
         convOptions,
         bias !== null,
+        'auto',
+        inputNorm,
       );
       dWeight = grads.weight;
       dBias = grads.bias;

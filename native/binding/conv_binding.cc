@@ -5,6 +5,9 @@
 // conv2dBackwardData(params, dy, weight, dx, algorithm?, accumulate?, h?, ldh, mean, affine,
 // activation, sums): with h, a 1x1 conv whose input is act(bn(h)) also runs the norm's first
 // backward pass (kernels/conv_pointwise.h, PointwiseNormGradient) and dx holds g.
+// conv2dForward(..., stats?, inputAffine?, inputActivation, ldx) and conv2dBackwardWeights(...,
+// algorithm?, inputAffine?, inputActivation, ldx): a 1x1 conv of act(bn(x)), x's rows ldx apart,
+// without storing the norm's output (kernels/conv_input_norm.h).
 // conv2dBackwardNormApplied(params, x, w, h, g, mean, invstd, gamma?, training, sums, dx?,
 // accumulate, dw?, dgamma?, dbeta?): both gradients of a 1x1 conv whose output h a batch norm
 // read, from that norm's masked output gradient g and first-pass sums (PointwiseNormApply).
@@ -14,6 +17,7 @@
 
 #include "../kernels/batchnorm.h"
 #include "../kernels/conv.h"
+#include "../kernels/conv_input_norm.h"
 #include "../kernels/conv_pointwise.h"
 #include "../runtime/threads.h"
 #include "args.h"
@@ -76,14 +80,38 @@ ConvAlgorithm getAlgorithm(const Napi::CallbackInfo& info, size_t i, const char*
   return static_cast<ConvAlgorithm>(getIntIn(info, i, op, "algorithm", 0, 4));
 }
 
-// (params, x, w, bias | null, residual | null, activation 0..2, y, algorithm?, stats?): stats, a
+// (..., affine?, activation, ldx) from index i: the batch norm whose output a 1x1 conv reads
+// (PointwiseInputNorm); x then holds rows of ldx >= Cin floats. False when absent.
+bool parseInputNorm(const Napi::CallbackInfo& info, size_t i, const char* op, const Conv2dParams& p,
+                    PointwiseInputNorm* norm) {
+  if (isAbsent(info, i)) return false;
+  requireArgs(info, op, i + 3);
+  if (!pointwiseInputNormApplies(p))
+    throwRangeError(info.Env(), op,
+                    "an input norm needs a 1x1 stride-1 unpadded convolution of one group");
+  norm->affine = getFloats(info, i, op, "inputAffine", checkedMul(info.Env(), op, 4, p.Cin)).data;
+  norm->activation = static_cast<int>(getIntIn(info, i + 1, op, "inputActivation", 0, 3));
+  norm->ldx = getIndex(info, i + 2, op, "ldx");
+  if (norm->ldx < p.Cin)
+    throwRangeError(info.Env(), op,
+                    "ldx must be >= Cin (" + std::to_string(p.Cin) + "), got " + std::to_string(norm->ldx));
+  return true;
+}
+
+// (params, x, w, bias | null, residual | null, activation 0..2, y, algorithm?, stats?,
+// inputAffine?, inputActivation, ldx): stats, a
 // Float64Array(1 + 2 Cout), receives y's batch statistics (count, mean, m2) for a batch norm.
 template <bool Reference>
 Napi::Value Forward(const Napi::CallbackInfo& info) {
   const char* op = Reference ? "conv2dForwardReference" : "conv2dForward";
   requireArgs(info, op, 7);
   const Conv2dParams p = parseParams(info, 0, op);
-  const FloatView x = getFloats(info, 1, op, "x", inputSize(p));
+  PointwiseInputNorm inputNorm;
+  const bool normed = parseInputNorm(info, 9, op, p, &inputNorm);
+  const int64_t rows = p.N * p.H * p.W;
+  const FloatView x = getFloats(info, 1, op, "x",
+                                normed ? matrixSpan(info.Env(), op, rows, p.Cin, inputNorm.ldx)
+                                       : inputSize(p));
   const FloatView w = getFloats(info, 2, op, "weight", weightSize(p));
   GemmEpilogue epi;
   if (!isAbsent(info, 3)) epi.bias = getFloats(info, 3, op, "bias", p.Cout).data;
@@ -94,8 +122,17 @@ Napi::Value Forward(const Napi::CallbackInfo& info) {
   const ConvAlgorithm algorithm = getAlgorithm(info, 7, op);
   double* statsOut = isAbsent(info, 8) ? nullptr : getDoubles(info, 8, op, "stats", 1 + 2 * p.Cout);
   if (Reference) {
-    if (statsOut) throwRangeError(info.Env(), op, "the reference does not sum batch statistics");
+    if (statsOut || normed)
+      throwRangeError(info.Env(), op, "the reference takes no batch statistics or input norm");
     ref::conv2dForward(p, x.data, w.data, &epi, y.data);
+  } else if (normed) {
+    if (epi.residual || epi.activation != Activation::none)
+      throwRangeError(info.Env(), op, "an input norm takes no residual or output activation");
+    KernelCallScope scope;
+    BatchStats stats(p.Cout, kernelThreads());
+    pointwiseForwardInputNorm(p, x.data, inputNorm, w.data, epi.bias, y.data,
+                              statsOut ? &stats : nullptr);
+    if (statsOut) stats.merge(statsOut);
   } else {
     KernelCallScope scope;
     if (statsOut) {
@@ -182,19 +219,28 @@ Napi::Value BackwardNormApplied(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// (params, x, dy, dw, dbias | null, algorithm?)
+// (params, x, dy, dw, dbias | null, algorithm?, inputAffine?, inputActivation, ldx)
 template <bool Reference>
 Napi::Value BackwardWeights(const Napi::CallbackInfo& info) {
   const char* op = Reference ? "conv2dBackwardWeightsReference" : "conv2dBackwardWeights";
   requireArgs(info, op, 5);
   const Conv2dParams p = parseParams(info, 0, op);
-  const FloatView x = getFloats(info, 1, op, "x", inputSize(p));
+  PointwiseInputNorm inputNorm;
+  const bool normed = parseInputNorm(info, 6, op, p, &inputNorm);
+  const int64_t rows = p.N * p.H * p.W;
+  const FloatView x = getFloats(info, 1, op, "x",
+                                normed ? matrixSpan(info.Env(), op, rows, p.Cin, inputNorm.ldx)
+                                       : inputSize(p));
   const FloatView dy = getFloats(info, 2, op, "dy", outputSize(p));
   const FloatView dw = getFloats(info, 3, op, "dw", weightSize(p));
   float* dbias = isAbsent(info, 4) ? nullptr : getFloats(info, 4, op, "dbias", p.Cout).data;
   const ConvAlgorithm algorithm = getAlgorithm(info, 5, op);
   if (Reference) {
+    if (normed) throwRangeError(info.Env(), op, "the reference takes no input norm");
     ref::conv2dBackwardWeights(p, x.data, dy.data, dw.data, dbias);
+  } else if (normed) {
+    KernelCallScope scope;
+    pointwiseBackwardWeightsInputNorm(p, x.data, inputNorm, dy.data, dw.data, dbias);
   } else {
     KernelCallScope scope;
     conv2dBackwardWeights(p, x.data, dy.data, dw.data, dbias, algorithm);

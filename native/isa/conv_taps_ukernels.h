@@ -47,17 +47,17 @@ CONVKIT_DECLARE_WEIGHTS_UKERNEL(f32_conv_weights_ukernel_16x16__avx512)
 CONVKIT_DECLARE_WEIGHTS_UKERNEL(f32_conv_weights_prefetch_ukernel_14x32__avx512)
 CONVKIT_DECLARE_WEIGHTS_UKERNEL(f32_conv_weights_prefetch_ukernel_16x16__avx512)
 #undef CONVKIT_DECLARE_WEIGHTS_UKERNEL
-// The same without skips (segment = kc), also fetching (into L2) the first `lines` 64-byte lines
-// of two other streams, a line of each per row of k: a caller whose next step reads other memory
-// (the next chunk of its inputs) has it fetched while these FMAs run.
+// The same without skips (segment = kc), also fetching (into L2) the first lines0 / lines1
+// 64-byte lines of two other streams, a line of each per row of k: a caller whose next step
+// reads other memory (the next chunk of its inputs) has it fetched while these FMAs run.
 void f32_conv_weights_stream_ukernel_14x32__avx512(size_t kc, const float* a, size_t lda,
                                                    const float* b, size_t ldb, float* c,
-                                                   size_t ldc, const void* stream0,
-                                                   const void* stream1, size_t lines);
+                                                   size_t ldc, const void* stream0, size_t lines0,
+                                                   const void* stream1, size_t lines1);
 void f32_conv_weights_stream_ukernel_16x16__avx512(size_t kc, const float* a, size_t lda,
                                                    const float* b, size_t ldb, float* c,
-                                                   size_t ldc, const void* stream0,
-                                                   const void* stream1, size_t lines);
+                                                   size_t ldc, const void* stream0, size_t lines0,
+                                                   const void* stream1, size_t lines1);
 #endif
 
 }  // namespace isa

@@ -260,21 +260,21 @@ void weightsGridChunk(const WeightsGrid& grid, int64_t kc, const float* a, int64
 }
 
 void weightsGridChunkFetching(const WeightsGrid& grid, int64_t kc, const float* a, int64_t lda,
-                              const float* b, int64_t ldb, float* part, const void* stream0,
-                              const void* stream1, int64_t lines) {
+                              const float* b, int64_t ldb, float* part, FetchStream* s0,
+                              FetchStream* s1) {
   const auto kernel = grid.mr == 16 ? isa::f32_conv_weights_stream_ukernel_16x16__avx512
                                     : isa::f32_conv_weights_stream_ukernel_14x32__avx512;
-  const char* s0 = static_cast<const char*>(stream0);
-  const char* s1 = static_cast<const char*>(stream1);
   for (int64_t j = 0; j < grid.cPad; j += grid.nr)
     for (int64_t i = 0; i < grid.rPad; i += grid.mr) {
-      const int64_t n = std::max<int64_t>(0, std::min(kc, lines));
+      const int64_t n0 = std::max<int64_t>(0, std::min(kc, s0->lines));
+      const int64_t n1 = std::max<int64_t>(0, std::min(kc, s1->lines));
       kernel(static_cast<size_t>(kc), a + i, static_cast<size_t>(lda), b + j,
              static_cast<size_t>(ldb), part + i * grid.cPad + j, static_cast<size_t>(grid.cPad),
-             s0, s1, static_cast<size_t>(n));
-      lines -= n;
-      s0 += 64 * n;
-      s1 += 64 * n;
+             s0->start, static_cast<size_t>(n0), s1->start, static_cast<size_t>(n1));
+      s0->lines -= n0;
+      s1->lines -= n1;
+      s0->start = static_cast<const char*>(s0->start) + 64 * n0;
+      s1->start = static_cast<const char*>(s1->start) + 64 * n1;
     }
 }
 

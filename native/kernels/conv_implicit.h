@@ -37,10 +37,15 @@ bool weightsGrid(int64_t rows, int64_t cols, WeightsGrid* grid);
 // after the last row needed), B row k at b + k * ldb (cPad floats).
 void weightsGridChunk(const WeightsGrid& grid, int64_t kc, const float* a, int64_t lda,
                       const float* b, int64_t ldb, float* part);
-// The same, also fetching into L2 the first `lines` 64-byte lines of stream0 and of stream1
-// (a line of each per row of kc, tile after tile), for a caller that reads them next.
+// Memory a caller reads next: `lines` 64-byte lines from `start`.
+struct FetchStream {
+  const void* start = nullptr;
+  int64_t lines = 0;
+};
+// The same, also fetching the two streams into L2 (a line of each per row of kc, tile after
+// tile, as far as the tiles' rows go); the streams move past what was fetched.
 void weightsGridChunkFetching(const WeightsGrid& grid, int64_t kc, const float* a, int64_t lda,
-                              const float* b, int64_t ldb, float* part, const void* stream0,
-                              const void* stream1, int64_t lines);
+                              const float* b, int64_t ldb, float* part, FetchStream* s0,
+                              FetchStream* s1);
 
 }  // namespace convkit

@@ -14,6 +14,7 @@
 #include "conv_common.h"
 #include "conv_grouped.h"  // columnSums
 #include "conv_implicit.h"
+#include "conv_pointwise_chunks.h"
 #include "gemm.h"
 
 namespace convkit {
@@ -127,56 +128,6 @@ bool pointwiseNormApplyApplies(const Conv2dParams& p) {
          p.Cout * p.Cin <= (int64_t(1) << 16);
 }
 
-namespace {
-// dW = dh^T x over one chunk of rows, added into a per-thread partial: on AVX-512 with the
-// backward-weights microkernel reading dh and x in place (packing dh^T for the GEMM took as long
-// as its FMAs), in whichever orientation pads less (dW or dW^T); elsewhere with a one-thread GEMM.
-class PointwiseWeightsChunks {
- public:
-  PointwiseWeightsChunks(int64_t Cout, int64_t Cin) : Cout_(Cout), Cin_(Cin) {
-    WeightsGrid plain, flipped;
-    if (weightsGrid(Cout, Cin, &plain) && weightsGrid(Cin, Cout, &flipped)) {
-      transposed_ = flipped.rPad * flipped.cPad < plain.rPad * plain.cPad;
-      grid_ = transposed_ ? flipped : plain;
-      useGrid_ = true;
-    }
-  }
-  // Floats a partial takes, and the slack the microkernel reads past an operand's last row.
-  int64_t partFloats() const { return useGrid_ ? grid_.rPad * grid_.cPad : Cout_ * Cin_; }
-  static constexpr int64_t kSlack = 32;
-  // part += dh^T x over n rows (part cleared first when `first`); dh and x have kSlack floats
-  // readable after their last row. On AVX-512 the microkernel also fetches the first `lines`
-  // 64-byte lines of next0 and next1 into L2 meanwhile (the next chunk's h and g: the norm's
-  // apply then finds them there instead of waiting on memory).
-  void add(int64_t n, const float* dh, const float* x, float* part, bool first,
-           const float* next0, const float* next1, int64_t lines) const {
-    if (!useGrid_) {
-      sgemmThreads(1, true, false, Cout_, Cin_, n, 1.0f, dh, Cout_, x, Cin_, first ? 0.0f : 1.0f,
-                   part, Cin_);
-      return;
-    }
-    if (first) std::fill(part, part + partFloats(), 0.0f);
-    if (transposed_)
-      weightsGridChunkFetching(grid_, n, x, Cin_, dh, Cout_, part, next0, next1, lines);
-    else
-      weightsGridChunkFetching(grid_, n, dh, Cout_, x, Cin_, part, next0, next1, lines);
-  }
-  // dw[co][ci] (+)= the partial's entry.
-  void reduce(const float* part, float* dw, bool add) const {
-    const int64_t ld = useGrid_ ? grid_.cPad : Cin_;
-    for (int64_t co = 0; co < Cout_; ++co)
-      for (int64_t ci = 0; ci < Cin_; ++ci) {
-        const float v = useGrid_ && transposed_ ? part[ci * ld + co] : part[co * ld + ci];
-        dw[co * Cin_ + ci] = add ? dw[co * Cin_ + ci] + v : v;
-      }
-  }
-
- private:
-  int64_t Cout_, Cin_;
-  bool useGrid_ = false, transposed_ = false;
-  WeightsGrid grid_;
-};
-}  // namespace
 
 // Each thread takes whole chunks of ~256 KiB of dh rows (statically), computes dh there with the
 // norm's apply kernel, runs dx's rows as a one-thread GEMM on the packed weight and adds dh^T x
@@ -249,7 +200,8 @@ void pointwiseBackwardNormApplied(const Conv2dParams& p, const float* x, const f
       const int64_t nextLines = (nextRows * Cout * int64_t(sizeof(float)) + 63) / 64;
       if (dw)
         weights.add(n, dh, c == chunks - 1 ? tailBuf.as<float>() : x + r0 * Cin, part,
-                    !touched[t], norm.h + (r0 + n) * Cout, norm.g + (r0 + n) * Cout, nextLines);
+                    !touched[t], {norm.h + (r0 + n) * Cout, nextLines},
+                    {norm.g + (r0 + n) * Cout, nextLines});
       touched[t] = 1;
     }
   }

@@ -295,28 +295,33 @@ describe('training on a fixed batch', () => {
   // Dropout 0 makes the objective deterministic, so losses of different steps compare. At 32x32
   // the last stages are 1x1 and BN normalises over the batch alone: the loss is jumpy for a few
   // steps (PyTorch's mobilenet_v2 behaves the same), so compare the mean of the last three.
+  // MobileNetV2 runs at 48x48 (2x2 last stages): at 32x32 its trajectory hung on the last bits
+  // of the gradients (summed in another order, the mean of the last three went 0.08 -> 1.5).
   test.each([
-    ['mobilenet_v3_small', {}, 0.02, 12],
-    ['mobilenet_v2', { widthMult: 0.25 }, 0.01, 20],
-  ])('%s %j at 32x32: the loss falls (SGD lr %d, %i steps)', (name, options, lr, steps) => {
-    manualSeed(4);
-    const model = models.create(name, { numClasses: 4, dropout: 0, ...options });
-    manualSeed(5);
-    const x = randn([8, 32, 32, 3]);
-    const labels = [0, 1, 2, 3, 0, 1, 2, 3];
-    const opt = new optim.SGD(model.parameters(), { lr, momentum: 0.9 });
-    const losses: number[] = [];
-    for (let step = 0; step < steps; step++)
-      losses.push(
-        tidy(() => {
-          opt.zeroGrad();
-          const loss = F.crossEntropy(model.forward(x), labels);
-          loss.backward();
-          opt.step();
-          return loss.item();
-        }),
-      );
-    const last = losses.slice(-3).reduce((a, b) => a + b, 0) / 3;
-    expect(last).toBeLessThan(losses[0] * 0.5);
-  });
+    ['mobilenet_v3_small', {}, 0.02, 12, 32],
+    ['mobilenet_v2', { widthMult: 0.25 }, 0.01, 20, 48],
+  ])(
+    '%s %j: the loss falls (SGD lr %d, %i steps, %i pixels square)',
+    (name, options, lr, steps, size) => {
+      manualSeed(4);
+      const model = models.create(name, { numClasses: 4, dropout: 0, ...options });
+      manualSeed(5);
+      const x = randn([8, size, size, 3]);
+      const labels = [0, 1, 2, 3, 0, 1, 2, 3];
+      const opt = new optim.SGD(model.parameters(), { lr, momentum: 0.9 });
+      const losses: number[] = [];
+      for (let step = 0; step < steps; step++)
+        losses.push(
+          tidy(() => {
+            opt.zeroGrad();
+            const loss = F.crossEntropy(model.forward(x), labels);
+            loss.backward();
+            opt.step();
+            return loss.item();
+          }),
+        );
+      const last = losses.slice(-3).reduce((a, b) => a + b, 0) / 3;
+      expect(last).toBeLessThan(losses[0] * 0.5);
+    },
+  );
 });

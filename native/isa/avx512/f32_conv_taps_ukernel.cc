@@ -61,8 +61,9 @@ inline __attribute__((always_inline)) void weightsKernel(size_t kc, size_t segme
                                                          const float* a, size_t lda,
                                                          const float* b, size_t ldb, float* c,
                                                          size_t ldc, const char* stream0 = nullptr,
+                                                         size_t lines0 = 0,
                                                          const char* stream1 = nullptr,
-                                                         size_t lines = 0) {
+                                                         size_t lines1 = 0) {
   __m512 acc[MR][NV];
 #pragma GCC unroll 28
   for (int i = 0; i < MR; ++i)
@@ -79,12 +80,17 @@ inline __attribute__((always_inline)) void weightsKernel(size_t kc, size_t segme
   for (size_t k0 = 0; k0 < kc; k0 += segment, b += skipB) {
     const size_t rows = kc - k0 < segment ? kc - k0 : segment;
     for (size_t k = 0; k < rows; ++k) {
-      if (kStream && lines) {  // one line of each stream per row of k
-        __builtin_prefetch(stream0, 0, 2);
-        __builtin_prefetch(stream1, 0, 2);
-        stream0 += 64;
-        stream1 += 64;
-        --lines;
+      if (kStream) {  // one line of each stream per row of k
+        if (lines0) {
+          __builtin_prefetch(stream0, 0, 2);
+          stream0 += 64;
+          --lines0;
+        }
+        if (lines1) {
+          __builtin_prefetch(stream1, 0, 2);
+          stream1 += 64;
+          --lines1;
+        }
       }
       if (kPrefetch) {
         __builtin_prefetch(a + aAhead, 0, 2);
@@ -137,19 +143,19 @@ void f32_conv_weights_prefetch_ukernel_16x16__avx512(size_t kc, size_t segment, 
 }
 
 void f32_conv_weights_stream_ukernel_14x32__avx512(size_t kc, const float* a, size_t lda,
-    const float* b, size_t ldb, float* c, size_t ldc, const void* stream0, const void* stream1,
-    size_t lines) {
+    const float* b, size_t ldb, float* c, size_t ldc, const void* stream0, size_t lines0,
+    const void* stream1, size_t lines1) {
   weightsKernel<14, 2, false, true>(kc, kc, 0, a, lda, b, ldb, c, ldc,
-                                    static_cast<const char*>(stream0),
-                                    static_cast<const char*>(stream1), lines);
+                                    static_cast<const char*>(stream0), lines0,
+                                    static_cast<const char*>(stream1), lines1);
 }
 
 void f32_conv_weights_stream_ukernel_16x16__avx512(size_t kc, const float* a, size_t lda,
-    const float* b, size_t ldb, float* c, size_t ldc, const void* stream0, const void* stream1,
-    size_t lines) {
+    const float* b, size_t ldb, float* c, size_t ldc, const void* stream0, size_t lines0,
+    const void* stream1, size_t lines1) {
   weightsKernel<16, 1, false, true>(kc, kc, 0, a, lda, b, ldb, c, ldc,
-                                    static_cast<const char*>(stream0),
-                                    static_cast<const char*>(stream1), lines);
+                                    static_cast<const char*>(stream0), lines0,
+                                    static_cast<const char*>(stream1), lines1);
 }
 
 void f32_conv_taps_ukernel_14x32__avx512(size_t taps, const int64_t* offset, size_t kc,
