@@ -1,8 +1,11 @@
 // Whole-model speed: training images/s (SGD step: forward + backward + update) and inference
 // images/s at the compass sizes, with peak RSS, side by side with PyTorch 1.13 in the same run
 // (best of NCHW / channels_last, 2 threads) when /usr/bin/python3 has torch. Each model runs in
-// its own process so peak RSS is its own.
-//   npm run bench -- models [--quick] [name ...]
+// its own process so peak RSS is its own. On a shared machine the speed of both sides drifts
+// from minute to minute, so each model runs in rounds, ours then PyTorch's, alternating: the
+// ratio is the median of the rounds' ratios (each from measurements seconds apart), the
+// images/s the medians of each side's rounds, RSS the largest.
+//   npm run bench -- models [--quick] [--rounds N] [name ...]   (3 rounds; --quick: 1, 3 steps)
 'use strict';
 const { execFileSync } = require('child_process');
 const path = require('path');
@@ -105,42 +108,73 @@ function runTorch(spec, steps) {
   }
 }
 
+function runOurs(spec, steps) {
+  const out = execFileSync(
+    process.execPath,
+    [__filename, '--child', JSON.stringify(spec), String(steps)],
+    {
+      encoding: 'utf8',
+    },
+  );
+  return JSON.parse(out.trim().split('\n').pop());
+}
+
+/** The rounds' results as one: medians of the speeds, the largest RSS, the last peak. */
+function combine(results) {
+  if (results.some((r) => r === null)) return null;
+  const med = (key) => median(results.map((r) => r[key]));
+  const combined = { ...results[results.length - 1] };
+  for (const key of ['trainImagesPerSecond', 'inferImagesPerSecond', 'trainingGflops'])
+    if (key in combined) combined[key] = med(key);
+  combined.maxRssMB = Math.max(...results.map((r) => r.maxRssMB));
+  return combined;
+}
+
 function main() {
   const args = process.argv.slice(2);
   if (args[0] === '--child') return child(JSON.parse(args[1]), Number(args[2]));
   const quick = args.includes('--quick');
-  const names = args.filter((a) => !a.startsWith('--'));
+  const roundsAt = args.indexOf('--rounds');
+  const rounds = roundsAt >= 0 ? Number(args[roundsAt + 1]) : quick ? 1 : 3;
+  if (!Number.isInteger(rounds) || rounds < 1)
+    throw new RangeError(`bench models: --rounds takes an integer >= 1, not ${args[roundsAt + 1]}`);
+  const names = args.filter(
+    (a, i) => !a.startsWith('--') && !(roundsAt >= 0 && i === roundsAt + 1),
+  );
   const steps = quick ? 3 : 7;
   const rows = [];
   console.log(
-    `${'model'.padEnd(24)} ${'train img/s'.padStart(11)} ${'torch'.padStart(7)} ${'ratio'.padStart(6)} ${'% peak'.padStart(7)} ${'infer img/s'.padStart(11)} ${'torch'.padStart(7)} ${'RSS MB'.padStart(7)} ${'torch'.padStart(7)}`,
+    `${'model'.padEnd(24)} ${'train img/s'.padStart(11)} ${'torch'.padStart(7)} ${'ratio'.padStart(6)} ${'% peak'.padStart(7)} ${'infer img/s'.padStart(11)} ${'torch'.padStart(7)} ${'RSS MB'.padStart(7)} ${'torch'.padStart(7)}  ratio per round`,
   );
   for (const spec of compass.filter((s) => !names.length || names.includes(s.name))) {
-    const ours = JSON.parse(
-      execFileSync(process.execPath, [__filename, '--child', JSON.stringify(spec), String(steps)], {
-        encoding: 'utf8',
-      })
-        .trim()
-        .split('\n')
-        .pop(),
-    );
-    const torch = runTorch(spec, steps);
+    const oursRounds = [];
+    const torchRounds = [];
+    for (let r = 0; r < rounds; r++) {
+      oursRounds.push(runOurs(spec, steps));
+      torchRounds.push(runTorch(spec, steps));
+    }
+    const ours = combine(oursRounds);
+    const torch = combine(torchRounds);
+    const roundRatios = torch
+      ? oursRounds.map((o, i) => o.trainImagesPerSecond / torchRounds[i].trainImagesPerSecond)
+      : [];
     const row = {
       model: spec.label ?? spec.name,
       size: spec.size,
       batch: spec.batch,
       convkit: ours,
       torch,
-      trainRatio: torch ? ours.trainImagesPerSecond / torch.trainImagesPerSecond : null,
+      rounds: { convkit: oursRounds, torch: torchRounds, trainRatios: roundRatios },
+      trainRatio: torch ? median(roundRatios) : null,
       rssRatio: torch ? ours.maxRssMB / torch.maxRssMB : null,
     };
     rows.push(row);
     const f = (v, d = 1) => (v === null || v === undefined ? '-' : v.toFixed(d));
     console.log(
-      `${row.model.padEnd(24)} ${f(ours.trainImagesPerSecond).padStart(11)} ${f(torch?.trainImagesPerSecond).padStart(7)} ${f(row.trainRatio, 2).padStart(6)} ${pct(ours.trainingGflops / ours.peakGflops).padStart(7)} ${f(ours.inferImagesPerSecond).padStart(11)} ${f(torch?.inferImagesPerSecond).padStart(7)} ${f(ours.maxRssMB, 0).padStart(7)} ${f(torch?.maxRssMB, 0).padStart(7)}`,
+      `${row.model.padEnd(24)} ${f(ours.trainImagesPerSecond).padStart(11)} ${f(torch?.trainImagesPerSecond).padStart(7)} ${f(row.trainRatio, 2).padStart(6)} ${pct(ours.trainingGflops / ours.peakGflops).padStart(7)} ${f(ours.inferImagesPerSecond).padStart(11)} ${f(torch?.inferImagesPerSecond).padStart(7)} ${f(ours.maxRssMB, 0).padStart(7)} ${f(torch?.maxRssMB, 0).padStart(7)}  ${roundRatios.map((v) => v.toFixed(2)).join(' ')}`,
     );
   }
-  writeResults('models', { rows });
+  writeResults('models', { rounds, steps, rows });
 }
 
 main();
