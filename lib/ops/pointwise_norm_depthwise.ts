@@ -1,5 +1,6 @@
 // A 1x1 convolution, its batch norm and a depthwise convolution, depthwise(act(bn(conv1x1(x)))),
-// as one op in training: MobileNetV2's expansion and depthwise conv (ReLU6).
+// as one op in training: MobileNetV2's expansion and depthwise conv (ReLU6), EfficientNet's
+// (SiLU: the norm's output is stored for the depthwise conv, as in ops/batchnorm_depthwise.ts).
 //
 // Forward as the ops it replaces: the 1x1 conv sums its output's batch statistics while each
 // chunk is in cache, the depthwise kernels normalise that output as they read it
@@ -11,10 +12,11 @@
 // two gradients 23 ms; fused 18 ms (a C++ harness, cold caches, median of 11).
 import * as dense from '../kernels/conv';
 import type { Conv2dOptions } from '../kernels/conv';
+import * as norm from '../kernels/batchnorm';
 import * as depthwise from '../kernels/depthwise';
 import type { Tensor } from '../tensor';
 import type { BatchNormOptions } from './batchnorm_options';
-import { normStatistics, sumsBuffer } from './batchnorm_statistics';
+import { NormStatistics, normStatistics, sumsBuffer } from './batchnorm_statistics';
 import { record } from './record';
 
 // The 1x1 conv's output statistics, one buffer per channel count: normStatistics reads it
@@ -32,7 +34,7 @@ function statsBuffer(channels: number): Float64Array {
 /**
  * depthwiseConv(act(bn(conv1x1(x, pointwiseWeight))), depthwiseWeight, depthwiseBias) in
  * training: the 1x1 conv without bias (stride 1, no padding, one group), `normOptions` as
- * F.batchNorm's with training true and activation 'none', 'relu' or 'relu6' (not residual,
+ * F.batchNorm's with training true and any activation (not residual,
  * channels, excite, accumulateGradInto or batchStats); `convOptions` as F.conv2d's for the
  * depthwise conv (groups = the expanded channels, weight [C, 1, KH, KW]); `batchStats`
  * receives the depthwise output's batch statistics (for a norm after it).
@@ -50,8 +52,6 @@ export function pointwiseNormDepthwise(
   const activation = normOptions.activation ?? 'none';
   if (normOptions.training !== true)
     throw new RangeError(`convkit.${op}: the norm must be in training (batch statistics)`);
-  if (activation === 'silu')
-    throw new RangeError(`convkit.${op}: activation must be 'none', 'relu' or 'relu6', not 'silu'`);
   if (
     normOptions.residual ||
     normOptions.excite ||
@@ -66,7 +66,17 @@ export function pointwiseNormDepthwise(
   const hStats = statsBuffer(C);
   const h = dense.conv2d(x, pointwiseWeight, null, {}, { batchStats: hStats });
   const { weight: gamma = null, bias: beta = null } = normOptions;
-  const stats = normStatistics(h, { ...normOptions, batchStats: hStats }, true);
+  const normOfH = { ...normOptions, batchStats: hStats };
+  // SiLU: the norm's output is stored for the depthwise conv (as ops/batchnorm_depthwise.ts).
+  let normed: Tensor | null = null;
+  let stats: NormStatistics;
+  if (activation === 'silu') {
+    const out = norm.batchNorm2dForwardTraining(h, { ...normOfH, weight: gamma, bias: beta });
+    normed = out.y;
+    stats = { mean: out.saveMean, invstd: out.saveInvstd, affine: out.saveAffine! };
+  } else {
+    stats = normStatistics(h, normOfH, true);
+  }
   const { stride, pad, dilation } = dense.resolveConv2dOptions(
     op,
     convOptions,
@@ -74,8 +84,8 @@ export function pointwiseNormDepthwise(
     depthwiseWeight.shape[3],
   );
   const dwOptions = { stride, padding: pad, dilation };
-  const inputNorm = { affine: stats.affine, activation };
-  const y = depthwise.depthwiseConv2d(h, depthwiseWeight, depthwiseBias, {
+  const inputNorm = normed ? undefined : { affine: stats.affine, activation };
+  const y = depthwise.depthwiseConv2d(normed ?? h, depthwiseWeight, depthwiseBias, {
     ...dwOptions,
     batchStats,
     inputNorm,
@@ -111,7 +121,7 @@ export function pointwiseNormDepthwise(
     let dBias: Tensor | null = null;
     if (depthwiseWeight.requiresGrad || depthwiseBias?.requiresGrad) {
       const dwGrads = depthwise.depthwiseConv2dBackwardWeights(
-        h,
+        normed ?? h,
         dy,
         depthwiseWeight.shape,
         { ...dwOptions, inputNorm },

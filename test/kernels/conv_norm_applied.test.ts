@@ -4,8 +4,8 @@
 // path: odd channel counts (1, 3, 7, 13, 17), batch 1, non-square images, the stored-dh path
 // (small) and the chunked one (1M+ floats of output: several chunks per thread, a partial last
 // chunk, dW and dW^T orientations), accumulation into dx, each gradient on its own; then the
-// op that uses it (pointwiseNormDepthwise) against F.conv2d, F.batchNorm and F.conv2d as three
-// ops, a gradient check, and bad arguments.
+// op that uses it (pointwiseNormDepthwise, ReLU6, none and SiLU) against F.conv2d, F.batchNorm
+// and F.conv2d as three ops, a gradient check, and bad arguments.
 import { F, tensor, Tensor } from '../../lib';
 import { assertGradcheck } from '../../lib/autograd';
 import { batchNorm2dBackward, batchNorm2dTrainingAffine } from '../../lib/kernels/batchnorm';
@@ -120,7 +120,11 @@ function leaves(...ts: Tensor[]): Tensor[] {
 }
 
 /** pointwiseNormDepthwise against the three ops: output, every gradient, running statistics. */
-function compareWithThreeOps(stride: number, activation: 'relu6' | 'none', seed: number): void {
+function compareWithThreeOps(
+  stride: number,
+  activation: 'relu6' | 'none' | 'silu',
+  seed: number,
+): void {
   const g = new Generator(seed);
   const [N, H, W, Cin, C] = [2, 9, 7, 5, 13];
   const x = tensor(randomArray(N * H * W * Cin, g), [N, H, W, Cin]);
@@ -171,6 +175,7 @@ describeEachIsa('1x1 conv gradients with the norm applied inside', () => {
   test('pointwiseNormDepthwise equals the 1x1 conv, the norm and the depthwise conv as three ops', () => {
     compareWithThreeOps(1, 'relu6', 41);
     compareWithThreeOps(2, 'none', 42);
+    compareWithThreeOps(2, 'silu', 43); // the norm's output stored for the depthwise conv
   });
 });
 
@@ -251,21 +256,12 @@ describe('1x1 conv gradients with the norm applied inside: bad arguments', () =>
       ),
     ).toThrow(/conv2dBackwardNormApplied: needs a 1x1 stride-1/);
   });
-  test('pointwiseNormDepthwise: eval statistics or SiLU are a RangeError', () => {
+  test('pointwiseNormDepthwise: eval statistics are a RangeError', () => {
     const dw = tensor(new Float32Array(45), [5, 1, 3, 3]);
     expectThrows(
       () => pointwiseNormDepthwise(x, w, { training: false }, dw, null, { padding: 1, groups: 5 }),
       'RangeError',
       /pointwiseNormDepthwise: the norm must be in training/,
-    );
-    expectThrows(
-      () =>
-        pointwiseNormDepthwise(x, w, { training: true, activation: 'silu' }, dw, null, {
-          padding: 1,
-          groups: 5,
-        }),
-      'RangeError',
-      /pointwiseNormDepthwise: activation must be/,
     );
   });
 });

@@ -89,9 +89,9 @@ export class Conv2dNormActivation extends Sequential {
    * reads (MobileNetV2's inverted residual, EfficientNet's MBConv): in training, this block's
    * norm joins the depthwise conv (F.conv2d's inputNorm: with ReLU, ReLU6 or none its output is
    * never stored; the norm's first backward pass runs inside the conv's data gradient; this
-   * block's norm module is then not called itself; a 1x1 expansion without bias whose norm
-   * has ReLU, ReLU6 or none runs with it as one op, ops/pointwise_norm_depthwise.ts, whose
-   * backward also applies the norm inside the 1x1's gradients). `excite` as forwardExcited's, on the
+   * block's norm module is then not called itself; a 1x1 expansion without bias runs with it
+   * as one op, ops/pointwise_norm_depthwise.ts, whose backward also applies the norm inside the
+   * 1x1's gradients). `excite` as forwardExcited's, on the
    * depthwise block. Null where that does not apply: the caller runs the two blocks.
    */
   forwardIntoDepthwise(
@@ -123,7 +123,7 @@ export class Conv2dNormActivation extends Sequential {
     if (conv2.options.groups !== channels || conv2.outChannels !== channels) return null;
     norm1.activation = fused1 ?? 'none';
     norm2.activation = fused2 ?? 'none';
-    if (norm1.activation !== 'silu' && conv1.bias === null && isPointwise(conv1)) {
+    if (conv1.bias === null && isPointwise(conv1)) {
       // The expansion's gradients with its norm's backward inside (ops/pointwise_norm_depthwise).
       const batchStats = norm2.training ? statsBuffer(conv2) : undefined;
       const y = pointwiseNormDepthwise(
