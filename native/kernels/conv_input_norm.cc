@@ -121,13 +121,7 @@ void pointwiseBackwardWeightsInputNorm(const Conv2dParams& p, const float* x,
       touched[t] = 1;
     }
   }
-  bool written = false;
-  for (int t = 0; t < threads; ++t) {
-    if (!touched[t]) continue;
-    weights.reduce(partBuf.as<float>() + partFloats * t, dw, written);
-    written = true;
-  }
-  if (!written) std::fill(dw, dw + Cout * Cin, 0.0f);
+  weights.reduceAll(partBuf.as<float>(), touched, dw);
   if (dbias) columnSums(dy, rows, Cout, dbias);
 }
 

@@ -128,7 +128,6 @@ bool pointwiseNormApplyApplies(const Conv2dParams& p) {
          p.Cout * p.Cin <= (int64_t(1) << 16);
 }
 
-
 // Each thread takes whole chunks of ~256 KiB of dh rows (statically), computes dh there with the
 // norm's apply kernel, runs dx's rows as a one-thread GEMM on the packed weight and adds dh^T x
 // into its own partial dW; the partials are added at the end.
@@ -196,7 +195,8 @@ void pointwiseBackwardNormApplied(const Conv2dParams& p, const float* x, const f
       if (dx)
         sgemmPackedB(1, false, n, dh, Cout, pw, accumulate ? 1.0f : 0.0f, dx + r0 * Cin, Cin);
       // This thread's next chunk of h and g, fetched while the weights' FMAs run.
-      const int64_t nextRows = c + 1 < chunks * (t + 1) / nt ? std::min(rows, r0 + n + chunkRows) - r0 - n : 0;
+      const int64_t nextRows =
+          c + 1 < chunks * (t + 1) / nt ? std::min(rows, r0 + n + chunkRows) - r0 - n : 0;
       const int64_t nextLines = (nextRows * Cout * int64_t(sizeof(float)) + 63) / 64;
       if (dw)
         weights.add(n, dh, c == chunks - 1 ? tailBuf.as<float>() : x + r0 * Cin, part,
@@ -206,13 +206,7 @@ void pointwiseBackwardNormApplied(const Conv2dParams& p, const float* x, const f
     }
   }
   if (!dw) return;
-  bool written = false;
-  for (int t = 0; t < threads; ++t) {
-    if (!touched[t]) continue;
-    weights.reduce(partBuf.as<float>() + partFloats * t, dw, written);
-    written = true;
-  }
-  if (!written) std::fill(dw, dw + Cout * Cin, 0.0f);
+  weights.reduceAll(partBuf.as<float>(), touched, dw);
 }
 
 }  // namespace convkit

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <vector>
 
 #include "conv_implicit.h"
 #include "gemm.h"
@@ -51,6 +52,19 @@ class PointwiseWeightsChunks {
         weightsGridChunkFetching(grid_, kc, h, Cout_, v, Cin_, part, &next0, &next1);
     }
   }
+  // dw = the sum of the touched threads' partials (part t at parts + t * partFloats()), zero
+  // when none was touched.
+  void reduceAll(const float* parts, const std::vector<char>& touched, float* dw) const {
+    bool written = false;
+    for (size_t t = 0; t < touched.size(); ++t) {
+      if (!touched[t]) continue;
+      reduce(parts + static_cast<int64_t>(t) * partFloats(), dw, written);
+      written = true;
+    }
+    if (!written) std::fill(dw, dw + Cout_ * Cin_, 0.0f);
+  }
+
+ private:
   // dw[co][ci] (+)= the partial's entry.
   void reduce(const float* part, float* dw, bool add) const {
     const int64_t ld = useGrid_ ? grid_.cPad : Cin_;
@@ -61,7 +75,6 @@ class PointwiseWeightsChunks {
       }
   }
 
- private:
   int64_t Cout_, Cin_;
   bool useGrid_ = false, transposed_ = false;
   WeightsGrid grid_;
