@@ -98,6 +98,12 @@ bool parseInputNorm(const Napi::CallbackInfo& info, size_t i, const char* op, co
   return true;
 }
 
+// Floats x must hold: N*H*W rows of ldx with an input norm, else the plain input size.
+int64_t inputFloats(const Napi::CallbackInfo& info, const char* op, const Conv2dParams& p,
+                    bool normed, const PointwiseInputNorm& norm) {
+  return normed ? matrixSpan(info.Env(), op, p.N * p.H * p.W, p.Cin, norm.ldx) : inputSize(p);
+}
+
 // (params, x, w, bias | null, residual | null, activation 0..2, y, algorithm?, stats?,
 // inputAffine?, inputActivation, ldx): stats, a
 // Float64Array(1 + 2 Cout), receives y's batch statistics (count, mean, m2) for a batch norm.
@@ -108,10 +114,7 @@ Napi::Value Forward(const Napi::CallbackInfo& info) {
   const Conv2dParams p = parseParams(info, 0, op);
   PointwiseInputNorm inputNorm;
   const bool normed = parseInputNorm(info, 9, op, p, &inputNorm);
-  const int64_t rows = p.N * p.H * p.W;
-  const FloatView x = getFloats(info, 1, op, "x",
-                                normed ? matrixSpan(info.Env(), op, rows, p.Cin, inputNorm.ldx)
-                                       : inputSize(p));
+  const FloatView x = getFloats(info, 1, op, "x", inputFloats(info, op, p, normed, inputNorm));
   const FloatView w = getFloats(info, 2, op, "weight", weightSize(p));
   GemmEpilogue epi;
   if (!isAbsent(info, 3)) epi.bias = getFloats(info, 3, op, "bias", p.Cout).data;
@@ -227,10 +230,7 @@ Napi::Value BackwardWeights(const Napi::CallbackInfo& info) {
   const Conv2dParams p = parseParams(info, 0, op);
   PointwiseInputNorm inputNorm;
   const bool normed = parseInputNorm(info, 6, op, p, &inputNorm);
-  const int64_t rows = p.N * p.H * p.W;
-  const FloatView x = getFloats(info, 1, op, "x",
-                                normed ? matrixSpan(info.Env(), op, rows, p.Cin, inputNorm.ldx)
-                                       : inputSize(p));
+  const FloatView x = getFloats(info, 1, op, "x", inputFloats(info, op, p, normed, inputNorm));
   const FloatView dy = getFloats(info, 2, op, "dy", outputSize(p));
   const FloatView dw = getFloats(info, 3, op, "dw", weightSize(p));
   float* dbias = isAbsent(info, 4) ? nullptr : getFloats(info, 4, op, "dbias", p.Cout).data;

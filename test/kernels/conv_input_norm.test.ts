@@ -16,6 +16,7 @@ import {
 } from '../../lib/kernels/conv';
 import { Generator } from '../../lib/random';
 import { describeEachIsa, expectThrows, maxRelativeError, randomArray } from '../helpers';
+import { applyNormReference } from './norm_gradient_check';
 
 type Activation = InputNorm['activation'];
 
@@ -43,28 +44,10 @@ const cases: Case[] = [
   { N: 1, H: 9, W: 7, Cin: 600, width: 640, Cout: 512, activation: 'relu6' },
 ];
 
-const f = Math.fround;
-
-/** act(bn(x)) of x's first Cin channels from the norm's saveAffine, as the apply kernel does. */
+/** act(bn(x)) of x's first Cin channels from the norm's saveAffine. */
 function normalise(x: Tensor, Cin: number, affine: Float32Array, activation: Activation): Tensor {
   const [N, H, W, width] = x.shape;
-  const out = new Float32Array(N * H * W * Cin);
-  for (let r = 0; r < N * H * W; r++)
-    for (let c = 0; c < Cin; c++) {
-      const v = x.data[r * width + c];
-      const z = f(
-        f(f(f(v - affine[c]) - affine[Cin + c]) * affine[2 * Cin + c]) + affine[3 * Cin + c],
-      );
-      out[r * Cin + c] =
-        activation === 'relu'
-          ? Math.max(z, 0)
-          : activation === 'relu6'
-            ? Math.min(Math.max(z, 0), 6)
-            : activation === 'silu'
-              ? z / (1 + Math.exp(-z))
-              : z;
-    }
-  return tensor(out, [N, H, W, Cin]);
+  return tensor(applyNormReference(x.data, Cin, affine, activation, width), [N, H, W, Cin]);
 }
 
 function expectClose(what: string, actual: ArrayLike<number>, expected: ArrayLike<number>): void {

@@ -15,7 +15,7 @@ import {
 } from '../../lib/kernels/depthwise';
 import { Generator } from '../../lib/random';
 import { describeEachIsa, maxRelativeError, randomArray } from '../helpers';
-import { expectNormGradient } from './norm_gradient_check';
+import { applyNormReference, expectNormGradient } from './norm_gradient_check';
 
 type Activation = 'none' | 'relu' | 'relu6' | 'silu';
 
@@ -30,26 +30,6 @@ interface Case {
   pad: [number, number, number, number];
   dilation: [number, number];
   activation: Activation;
-}
-
-const f = Math.fround;
-
-/** act(((x - meanHi) - meanLo) * scale + shift) per element, in float32 steps like the kernel. */
-function normalise(x: Float32Array, C: number, affine: Float32Array, activation: Activation) {
-  const out = new Float32Array(x.length);
-  for (let i = 0; i < x.length; i++) {
-    const c = i % C;
-    const z = f(f(f(f(x[i] - affine[c]) - affine[C + c]) * affine[2 * C + c]) + affine[3 * C + c]);
-    out[i] =
-      activation === 'relu'
-        ? Math.max(z, 0)
-        : activation === 'relu6'
-          ? Math.min(Math.max(z, 0), 6)
-          : activation === 'silu'
-            ? z / (1 + Math.exp(-z))
-            : z;
-  }
-  return out;
 }
 
 function run(c: Case, seed: number): void {
@@ -72,7 +52,7 @@ function run(c: Case, seed: number): void {
   const code = { none: 0, relu: 1, relu6: 2, silu: 3 }[c.activation];
   const w = randomArray(Cout * KH * KW, g);
   const dy = randomArray(c.N * OH * OW * Cout, g);
-  const normed = normalise(x, c.C, affine, c.activation);
+  const normed = applyNormReference(x, c.C, affine, c.activation);
   const ySize = c.N * OH * OW * Cout;
   const y = new Float32Array(ySize).fill(NaN);
   const yRef = new Float32Array(ySize).fill(NaN);

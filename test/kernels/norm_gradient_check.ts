@@ -1,7 +1,7 @@
-// Shared by the tests of the convolutions that run a batch norm's first backward pass inside
-// their data gradient (depthwise_input_norm.test.ts, conv_norm_gradient.test.ts): the kernel's
-// g and sums against the plain data gradient masked and summed in JS, and the norm's backward
-// from those sums against its two-pass backward.
+// Shared by the tests of the convolutions that run a batch norm inside (depthwise_input_norm,
+// conv_norm_gradient, conv_input_norm): the norm applied in JS, and the kernel's g and sums
+// against the plain data gradient masked and summed in JS, and the norm's backward from those
+// sums against its two-pass backward.
 import type { Tensor } from '../../lib';
 import { batchNorm2dBackward } from '../../lib/kernels/batchnorm';
 import { maxRelativeError } from '../helpers';
@@ -75,4 +75,33 @@ export function expectNormGradient(what: string, r: NormGradientResult): void {
   for (const [pass, e, tolerance] of checks)
     if (!(e.error <= tolerance))
       throw new Error(`${what} ${pass}: error ${e.error} at ${e.index} > ${tolerance}`);
+}
+
+/**
+ * act(((x - meanHi) - meanLo) * scale + shift) of the first C channels of x's rows (width floats
+ * apart, default C), in float32 steps like the batch-norm apply kernel; rows of C out.
+ */
+export function applyNormReference(
+  x: Float32Array,
+  C: number,
+  affine: Float32Array,
+  activation: NormActivation,
+  width = C,
+): Float32Array {
+  const rows = x.length / width;
+  const out = new Float32Array(rows * C);
+  for (let r = 0; r < rows; r++)
+    for (let c = 0; c < C; c++) {
+      const v = x[r * width + c];
+      const z = f(f(f(f(v - affine[c]) - affine[C + c]) * affine[2 * C + c]) + affine[3 * C + c]);
+      out[r * C + c] =
+        activation === 'relu'
+          ? Math.max(z, 0)
+          : activation === 'relu6'
+            ? Math.min(Math.max(z, 0), 6)
+            : activation === 'silu'
+              ? z / (1 + Math.exp(-z))
+              : z;
+    }
+  return out;
 }
