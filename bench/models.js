@@ -4,7 +4,10 @@
 // its own process so peak RSS is its own. On a shared machine the speed of both sides drifts
 // from minute to minute, so each model runs in rounds, ours then PyTorch's, alternating: the
 // ratio is the median of the rounds' ratios (each from measurements seconds apart), the
-// images/s the medians of each side's rounds, RSS the largest.
+// images/s the medians of each side's rounds, RSS the largest. PyTorch's memory format is the
+// one with the higher median over all rounds, and every round compares with that format: the
+// better of two noisy timings taken afresh in each round would favour PyTorch by the noise
+// (~5% at this machine's +-10%), not by its speed.
 //   npm run bench -- models [--quick] [--rounds N] [name ...]   (3 rounds; --quick: 1, 3 steps)
 'use strict';
 const { execFileSync } = require('child_process');
@@ -119,6 +122,17 @@ function runOurs(spec, steps) {
   return JSON.parse(out.trim().split('\n').pop());
 }
 
+/**
+ * PyTorch's rounds in its better memory format for `key` (by the median over the rounds):
+ * [format name, that format's result of each round with the round's RSS].
+ */
+function torchFormat(rounds, key) {
+  const names = Object.keys(rounds[0].formats);
+  const byMedian = (name) => median(rounds.map((r) => r.formats[name][key]));
+  const best = names.reduce((a, b) => (byMedian(b) > byMedian(a) ? b : a));
+  return [best, rounds.map((r) => ({ ...r.formats[best], maxRssMB: r.maxRssMB }))];
+}
+
 /** The rounds' results as one: medians of the speeds, the largest RSS, the last peak. */
 function combine(results) {
   if (results.some((r) => r === null)) return null;
@@ -154,9 +168,23 @@ function main() {
       torchRounds.push(runTorch(spec, steps));
     }
     const ours = combine(oursRounds);
-    const torch = combine(torchRounds);
+    const haveTorch = torchRounds.every((r) => r !== null);
+    const [trainFormat, torchTrain] = haveTorch
+      ? torchFormat(torchRounds, 'trainImagesPerSecond')
+      : [];
+    const [inferFormat, torchInfer] = haveTorch
+      ? torchFormat(torchRounds, 'inferImagesPerSecond')
+      : [];
+    const torch = haveTorch
+      ? {
+          ...combine(torchTrain),
+          inferImagesPerSecond: combine(torchInfer).inferImagesPerSecond,
+          trainFormat,
+          inferFormat,
+        }
+      : null;
     const roundRatios = torch
-      ? oursRounds.map((o, i) => o.trainImagesPerSecond / torchRounds[i].trainImagesPerSecond)
+      ? oursRounds.map((o, i) => o.trainImagesPerSecond / torchTrain[i].trainImagesPerSecond)
       : [];
     const row = {
       model: spec.label ?? spec.name,
@@ -171,7 +199,7 @@ function main() {
     rows.push(row);
     const f = (v, d = 1) => (v === null || v === undefined ? '-' : v.toFixed(d));
     console.log(
-      `${row.model.padEnd(24)} ${f(ours.trainImagesPerSecond).padStart(11)} ${f(torch?.trainImagesPerSecond).padStart(7)} ${f(row.trainRatio, 2).padStart(6)} ${pct(ours.trainingGflops / ours.peakGflops).padStart(7)} ${f(ours.inferImagesPerSecond).padStart(11)} ${f(torch?.inferImagesPerSecond).padStart(7)} ${f(ours.maxRssMB, 0).padStart(7)} ${f(torch?.maxRssMB, 0).padStart(7)}  ${roundRatios.map((v) => v.toFixed(2)).join(' ')}`,
+      `${row.model.padEnd(24)} ${f(ours.trainImagesPerSecond).padStart(11)} ${f(torch?.trainImagesPerSecond).padStart(7)} ${f(row.trainRatio, 2).padStart(6)} ${pct(ours.trainingGflops / ours.peakGflops).padStart(7)} ${f(ours.inferImagesPerSecond).padStart(11)} ${f(torch?.inferImagesPerSecond).padStart(7)} ${f(ours.maxRssMB, 0).padStart(7)} ${f(torch?.maxRssMB, 0).padStart(7)}  ${roundRatios.map((v) => v.toFixed(2)).join(' ')}${torch ? ` (torch ${trainFormat})` : ''}`,
     );
   }
   writeResults('models', { rounds, steps, rows });

@@ -1,5 +1,6 @@
 """PyTorch 1.13 side of bench/models.js: training (SGD step) and inference images/s of a
-torchvision model, best of NCHW and channels_last, and the process's peak RSS. Prints JSON.
+torchvision model in NCHW and in channels_last (the caller picks the better format over all
+its rounds), and the process's peak RSS. Prints JSON.
 
 Run: OMP_NUM_THREADS=2 /usr/bin/python3 bench/torch/models.py NAME SIZE BATCH OPTIONS_JSON STEPS
 """
@@ -52,11 +53,10 @@ def main(name, size, batch, options, steps):
         model.eval()
         with torch.no_grad():
             t_infer = median_time(lambda: model(x), steps)
-        results[str(fmt)] = (batch / t_train, batch / t_infer)
-    best_train = max(v[0] for v in results.values())
-    best_infer = max(v[1] for v in results.values())
+        fmt_name = "channels_last" if fmt == torch.channels_last else "nchw"
+        results[fmt_name] = {"trainImagesPerSecond": batch / t_train, "inferImagesPerSecond": batch / t_infer}
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"trainImagesPerSecond": best_train, "inferImagesPerSecond": best_infer, "maxRssMB": rss}))
+    print(json.dumps({"formats": results, "maxRssMB": rss}))
 
 
 if __name__ == "__main__":
