@@ -149,6 +149,8 @@ const cases: Case[] = [
   { N: 1, H: 3, W: 5, Cin: 2048, Cout: 1024, KH: 1, KW: 1, options: {} },
   // 1024-4096 rows and a dW of 64K+ floats: one GEMM too (automatic), odd sizes.
   { N: 1, H: 37, W: 33, Cin: 520, Cout: 129, KH: 1, KW: 1, options: {} },
+  // ... over 2048+ rows: the threads split the rows, each into its own dW, summed at the end.
+  { N: 2, H: 37, W: 29, Cin: 257, Cout: 260, KH: 1, KW: 1, options: {} },
   // Strided 1x1 whose sampled pixels go to the stride-1 paths (automatic): over 1024 of them
   // (the in-place microkernel on AVX-512), with a partial last row tile.
   { N: 2, H: 50, W: 45, Cin: 13, Cout: 17, KH: 1, KW: 1, options: { stride: 2 } },
