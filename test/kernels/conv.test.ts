@@ -242,6 +242,8 @@ const cases: Case[] = [
   { N: 3, H: 18, W: 9, Cin: 32, Cout: 48, KH: 3, KW: 3, options: { padding: [0, 2, 2, 1] } },
   { N: 2, H: 9, W: 14, Cin: 40, Cout: 35, KH: 3, KW: 3, options: { padding: 'valid' } },
   { N: 1, H: 6, W: 7, Cin: 176, Cout: 176, KH: 3, KW: 3, options: { padding: 1 } },
+  // 64K+ weight floats at stride 2: the weight reorder and dW's partial sums on all threads.
+  { N: 2, H: 9, W: 7, Cin: 80, Cout: 96, KH: 3, KW: 3, options: { padding: 1, stride: 2 } },
   // One group of 4 x 4 (dense): rotation kernel when the grouped path is forced (algorithm 2).
   { N: 1, H: 6, W: 5, Cin: 4, Cout: 4, KH: 3, KW: 3, options: { padding: 1 } },
 ];
