@@ -561,11 +561,10 @@ bool useStem(const Conv2dParams& p, ConvAlgorithm algorithm, const GemmEpilogue*
          (!epi || (!epi->residual && epi->activation == Activation::none));
 }
 
-bool useWinograd(const Conv2dParams& p, ConvAlgorithm algorithm, bool weights) {
+bool useWinograd(const Conv2dParams& p, ConvAlgorithm algorithm) {
   if (!winogradApplies(p)) return false;
   if (algorithm == ConvAlgorithm::winograd) return true;
-  return algorithm == ConvAlgorithm::automatic &&
-         (weights ? winogradPreferredWithWeight(p) : winogradPreferred(p));
+  return algorithm == ConvAlgorithm::automatic && winogradPreferred(p);
 }
 
 }  // namespace
@@ -606,7 +605,7 @@ void conv2dForward(const Conv2dParams& p, const float* x, const float* w,
     stemForward(p, x, w, epilogue ? epilogue->bias : nullptr, y, stats);
     summed = stats != nullptr;
   }
-  else if (useWinograd(p, algorithm, true))
+  else if (useWinograd(p, algorithm))
     winogradForward(p, x, w, epilogue, y);
   else
     summed = gemmForward(p, x, w, epilogue, y, algorithm, stats);
@@ -632,7 +631,7 @@ void conv2dBackwardData(const Conv2dParams& p, const float* dy, const float* w, 
   }
   if (useGroupedDirect(p, algorithm, true))
     groupedBackwardData(p, dy, w, dx);
-  else if (useWinograd(p, algorithm, true))
+  else if (useWinograd(p, algorithm))
     winogradBackwardData(p, dy, w, dx);
   else
     gemmBackwardData(p, dy, w, dx, algorithm);
@@ -646,7 +645,7 @@ void conv2dBackwardWeights(const Conv2dParams& p, const float* x, const float* d
     weightsGemmBackwardWeights(p, x, dy, dw, dbias);
   else if (algorithm == ConvAlgorithm::automatic && sampledWeightsApplies(p))
     sampledBackwardWeights(p, x, dy, dw, dbias);
-  else if (useWinograd(p, algorithm, false)) {
+  else if (useWinograd(p, algorithm)) {
     // Where Winograd's weight gradient is small (winogradWeightsSmall), the implicit GEMM takes
     // it, also on maps narrower than implicitPreferred's 14 (7x7 128 -> 32: 166 vs 89 GFLOP/s
     // on im2col).
@@ -670,7 +669,7 @@ const char* conv2dAlgorithmName(const Conv2dParams& p, ConvAlgorithm algorithm) 
   if (useGroupedDirect(p, algorithm)) return groupedRotateApplies(p) ? "grouped-rotate" : "grouped-direct";
   if (useStem(p, algorithm)) return "stem-direct";
   if (isPointwise(p)) return "gemm-1x1";
-  if (useWinograd(p, algorithm, true)) return "winograd";
+  if (useWinograd(p, algorithm)) return "winograd";
   if (useImplicit(p, algorithm)) return "implicit-gemm";
   return "im2col-gemm";
 }

@@ -43,6 +43,8 @@ constexpr int64_t kChunkBytes = 48 << 20;
 // at most kAllTilesBytes per chunk of tiles.
 constexpr int64_t kAllTilesU = 4 << 20;
 constexpr int64_t kAllTilesBytes = 32 << 20;
+// Input channels transformed together into the packed U (TransformedWeight).
+constexpr int64_t kRows = 8;
 
 isa::WinogradUkernels ukernels() {
   switch (activeIsa()) {
@@ -112,23 +114,56 @@ class TransformedWeight {
         blockFloats_(sgemmPackedBFloats(Cout, Cin)),
         buf_(sizeof(float) * kXi * blockFloats_) {
     const int64_t NR = layout_.nr, padded = (Cout + NR - 1) / NR * NR;
+    const int64_t kc = layout_.kc, nc = layout_.nc;
     float* base = buf_.as<float>();
+    // Blocks of kRows input channels inside one K block of the packed layout: their rows of a
+    // panel are kRows x NR contiguous floats, written at once. (Row by row, with a memcpy of
+    // one NR-float row per panel and plane, this took 45% of a 7x7 512 -> 512 forward.)
+    const int64_t perK = (kc + kRows - 1) / kRows;
+    const int64_t blocks = (Cin + kc - 1) / kc * perK;
 #pragma omp parallel num_threads(kernelThreads()) if (Cin * Cout >= 4096)
     {
-      // One input channel at a time: its 9 taps as rows of `padded` output channels (zero
-      // beyond Cout, so the packed panels' padding columns come out zero), transformed into
-      // 36 rows, each copied panel by panel into its packed block.
-      std::vector<float> g(static_cast<size_t>(kTaps * padded), 0.0f);
-      std::vector<float> u(static_cast<size_t>(kXi * padded));
+      // Each channel's 9 taps as rows of `padded` output channels (zero beyond Cout, so the
+      // packed panels' padding columns come out zero), transformed into 36 rows.
+      std::vector<float> g(static_cast<size_t>(kRows * kTaps * padded), 0.0f);
+      std::vector<float> u(static_cast<size_t>(kRows * kXi * padded));
 #pragma omp for schedule(static)
-      for (int64_t ci = 0; ci < Cin; ++ci) {
-        for (int64_t co = 0; co < Cout; ++co)
-          for (int64_t k = 0; k < kTaps; ++k)
-            g[k * padded + co] = flipTranspose ? w[(ci * Cout + co) * kTaps + kTaps - 1 - k]
-                                               : w[(co * Cin + ci) * kTaps + k];
-        uk.weight(padded, g.data(), padded, u.data(), padded);
+      for (int64_t b = 0; b < blocks; ++b) {
+        const int64_t pc = b / perK * kc, c0 = pc + b % perK * kRows;
+        const int64_t kcHere = std::min<int64_t>(kc, Cin - pc);
+        const int64_t rows = std::min<int64_t>(kRows, pc + kcHere - c0);
+        if (rows <= 0) continue;
+        if (flipTranspose) {
+          for (int64_t r = 0; r < rows; ++r)
+            for (int64_t co = 0; co < Cout; ++co)
+              for (int64_t k = 0; k < kTaps; ++k)
+                g[(r * kTaps + k) * padded + co] =
+                    w[((c0 + r) * Cout + co) * kTaps + kTaps - 1 - k];
+        } else {  // w's rows * 9 floats per output channel, transposed 16 channels at a time
+          const int64_t taps = rows * kTaps, stride = Cin * kTaps;
+          for (int64_t co0 = 0; co0 < Cout; co0 += 16) {
+            const int64_t n = std::min<int64_t>(16, Cout - co0);
+            const float* src = w + (co0 * Cin + c0) * kTaps;
+            for (int64_t j = 0; j < taps; ++j) {
+              float* dst = g.data() + j * padded + co0;
+              for (int64_t c = 0; c < n; ++c) dst[c] = src[c * stride + j];
+            }
+          }
+        }
+        for (int64_t r = 0; r < rows; ++r)
+          uk.weight(padded, g.data() + r * kTaps * padded, padded, u.data() + r * kXi * padded,
+                    padded);
+        // Row k of plane xi's K x N matrix sits in column block jc (at jc * K), K block pc
+        // (at pc * panels * NR), panel q (at q * kcHere * NR), row k - pc (at (k - pc) * NR).
         for (int64_t xi = 0; xi < kXi; ++xi)
-          scatterRow(u.data() + xi * padded, ci, base + xi * blockFloats_);
+          for (int64_t jc = 0; jc < Cout; jc += nc) {
+            const int64_t panels = (std::min<int64_t>(nc, Cout - jc) + NR - 1) / NR;
+            float* block = base + xi * blockFloats_ + jc * Cin + pc * panels * NR + (c0 - pc) * NR;
+            for (int64_t q = 0; q < panels; ++q)
+              for (int64_t r = 0; r < rows; ++r)
+                copyFloats(block + q * kcHere * NR + r * NR,
+                           u.data() + (r * kXi + xi) * padded + jc + q * NR, NR);
+          }
       }
     }
     for (int64_t xi = 0; xi < kXi; ++xi) {
@@ -140,20 +175,6 @@ class TransformedWeight {
   const PackedB& operator[](int64_t xi) const { return blocks_[xi]; }
 
  private:
-  // Row k of the K x N matrix (N rounded up to whole panels) into the packed layout of
-  // gemm.cc: column blocks of nc, K blocks of kc, NR-wide k-major panels.
-  void scatterRow(const float* row, int64_t k, float* dst) const {
-    const int64_t K = layout_.K, N = layout_.N, NR = layout_.nr;
-    const int64_t pc = k / layout_.kc * layout_.kc;
-    const int64_t kc = std::min<int64_t>(layout_.kc, K - pc);
-    for (int64_t jc = 0; jc < N; jc += layout_.nc) {
-      const int64_t nc = std::min<int64_t>(layout_.nc, N - jc), panels = (nc + NR - 1) / NR;
-      float* block = dst + jc * K + pc * panels * NR + (k - pc) * NR;
-      for (int64_t q = 0; q < panels; ++q)
-        std::memcpy(block + q * kc * NR, row + jc + q * NR, sizeof(float) * NR);
-    }
-  }
-
   PackedB layout_;
   int64_t blockFloats_;
   Scratch buf_;
@@ -346,20 +367,14 @@ static bool winogradEnabled() {
 // channels each side; 0.9x at 16; slower when there are few tiles (a batch-1 7x7 has 4), where
 // transforming the weight costs more than the GEMMs it saves. Above 64 MB of transformed
 // kernel (36 Cin Cout floats: 1024 -> 1024 channels is 151 MB) the scratch is not worth it.
+// The forward and backward-data also transform the weight: with U formed in blocks of rows
+// and all tiles at once above 4 MB of it, they beat the implicit GEMM from 32 tiles at 512 ->
+// 512 too (Xeon, U 38 MB; forward / backward-data: 7x7 batch 16 1.28x / 1.62x, batch 8
+// 1.16x / 1.31x, 4x4 batch 32 1.36x / 1.58x; before that the block scheme lost, 0.95x).
 bool winogradPreferred(const Conv2dParams& p) {
   constexpr int64_t kMaxU = 64 << 20;
   return winogradEnabled() && p.Cin >= 32 && p.Cout >= 32 && Tiling(p).count >= 32 &&
          kXi * p.Cin * p.Cout * int64_t(sizeof(float)) <= kMaxU;
-}
-
-// The forward and backward-data also stream the transformed weight U (36 Cin Cout floats) once
-// per block of tiles: beyond the L3 it comes from memory each time, and with few tiles that
-// traffic outweighs the GEMMs saved (512 -> 512 channels at 7x7, batch 16: 64 tiles, U 38 MB,
-// 0.95x the implicit GEMM with cold caches; backward-weights, which never forms U, 2.4x).
-bool winogradPreferredWithWeight(const Conv2dParams& p) {
-  constexpr int64_t kResidentU = 16 << 20;
-  const int64_t uBytes = kXi * p.Cin * p.Cout * int64_t(sizeof(float));
-  return winogradPreferred(p) && (uBytes <= kResidentU || Tiling(p).count >= 256);
 }
 
 // DenseNet's 3x3 128 -> 32 at batch 16: 256 tiles (14x14) and 64 (7x7) gave the weight

@@ -9,10 +9,8 @@ namespace convkit {
 
 // 3x3, stride 1, dilation 1, groups 1, every padding in [0, 2].
 bool winogradApplies(const Conv2dParams& p);
-// Where it is measured faster than the GEMM paths (see conv_winograd.cc): backward-weights,
-// and (WithWeight) the forward and backward-data, which also transform the weight.
+// Where it is measured faster than the GEMM paths (see conv_winograd.cc).
 bool winogradPreferred(const Conv2dParams& p);
-bool winogradPreferredWithWeight(const Conv2dParams& p);
 // Backward-weights with few output channels on few tiles, where its 36 GEMMs are too small to
 // run well (conv.cc then takes the implicit GEMM where that applies).
 bool winogradWeightsSmall(const Conv2dParams& p);

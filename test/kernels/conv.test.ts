@@ -434,9 +434,9 @@ describeEachIsa('conv2d vs reference', (isa) => {
     expect(convNative.conv2dAlgorithm(pw32)).toBe('winograd');
     const pfew = conv2dParams([1, 7, 7, 512], [512, 512, 3, 3], { padding: 1 }).params;
     expect(convNative.conv2dAlgorithm(pfew)).not.toBe('winograd');
-    // 64 tiles but a 38 MB transformed weight: the forward keeps the implicit GEMM.
+    // 64 tiles and a 38 MB transformed weight (all tiles at once): Winograd too.
     const pbig = conv2dParams([16, 7, 7, 512], [512, 512, 3, 3], { padding: 1 }).params;
-    expect(convNative.conv2dAlgorithm(pbig)).not.toBe('winograd');
+    expect(convNative.conv2dAlgorithm(pbig)).toBe('winograd');
     expect(convNative.conv2dAlgorithm(pfew, 4)).toBe('winograd');
     expect(convNative.conv2dAlgorithm(p3, 4)).toBe('winograd');
     expect(convNative.conv2dAlgorithm(ps, 4)).toBe('im2col-gemm');
