@@ -505,6 +505,32 @@ describeEachIsa('conv2d vs reference', (isa) => {
     expect(maxRelativeError(forward(4), forward(1)).error).toBeLessThanOrEqual(bound);
     expect(maxRelativeError(backwardData(4), backwardData(1)).error).toBeLessThanOrEqual(bound);
   });
+
+  test('Winograd backward-weights over several blocks of tiles per thread equals the GEMM', () => {
+    // 32 -> 32 channels: blocks of ~227 tiles; 2 x 16 x 17 = 544 tiles (the last column
+    // partial) give each thread two or three blocks, summed into its partial dU.
+    const g = new Generator(312);
+    const { params, outShape } = conv2dParams([2, 64, 67, 32], [32, 32, 3, 3], { padding: 1 });
+    const x = randomArray(2 * 64 * 67 * 32, g);
+    const dy = randomArray(
+      outShape.reduce((a, b) => a * b, 1),
+      g,
+    );
+    const weights = (algorithm: number): Float32Array => {
+      const dw = new Float32Array(32 * 32 * 9).fill(NaN);
+      convNative.conv2dBackwardWeights(params, x, dy, dw, null, algorithm);
+      return dw;
+    };
+    const bound = 16 * 2 * 64 * 67 * 2 ** -24 + 1e-5;
+    for (const threads of [1, 2]) {
+      runtime.setNumThreads(threads);
+      try {
+        expect(maxRelativeError(weights(4), weights(1)).error).toBeLessThanOrEqual(bound);
+      } finally {
+        runtime.setNumThreads(runtime.info().maxThreads);
+      }
+    }
+  });
 });
 
 describe('conv2d wrapper', () => {
