@@ -23,7 +23,8 @@
 typedef float vfloat __attribute__((vector_size(kLanes * 4)));
 typedef int32_t vint __attribute__((vector_size(kLanes * 4)));
 
-static inline vfloat splat(float v) { return vfloat{} + v; }
+// Every lane = v: a plain broadcast (see simd.h's splat).
+static inline vfloat splat(float v) { return v - vfloat{}; }
 
 static inline vfloat loadVector(const float* p) {
   vfloat v;

@@ -41,7 +41,10 @@ static inline void storevPartial(float* p, vfloat v, int64_t n) {
   for (int64_t i = 0; i < n; ++i) p[i] = v[i];
 }
 static inline void storevi(int32_t* p, vint v) { std::memcpy(p, &v, sizeof v); }
-static inline vfloat splat(float x) { return vfloat{} + x; }
+// Every lane = x. x - (+0.0) is exactly x for every x, so GCC folds it to a plain broadcast
+// (an FMA's embedded broadcast load). `vfloat{} + x` is not exact for x = -0.0: GCC kept a
+// scalar add on the FMA ports before a register broadcast in every inner loop.
+static inline vfloat splat(float x) { return x - vfloat{}; }
 static inline vint splati(int32_t x) { return vint{} + x; }
 static inline float hsum(vfloat v) {
   float s = 0;
