@@ -276,7 +276,8 @@ bool backwardDataAsForward(const Conv2dParams& p, const float* dy, const float* 
   const int64_t taps = p.KH * p.KW;
   Scratch wtBuf(sizeof(float) * p.Cin * g.cog * taps);
   float* wt = wtBuf.as<float>();
-#pragma omp parallel for collapse(2) num_threads(kernelThreads()) if (p.Cin * g.cog * taps >= kParallelCopyFloats)
+#pragma omp parallel for collapse(2) num_threads(kernelThreads()) \
+    if (p.Cin * g.cog * taps >= kParallelCopyFloats)
   for (int64_t gr = 0; gr < p.groups; ++gr)
     for (int64_t jo = 0; jo < g.cog; ++jo)
       for (int64_t j = 0; j < g.cig; ++j) {

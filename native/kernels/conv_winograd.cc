@@ -7,8 +7,10 @@
 //
 // Forward: U is transformed once per call straight into the GEMM's packed-B layout; then each
 // thread takes blocks of tiles and runs input transform -> 36 GEMMs -> output transform on
-// buffers that stay in its L2. Backward-data (stride 1) is the forward on dy with the kernel
-// flipped and transposed and the padding mirrored, as in conv.cc.
+// buffers that stay in its L2 -- or, from 4 MB of U, all tiles are transformed first and the
+// threads share the 36 GEMMs by plane, so U is read once (forwardAllTiles). Backward-data
+// (stride 1) is the forward on dy with the kernel flipped and transposed and the padding
+// mirrored, as in conv.cc.
 // Backward-weights: dW = G^T [sum over tiles (B^T d B) . (A e A^T)] G, i.e. 36 GEMMs
 // dU[xi] (Cin x Cout) = X[xi]^T (Cin x tiles) x E[xi] (tiles x Cout) summed over blocks of
 // tiles (see winogradBackwardWeights for how threads share them).
@@ -49,7 +51,7 @@ constexpr int64_t kChunkBytes = 48 << 20;
 constexpr int64_t kAllTilesU = 4 << 20;
 constexpr int64_t kAllTilesBytes = 32 << 20;
 // Input channels transformed together into the packed U (TransformedWeight).
-constexpr int64_t kRows = 8;
+constexpr int64_t kTransformChannels = 8;
 
 isa::WinogradUkernels ukernels() {
   switch (activeIsa()) {
@@ -121,22 +123,23 @@ class TransformedWeight {
     const int64_t NR = layout_.nr, padded = (Cout + NR - 1) / NR * NR;
     const int64_t kc = layout_.kc, nc = layout_.nc;
     float* base = buf_.as<float>();
-    // Blocks of kRows input channels inside one K block of the packed layout: their rows of a
-    // panel are kRows x NR contiguous floats, written at once. (Row by row, with a memcpy of
-    // one NR-float row per panel and plane, this took 45% of a 7x7 512 -> 512 forward.)
-    const int64_t perK = (kc + kRows - 1) / kRows;
+    // Blocks of kTransformChannels input channels inside one K block of the packed layout:
+    // their rows of a panel are kTransformChannels x NR contiguous floats, written at once.
+    // (Row by row, with a memcpy of one NR-float row per panel and plane, this took 45% of a
+    // 7x7 512 -> 512 forward.)
+    const int64_t perK = (kc + kTransformChannels - 1) / kTransformChannels;
     const int64_t blocks = (Cin + kc - 1) / kc * perK;
 #pragma omp parallel num_threads(kernelThreads()) if (Cin * Cout >= 4096)
     {
       // Each channel's 9 taps as rows of `padded` output channels (zero beyond Cout, so the
       // packed panels' padding columns come out zero), transformed into 36 rows.
-      std::vector<float> g(static_cast<size_t>(kRows * kTaps * padded), 0.0f);
-      std::vector<float> u(static_cast<size_t>(kRows * kXi * padded));
+      std::vector<float> g(static_cast<size_t>(kTransformChannels * kTaps * padded), 0.0f);
+      std::vector<float> u(static_cast<size_t>(kTransformChannels * kXi * padded));
 #pragma omp for schedule(static)
       for (int64_t b = 0; b < blocks; ++b) {
-        const int64_t pc = b / perK * kc, c0 = pc + b % perK * kRows;
+        const int64_t pc = b / perK * kc, c0 = pc + b % perK * kTransformChannels;
         const int64_t kcHere = std::min<int64_t>(kc, Cin - pc);
-        const int64_t rows = std::min<int64_t>(kRows, pc + kcHere - c0);
+        const int64_t rows = std::min<int64_t>(kTransformChannels, pc + kcHere - c0);
         if (rows <= 0) continue;
         if (flipTranspose) {
           for (int64_t r = 0; r < rows; ++r)
