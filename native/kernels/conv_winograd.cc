@@ -199,6 +199,30 @@ int64_t blockTiles(const Conv2dParams& p, int64_t tiles, int threads, int mr) {
   return std::max<int64_t>(1, b >= mr ? b / mr * mr : b);
 }
 
+// Tile t's 6x6 patch of x, transformed: 36 rows of Cin floats at v, ldv apart.
+void inputTile(const isa::WinogradUkernels& uk, const Conv2dParams& p, const Tiling& tiling,
+               const float* x, const float* zero, int64_t t, float* v, int64_t ldv) {
+  const float* px[36];
+  int64_t n, oh, ow;
+  tiling.locate(t, n, oh, ow);
+  patchPointers(p, x, zero, n, oh, ow, px);
+  uk.input(p.Cin, px, v, ldv);
+}
+
+// Tile t's 36 rows of M (ldm apart) back into its 16 output pixels of y, with the epilogue.
+void outputTile(const isa::WinogradUkernels& uk, const Conv2dParams& p, const Tiling& tiling,
+                const float* m, int64_t ldm, const GemmEpilogue* epi, int64_t t, float* y) {
+  float* out[16];
+  const float* res[16];
+  int64_t n, oh, ow;
+  tiling.locate(t, n, oh, ow);
+  tilePointers<float>(tiling, y, p.Cout, nullptr, n, oh, ow, out);
+  const float* residual = epi ? epi->residual : nullptr;
+  if (residual) tilePointers<const float>(tiling, residual, p.Cout, nullptr, n, oh, ow, res);
+  uk.output(p.Cout, m, ldm, epi ? epi->bias : nullptr, residual ? res : nullptr,
+            epi ? static_cast<int>(epi->activation) : 0, out);
+}
+
 // Large U, all tiles at once: every tile transformed into V (36 planes of tiles x Cin), then
 // the 36 GEMMs shared out between the threads by plane -- each reads its planes of U once,
 // where the block scheme below streams all of U from L3 once per block of a dozen tiles --
@@ -213,9 +237,6 @@ void forwardAllTiles(const Conv2dParams& p, const isa::WinogradUkernels& uk, con
   const int64_t tileBytes = kXi * (p.Cin + p.Cout) * int64_t(sizeof(float));
   const int64_t chunks = (tiling.count * tileBytes + kAllTilesBytes - 1) / kAllTilesBytes;
   const int64_t T = (tiling.count + chunks - 1) / chunks;  // tiles per chunk
-  const float* bias = epi ? epi->bias : nullptr;
-  const float* residual = epi ? epi->residual : nullptr;
-  const int activation = epi ? static_cast<int>(epi->activation) : 0;
   Scratch zeroBuf(sizeof(float) * p.Cin), vBuf(sizeof(float) * kXi * T * p.Cin),
       mBuf(sizeof(float) * kXi * T * p.Cout);
   float* zero = zeroBuf.as<float>();
@@ -227,31 +248,18 @@ void forwardAllTiles(const Conv2dParams& p, const isa::WinogradUkernels& uk, con
                  static_cast<long long>(T));
 #pragma omp parallel num_threads(kernelThreads())
   {
-    const float* px[36];
-    float* out[16];
-    const float* res[16];
     for (int64_t t0 = 0; t0 < tiling.count; t0 += T) {
       const int64_t nt = std::min(T, tiling.count - t0);
 #pragma omp for schedule(static)
-      for (int64_t i = 0; i < nt; ++i) {
-        int64_t n, oh, ow;
-        tiling.locate(t0 + i, n, oh, ow);
-        patchPointers(p, x, zero, n, oh, ow, px);
-        uk.input(p.Cin, px, V + i * p.Cin, T * p.Cin);
-      }
+      for (int64_t i = 0; i < nt; ++i)
+        inputTile(uk, p, tiling, x, zero, t0 + i, V + i * p.Cin, T * p.Cin);
 #pragma omp for schedule(static)
       for (int64_t xi = 0; xi < kXi; ++xi)
         sgemmPackedB(1, false, nt, V + xi * T * p.Cin, p.Cin, U[xi], 0.0f, Mt + xi * T * p.Cout,
                      p.Cout);
 #pragma omp for schedule(static)
-      for (int64_t i = 0; i < nt; ++i) {
-        int64_t n, oh, ow;
-        tiling.locate(t0 + i, n, oh, ow);
-        tilePointers<float>(tiling, y, p.Cout, nullptr, n, oh, ow, out);
-        if (residual) tilePointers<const float>(tiling, residual, p.Cout, nullptr, n, oh, ow, res);
-        uk.output(p.Cout, Mt + i * p.Cout, T * p.Cout, bias, residual ? res : nullptr, activation,
-                  out);
-      }
+      for (int64_t i = 0; i < nt; ++i)
+        outputTile(uk, p, tiling, Mt + i * p.Cout, T * p.Cout, epi, t0 + i, y);
     }
   }
 }
@@ -269,9 +277,6 @@ void forwardWith(const Conv2dParams& p, const float* x, const float* w, bool fli
   const int64_t B = blockTiles(p, tiling.count, threads, U[0].mr);
   const int64_t blocks = (tiling.count + B - 1) / B;
   const int team = static_cast<int>(std::min<int64_t>(threads, blocks));
-  const float* bias = epi ? epi->bias : nullptr;
-  const float* residual = epi ? epi->residual : nullptr;
-  const int activation = epi ? static_cast<int>(epi->activation) : 0;
   Scratch zeroBuf(sizeof(float) * p.Cin);
   float* zero = zeroBuf.as<float>();
   std::memset(zero, 0, sizeof(float) * p.Cin);
@@ -283,29 +288,16 @@ void forwardWith(const Conv2dParams& p, const float* x, const float* w, bool fli
     Scratch vBuf(sizeof(float) * kXi * B * p.Cin), mBuf(sizeof(float) * kXi * B * p.Cout);
     float* V = vBuf.as<float>();
     float* Mt = mBuf.as<float>();
-    const float* px[36];
-    float* out[16];
-    const float* res[16];
 #pragma omp for schedule(dynamic, 1)
     for (int64_t blk = 0; blk < blocks; ++blk) {
       const int64_t t0 = blk * B, nt = std::min(B, tiling.count - t0);
-      for (int64_t i = 0; i < nt; ++i) {
-        int64_t n, oh, ow;
-        tiling.locate(t0 + i, n, oh, ow);
-        patchPointers(p, x, zero, n, oh, ow, px);
-        uk.input(p.Cin, px, V + i * p.Cin, B * p.Cin);
-      }
+      for (int64_t i = 0; i < nt; ++i)
+        inputTile(uk, p, tiling, x, zero, t0 + i, V + i * p.Cin, B * p.Cin);
       for (int64_t xi = 0; xi < kXi; ++xi)
         sgemmPackedB(1, false, nt, V + xi * B * p.Cin, p.Cin, U[xi], 0.0f, Mt + xi * B * p.Cout,
                      p.Cout);
-      for (int64_t i = 0; i < nt; ++i) {
-        int64_t n, oh, ow;
-        tiling.locate(t0 + i, n, oh, ow);
-        tilePointers<float>(tiling, y, p.Cout, nullptr, n, oh, ow, out);
-        if (residual) tilePointers<const float>(tiling, residual, p.Cout, nullptr, n, oh, ow, res);
-        uk.output(p.Cout, Mt + i * p.Cout, B * p.Cout, bias, residual ? res : nullptr, activation,
-                  out);
-      }
+      for (int64_t i = 0; i < nt; ++i)
+        outputTile(uk, p, tiling, Mt + i * p.Cout, B * p.Cout, epi, t0 + i, y);
     }
   }
 }
